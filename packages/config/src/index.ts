@@ -1,0 +1,140 @@
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/** Used only outside production when JWT_SECRET is unset; never valid in production. */
+const DEV_JWT_SECRET = 'parley-insecure-development-secret';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const optionalUrl = z.preprocess(
+  (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+  z.url().optional(),
+);
+
+/**
+ * Every environment variable Parley reads, with its default. README.md's configuration
+ * table mirrors this schema (a test checks that each variable is documented).
+ */
+const envSchema = z.object({
+  /** @default 'development' */
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  /** HTTP + Socket.IO port. 0 picks a free port. @default 3000 */
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** @default '0.0.0.0' */
+  HOST: z.string().default('0.0.0.0'),
+  /** This node's id in the cluster. @default '<hostname>-<pid>' */
+  NODE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
+  /** PostgreSQL URL; unset = embedded PostgreSQL (PGlite) under DATA_DIR. */
+  DATABASE_URL: optionalUrl,
+  /** Connections in this node's PostgreSQL pool. @default 10 */
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  /** Folder for the embedded database. @default './.data' */
+  DATA_DIR: z.string().default('.data'),
+  /** Redis URL; unset = single node with the in-memory adapter. */
+  REDIS_URL: optionalUrl,
+  /** 'sharded' (SPUBLISH, Redis 7) or 'classic' (PUBLISH) Redis adapter. @default 'sharded' */
+  REDIS_ADAPTER: z.enum(['sharded', 'classic']).default('sharded'),
+  /** HS256 secret; required when NODE_ENV=production. */
+  JWT_SECRET: z.string().min(16).optional(),
+  /** Token lifetime (e.g. '15m', '12h', '7d'). @default '12h' */
+  JWT_EXPIRES_IN: z.string().regex(/^\d+[smhd]$/).default('12h'),
+  /** CORS origins, comma separated, or '*'. @default 'http://localhost:3000' */
+  CLIENT_URL: z.string().default('http://localhost:3000'),
+  /** pino level. @default 'info' */
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Human-readable logs (pino-pretty) instead of JSON lines. @default false */
+  LOG_PRETTY: bool.default(false),
+  /** Largest Socket.IO packet in bytes (Engine.IO maxHttpBufferSize). @default 65536 */
+  MAX_HTTP_BUFFER_SIZE: z.coerce.number().int().min(4096).max(10_000_000).default(65_536),
+  /** Sustained chat/private/broadcast messages per second allowed per socket. @default 10 */
+  RATE_LIMIT_PER_SEC: z.coerce.number().positive().default(10),
+  /** Burst size of that per-socket limit. @default 20 */
+  RATE_LIMIT_BURST: z.coerce.number().int().positive().default(20),
+  /** scrypt cost N (power of two). @default 16384 */
+  SCRYPT_COST: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .refine((n) => (n & (n - 1)) === 0, 'must be a power of two')
+    .default(16_384),
+  /** Admin account created or updated at start when both are set. */
+  ADMIN_USERNAME: z.string().optional(),
+  ADMIN_PASSWORD: z.string().optional(),
+  /** Seconds a node's presence survives without a heartbeat. @default 6 */
+  PRESENCE_TTL_SEC: z.coerce.number().int().min(2).max(300).default(6),
+  /** Upper bound for a graceful shutdown in ms. @default 8000 */
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(8000),
+  /** Apply migrations at start. @default true */
+  MIGRATE_ON_START: bool.default(true),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  port: number;
+  host: string;
+  nodeId: string;
+  database: { url: string | undefined; poolSize: number; dataDir: string };
+  redis: { url: string | undefined; adapter: Env['REDIS_ADAPTER'] };
+  jwt: { secret: string; expiresIn: string };
+  corsOrigin: string | string[];
+  log: { level: Env['LOG_LEVEL']; pretty: boolean };
+  socket: { maxHttpBufferSize: number };
+  rateLimit: { perSecond: number; burst: number };
+  scryptCost: number;
+  admin: { username: string; password: string } | undefined;
+  presenceTtlSec: number;
+  shutdownTimeoutMs: number;
+  migrateOnStart: boolean;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Environment variable names Parley reads. */
+export const ENV_VARS = Object.keys(envSchema.shape) as (keyof Env)[];
+
+/**
+ * Validate the environment once, at start. Throws ConfigError listing every bad variable.
+ * @example const config = loadConfig(process.env);
+ */
+export function loadConfig(source: Record<string, string | undefined> = process.env): Readonly<Config> {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const env = parsed.data;
+  if (env.NODE_ENV === 'production' && !env.JWT_SECRET) {
+    throw new ConfigError('Invalid configuration:\n  JWT_SECRET: required when NODE_ENV=production');
+  }
+  if (Boolean(env.ADMIN_USERNAME) !== Boolean(env.ADMIN_PASSWORD)) {
+    throw new ConfigError('Invalid configuration:\n  ADMIN_USERNAME and ADMIN_PASSWORD go together');
+  }
+  const origins = env.CLIENT_URL.split(',').map((s) => s.trim()).filter(Boolean);
+  return Object.freeze({
+    env: env.NODE_ENV,
+    port: env.PORT,
+    host: env.HOST,
+    nodeId: env.NODE_ID ?? `${hostname()}-${process.pid}`,
+    database: { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE, dataDir: resolve(env.DATA_DIR) },
+    redis: { url: env.REDIS_URL, adapter: env.REDIS_ADAPTER },
+    jwt: { secret: env.JWT_SECRET ?? DEV_JWT_SECRET, expiresIn: env.JWT_EXPIRES_IN },
+    corsOrigin: origins.length === 1 && origins[0] === '*' ? '*' : origins,
+    log: { level: env.LOG_LEVEL, pretty: env.LOG_PRETTY },
+    socket: { maxHttpBufferSize: env.MAX_HTTP_BUFFER_SIZE },
+    rateLimit: { perSecond: env.RATE_LIMIT_PER_SEC, burst: env.RATE_LIMIT_BURST },
+    scryptCost: env.SCRYPT_COST,
+    admin:
+      env.ADMIN_USERNAME && env.ADMIN_PASSWORD
+        ? { username: env.ADMIN_USERNAME, password: env.ADMIN_PASSWORD }
+        : undefined,
+    presenceTtlSec: env.PRESENCE_TTL_SEC,
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    migrateOnStart: env.MIGRATE_ON_START,
+  });
+}

@@ -1,0 +1,5 @@
+export { openDatabase, MIGRATIONS_DIR, type Database, type DatabaseOptions, type Prisma } from './database.ts';
+export { migrate, readMigrations, MigrationError, type Migration, type MigrationReport } from './migrator.ts';
+export type { SqlClient, SqlSession } from './sql.ts';
+export { UserRepository, type UserRecord } from './repositories/users.ts';
+export { MessageRepository, type NewRoomMessage, type NewPrivateMessage } from './repositories/messages.ts';

@@ -1,0 +1,52 @@
+import cors from '@fastify/cors';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from '@parley/config';
+import { ERRORS, errorBody, ParleyError } from '@parley/protocol';
+import { authPlugin } from './plugins/auth.ts';
+import { dbPlugin } from './plugins/db.ts';
+import { realtimePlugin } from './plugins/realtime.ts';
+import { authRoutes } from './routes/auth.ts';
+import { healthRoutes } from './routes/health.ts';
+import { roomRoutes } from './routes/rooms.ts';
+
+/** Largest HTTP body accepted (posts are the biggest). */
+const BODY_LIMIT = 64 * 1024;
+
+function toErrorReply(err: FastifyError | ParleyError): { status: number; body: { error: ReturnType<typeof errorBody> } } {
+  if (err instanceof ParleyError) return { status: err.status, body: { error: err.toBody() } };
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { status: 413, body: { error: errorBody('payload_too_large') } };
+  if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+    // Fastify's own 4xx: malformed JSON, wrong content type, empty body...
+    return { status: 400, body: { error: errorBody('invalid_payload', err.message) } };
+  }
+  return { status: 500, body: { error: errorBody('internal_error') } };
+}
+
+/**
+ * Build a Parley node: HTTP routes and Socket.IO on one Fastify instance. It opens its
+ * database (and Redis) when made ready, never listens; `main.ts` does that.
+ */
+export async function buildApp(config: Config, logger: Logger): Promise<FastifyInstance> {
+  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: BODY_LIMIT, disableRequestLogging: true });
+
+  app.setErrorHandler((err: FastifyError | ParleyError, request, reply) => {
+    const { status, body } = toErrorReply(err);
+    if (status >= 500) request.log.error({ err }, 'request failed');
+    return reply.code(status).send(body);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: errorBody('not_found', `No route ${request.method} ${request.url.split('?')[0]}`) }),
+  );
+
+  await app.register(cors, { origin: config.corsOrigin, credentials: true });
+  await app.register(dbPlugin, { config });
+  await app.register(authPlugin, { config });
+  await app.register(realtimePlugin, { config });
+  await app.register(healthRoutes, { config, checks: { database: () => app.db.ping() } });
+  await app.register(authRoutes, { config });
+  await app.register(roomRoutes);
+  return app;
+}
+
+export { ERRORS };

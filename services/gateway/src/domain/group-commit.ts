@@ -1,0 +1,48 @@
+interface Pending<T, R> {
+  item: T;
+  resolve: (result: R) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Group commit: items submitted while a write is in flight are written together by the
+ * next one, so the store sees one round trip per batch however busy the node is, and a
+ * quiet node still writes each item at once (no timer). `write` must return one result
+ * per item, in order; if it throws, every item of that batch is rejected.
+ */
+export class GroupCommit<T, R> {
+  private queue: Pending<T, R>[] = [];
+  private inFlight: Promise<void> | undefined;
+
+  constructor(
+    private readonly write: (items: T[]) => Promise<R[]>,
+    private readonly maxBatch = 1000,
+  ) {}
+
+  submit(item: T): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      // Start on the next turn so items submitted in this one share the batch.
+      this.inFlight ??= new Promise<void>((done) => setImmediate(done)).then(() => this.loop());
+    });
+  }
+
+  /** Resolves once everything submitted so far is written (or rejected). */
+  async drain(): Promise<void> {
+    while (this.inFlight) await this.inFlight;
+  }
+
+  private async loop(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      try {
+        const results = await this.write(batch.map((p) => p.item));
+        if (results.length !== batch.length) throw new Error(`write returned ${results.length} results for ${batch.length} items`);
+        batch.forEach((p, i) => p.resolve(results[i] as R));
+      } catch (err) {
+        for (const p of batch) p.reject(err);
+      }
+    }
+    this.inFlight = undefined;
+  }
+}

@@ -1,0 +1,32 @@
+/** Who is in which room, cluster-wide in Redis mode, node-local in single-node mode. */
+export interface PresenceMember {
+  socketId: string;
+  userId: number;
+  username: string;
+}
+
+export interface PresenceChange {
+  room: string;
+  /** Usernames in the room, each once, in the order they arrived. */
+  users: string[];
+  /** True when the user's first socket arrived / last socket left, i.e. the user list changed. */
+  changed: boolean;
+}
+
+/** A user removed without leaving, e.g. because the node holding their sockets died. */
+export interface PresenceEviction {
+  room: string;
+  username: string;
+  users: string[];
+}
+
+export interface Presence {
+  join(room: string, member: PresenceMember): Promise<PresenceChange>;
+  leave(room: string, member: PresenceMember): Promise<PresenceChange>;
+  users(room: string): Promise<string[]>;
+  /** Rooms with at least one member, across the cluster. */
+  roomCount(): Promise<number>;
+  /** Called when members vanish without leaving (another node died). */
+  onEviction(listener: (eviction: PresenceEviction) => void): void;
+  close(): Promise<void>;
+}

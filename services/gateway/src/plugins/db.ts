@@ -1,0 +1,40 @@
+import fp from 'fastify-plugin';
+import type { Config } from '@parley/config';
+import { MessageRepository, openDatabase, UserRepository, type Database } from '@parley/db';
+import { hashPassword } from '../domain/passwords.ts';
+
+export interface Repositories {
+  users: UserRepository;
+  messages: MessageRepository;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    db: Database;
+    repos: Repositories;
+  }
+}
+
+/** Opens PostgreSQL or the embedded database, migrates, bootstraps the admin; closes last. */
+export const dbPlugin = fp<{ config: Config }>(
+  async (app, { config }) => {
+    const db = await openDatabase(config.database);
+    app.addHook('onClose', () => db.close());
+    if (config.migrateOnStart) {
+      const report = await db.migrate();
+      app.log.info({ applied: report.applied, modified: report.modified, database: db.kind }, 'migrations checked');
+    }
+    const repos: Repositories = { users: new UserRepository(db.prisma), messages: new MessageRepository(db.prisma) };
+    if (config.admin) {
+      const admin = await repos.users.upsert(
+        config.admin.username,
+        await hashPassword(config.admin.password, config.scryptCost),
+        'admin',
+      );
+      app.log.info({ userId: admin.id, username: admin.username }, 'admin account ready');
+    }
+    app.decorate('db', db);
+    app.decorate('repos', repos);
+  },
+  { name: 'db' },
+);

@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { chatMessageSchema, isReservedRoom, ParleyError, privateMessageSchema, typingSchema, type ChatMessage } from '@parley/protocol';
+import { TokenBucket } from '../../domain/token-bucket.ts';
+import { handle } from '../handle.ts';
+import { userRoom, type MainServer, type MainSocket, type RealtimeDeps } from '../types.ts';
+
+/** Typing indicators are cheap but chatty: twice the send rate. */
+const TYPING_RATE_FACTOR = 2;
+
+/** message / chatMessage / privateMessage / typing / stopTyping. */
+export function registerChatHandlers(io: MainServer, socket: MainSocket, deps: RealtimeDeps): void {
+  const { log, messageWriter, config } = deps;
+  const user = socket.data.user;
+  const sendBucket = () => (socket.data.sendBucket ??= new TokenBucket(config.rateLimit.perSecond, config.rateLimit.burst));
+  const typingBucket = () =>
+    (socket.data.typingBucket ??= new TokenBucket(
+      config.rateLimit.perSecond * TYPING_RATE_FACTOR,
+      config.rateLimit.burst * TYPING_RATE_FACTOR,
+    ));
+
+  // The lesson's first exercise: echo to the sender, relay to the others, broadcast to all.
+  handle(socket, log, 'message', { schema: z.unknown(), bucket: sendBucket }, (data) => {
+    if (data === undefined) throw new ParleyError('invalid_payload', 'message needs a payload');
+    socket.emit('response', { message: 'Received' });
+    socket.broadcast.emit('newMessage', data);
+    io.emit('broadcast', data);
+  });
+
+  handle(socket, log, 'chatMessage', { schema: chatMessageSchema, bucket: sendBucket }, async (payload) => {
+    const room = typeof payload === 'string' ? socket.data.currentRoom : payload.room;
+    const text = typeof payload === 'string' ? payload : payload.text;
+    if (room === undefined) throw new ParleyError('invalid_payload', 'Join a room first or send {room, text}');
+    if (isReservedRoom(room) || !socket.rooms.has(room)) throw new ParleyError('forbidden', `Not in room "${room}"`);
+    const createdAt = new Date();
+    const id = await messageWriter.submit({ room, authorId: user.id, text, createdAt });
+    const message: ChatMessage = { id, room, username: user.username, userId: user.id, text, timestamp: createdAt.toISOString() };
+    io.to(room).emit('message', message);
+    return { id };
+  });
+
+  handle(socket, log, 'privateMessage', { schema: privateMessageSchema, bucket: sendBucket }, async ({ to, message }) => {
+    if (to !== user.id && !(await deps.repos.users.exists(to))) throw new ParleyError('not_found', `No user ${to}`);
+    const createdAt = new Date();
+    const id = await messageWriter.submit({ authorId: user.id, recipientId: to, text: message, createdAt });
+    const payload = { id, from: user.id, fromUsername: user.username, to, message, timestamp: createdAt.toISOString() };
+    // Every device of the recipient, and the sender's other devices (not this socket).
+    io.to([userRoom(to), userRoom(user.id)]).except(socket.id).emit('privateMessage', payload);
+    return { id };
+  });
+
+  for (const event of ['typing', 'stopTyping'] as const) {
+    handle(socket, log, event, { schema: typingSchema, bucket: typingBucket }, ({ room }) => {
+      if (isReservedRoom(room) || !socket.rooms.has(room)) throw new ParleyError('forbidden', `Not in room "${room}"`);
+      socket.to(room).emit(event, { user: user.username, room });
+    });
+  }
+}

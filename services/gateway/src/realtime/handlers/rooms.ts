@@ -1,0 +1,104 @@
+import {
+  isReservedRoom,
+  joinRoomSchema,
+  joinSchema,
+  leaveRoomSchema,
+  ParleyError,
+  syncSchema,
+  type SystemMessage,
+} from '@parley/protocol';
+import type { PresenceMember } from '../../domain/presence.ts';
+import { handle } from '../handle.ts';
+import type { MainServer, MainSocket, RealtimeDeps } from '../types.ts';
+
+/** Most rooms one connection may be in (its own user room aside). */
+export const MAX_ROOMS_PER_SOCKET = 50;
+
+export function systemMessage(text: string): SystemMessage {
+  return { username: 'System', text, timestamp: new Date().toISOString() };
+}
+
+export function memberOf(socket: MainSocket): PresenceMember {
+  return { socketId: socket.id, userId: socket.data.user.id, username: socket.data.user.username };
+}
+
+function assertJoinable(socket: MainSocket, room: string): void {
+  if (isReservedRoom(room)) throw new ParleyError('forbidden', `Room "${room}" is reserved`);
+  if (!socket.rooms.has(room) && socket.rooms.size > MAX_ROOMS_PER_SOCKET) {
+    throw new ParleyError('forbidden', `At most ${MAX_ROOMS_PER_SOCKET} rooms per connection`);
+  }
+}
+
+/** Announce that a user's last socket left `room`. */
+export function announceLeave(io: MainServer, room: string, username: string, users: string[]): void {
+  io.to(room).emit('message', systemMessage(`${username} has left`));
+  io.to(room).emit('roomUsers', { room, users });
+}
+
+/** join / joinRoom / leaveRoom / sync, and presence clean-up on disconnect. */
+export function registerRoomHandlers(io: MainServer, socket: MainSocket, deps: RealtimeDeps): void {
+  const { presence, log } = deps;
+  const user = socket.data.user;
+
+  async function enter(room: string) {
+    assertJoinable(socket, room);
+    const wasIn = socket.rooms.has(room);
+    socket.join(room);
+    const change = wasIn ? { room, users: await presence.users(room), changed: false } : await presence.join(room, memberOf(socket));
+    return change;
+  }
+
+  handle(socket, log, 'join', { schema: joinSchema }, async ({ room }) => {
+    const change = await enter(room);
+    socket.data.currentRoom = room;
+    socket.emit('message', systemMessage(`Welcome to ${room}!`));
+    if (change.changed) {
+      socket.to(room).emit('message', systemMessage(`${user.username} has joined`));
+      io.to(room).emit('roomUsers', { room, users: change.users });
+    } else {
+      socket.emit('roomUsers', { room, users: change.users });
+    }
+    return { room, users: change.users };
+  });
+
+  handle(socket, log, 'joinRoom', { schema: joinRoomSchema }, async (rooms) => {
+    const list = [...new Set(typeof rooms === 'string' ? [rooms] : rooms)];
+    for (const room of list) assertJoinable(socket, room);
+    for (const room of list) {
+      const change = await enter(room);
+      io.to(room).emit('userJoined', socket.id);
+      if (change.changed) io.to(room).emit('roomUsers', { room, users: change.users });
+    }
+    return { rooms: list };
+  });
+
+  handle(socket, log, 'leaveRoom', { schema: leaveRoomSchema }, async (room) => {
+    if (isReservedRoom(room)) throw new ParleyError('forbidden', `Room "${room}" is reserved`);
+    if (!socket.rooms.has(room)) return;
+    socket.leave(room);
+    if (socket.data.currentRoom === room) delete socket.data.currentRoom;
+    const change = await presence.leave(room, memberOf(socket));
+    if (change.changed) announceLeave(io, room, user.username, change.users);
+  });
+
+  handle(socket, log, 'sync', { schema: syncSchema }, async ({ room, sinceId, limit = 100 }) => {
+    if (isReservedRoom(room)) throw new ParleyError('forbidden', `Room "${room}" is reserved`);
+    if (!socket.rooms.has(room)) throw new ParleyError('forbidden', `Join "${room}" before syncing it`);
+    const messages = await deps.repos.messages.since(room, sinceId, limit + 1);
+    const hasMore = messages.length > limit;
+    return { messages: hasMore ? messages.slice(0, limit) : messages, hasMore };
+  });
+
+  socket.on('disconnecting', () => {
+    const member = memberOf(socket);
+    for (const room of socket.rooms) {
+      if (room === socket.id || isReservedRoom(room)) continue;
+      presence.leave(room, member).then(
+        (change) => {
+          if (change.changed) announceLeave(io, room, user.username, change.users);
+        },
+        (err: unknown) => log.error({ err, room, socketId: socket.id }, 'presence leave failed'),
+      );
+    }
+  });
+}

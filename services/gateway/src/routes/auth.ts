@@ -1,0 +1,33 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { Config } from '@parley/config';
+import { credentialsSchema, ParleyError } from '@parley/protocol';
+import { hashPassword, verifyPassword } from '../domain/passwords.ts';
+import { parse } from '../validation.ts';
+
+export const authRoutes: FastifyPluginAsync<{ config: Config }> = async (app, { config }) => {
+  // Compared against when the username is unknown, so both paths cost one scrypt.
+  const decoyHash = await hashPassword('decoy-password', config.scryptCost);
+
+  app.post('/auth/register', async (request, reply) => {
+    const { username, password } = parse(credentialsSchema, request.body);
+    const user = await app.repos.users.create(username, await hashPassword(password, config.scryptCost));
+    request.log.info({ userId: user.id }, 'user registered');
+    return reply.code(201).send({ token: app.tokens.sign(user), user });
+  });
+
+  app.post('/auth/login', async (request) => {
+    const body = credentialsSchema.safeParse(request.body);
+    if (!body.success) throw new ParleyError('invalid_credentials');
+    const record = await app.repos.users.findByUsername(body.data.username);
+    const ok = await verifyPassword(body.data.password, record?.passwordHash ?? decoyHash);
+    if (!record || !ok) throw new ParleyError('invalid_credentials');
+    const user = { id: record.id, username: record.username, role: record.role };
+    return { token: app.tokens.sign(user), user };
+  });
+
+  app.get('/me', { preHandler: app.authenticate }, async (request) => {
+    const user = await app.repos.users.findById(request.user.id);
+    if (!user) throw new ParleyError('unauthorized', 'The account no longer exists');
+    return { user };
+  });
+};
