@@ -1,8 +1,8 @@
 import cors from '@fastify/cors';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '@parley/config';
-import { ERRORS, errorBody, ParleyError } from '@parley/protocol';
+import { errorBody, ParleyError } from '@parley/protocol';
 import { authPlugin } from './plugins/auth.ts';
 import { dbPlugin } from './plugins/db.ts';
 import { realtimePlugin } from './plugins/realtime.ts';
@@ -28,7 +28,10 @@ function toErrorReply(err: FastifyError | ParleyError): { status: number; body: 
  * database (and Redis) when made ready, never listens; `main.ts` does that.
  */
 export async function buildApp(config: Config, logger: Logger): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: BODY_LIMIT, disableRequestLogging: true });
+  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: BODY_LIMIT,
+    // Request lines are not logged (they would dominate under load); errors are.
+    logController: new LogController({ disableRequestLogging: true }),
+  });
 
   app.setErrorHandler((err: FastifyError | ParleyError, request, reply) => {
     const { status, body } = toErrorReply(err);
@@ -49,4 +52,3 @@ export async function buildApp(config: Config, logger: Logger): Promise<FastifyI
   return app;
 }
 
-export { ERRORS };

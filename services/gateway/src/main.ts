@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfig, type Config } from '@parley/config';
 import { buildApp } from './app.ts';
 import { createLogger } from './logger.ts';
@@ -38,8 +39,9 @@ process.once('SIGTERM', () => void shutdown('SIGTERM'));
 process.once('SIGINT', () => void shutdown('SIGINT'));
 
 try {
-  const address = await app.listen({ port: config.port, host: config.host });
-  const url = `http://localhost:${app.server.address() !== null && typeof app.server.address() === 'object' ? (app.server.address() as { port: number }).port : config.port}`;
+  await app.listen({ port: config.port, host: config.host });
+  const { port } = app.server.address() as AddressInfo;
+  const url = `http://localhost:${port}`;
   log.info({ url, database: app.db.kind, redis: Boolean(config.redis.url) }, `Parley is listening on ${url}`);
 } catch (err) {
   log.fatal({ err }, 'failed to start');

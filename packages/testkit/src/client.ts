@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
+import type { PublicUser } from '@parley/protocol';
+
+export type ClientSocket = Socket;
+
+/** How long a test waits for an event that must come before it fails. */
+export const EVENT_TIMEOUT_MS = 5000;
+
+export function uniqueName(prefix = 'u'): string {
+  return `${prefix}_${randomBytes(5).toString('hex')}`;
+}
+
+export interface Session {
+  token: string;
+  user: PublicUser;
+}
+
+export async function http<T = unknown>(
+  baseUrl: string,
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown } = {},
+): Promise<{ status: number; body: T }> {
+  const headers: Record<string, string> = {};
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(new URL(path, baseUrl), {
+    method,
+    headers,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+}
+
+/** Register a fresh user (unique name unless given) and return its token. */
+export async function registerUser(baseUrl: string, username = uniqueName(), password = 'password123'): Promise<Session> {
+  const res = await http<Session>(baseUrl, 'POST', '/auth/register', { body: { username, password } });
+  if (res.status !== 201) throw new Error(`register ${username}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+/** Connect to a namespace and resolve once connected; rejects with the connect_error. */
+export function connect(
+  baseUrl: string,
+  namespace: string,
+  token: string | undefined,
+  options: Partial<ManagerOptions & SocketOptions> = {},
+): Promise<ClientSocket> {
+  const socket = io(new URL(namespace, baseUrl).toString(), {
+    auth: token === undefined ? {} : { token },
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+    ...options,
+  });
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve(socket));
+    socket.once('connect_error', (err) => {
+      socket.close();
+      reject(err);
+    });
+  });
+}
+
+/** Resolve with the next `event` (its first argument); reject after EVENT_TIMEOUT_MS. */
+export function nextEvent<T = unknown>(socket: ClientSocket, event: string, predicate: (value: T) => boolean = () => true): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      socket.off(event, listener);
+      reject(new Error(`timed out waiting for "${event}"`));
+    }, EVENT_TIMEOUT_MS);
+    const listener = (value: T) => {
+      if (!predicate(value)) return;
+      clearTimeout(timer);
+      socket.off(event, listener);
+      resolve(value);
+    };
+    socket.on(event, listener);
+  });
+}
+
+/** Collect every `event` from now on (inspect the array later). */
+export function collect<T = unknown>(socket: ClientSocket, event: string): T[] {
+  const seen: T[] = [];
+  socket.on(event, (value: T) => seen.push(value));
+  return seen;
+}
+
+/** Emit with an ack and resolve with the server's answer. */
+export function request<T = unknown>(socket: ClientSocket, event: string, ...args: unknown[]): Promise<T> {
+  return socket.timeout(EVENT_TIMEOUT_MS).emitWithAck(event, ...args) as Promise<T>;
+}

@@ -1,0 +1,39 @@
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { loadConfig, type Config } from '@parley/config';
+import { buildApp } from '@parley/gateway';
+
+/** The JWT secret every test node shares (a cluster needs one secret). */
+export const TEST_JWT_SECRET = 'parley-test-secret-0123456789abcdef';
+
+export interface TestNode {
+  url: string;
+  port: number;
+  app: FastifyInstance;
+  config: Readonly<Config>;
+  close(): Promise<void>;
+}
+
+/** Environment for a node under test: ephemeral port, cheap scrypt, quiet logs. */
+export function testEnv(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  return {
+    NODE_ENV: 'test',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    JWT_SECRET: TEST_JWT_SECRET,
+    SCRYPT_COST: '1024',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    CLIENT_URL: '*',
+    ...env,
+  };
+}
+
+/** Build and start one Parley node in this process on an ephemeral port. */
+export async function startNode(env: Record<string, string | undefined>): Promise<TestNode> {
+  const config = loadConfig(testEnv(env));
+  const app = await buildApp(config, pino({ level: config.log.level, base: { nodeId: config.nodeId } }));
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, port, app, config, close: () => app.close() };
+}
