@@ -7,7 +7,7 @@ import {
   syncSchema,
   type SystemMessage,
 } from '@parley/protocol';
-import type { PresenceMember } from '../../domain/presence.ts';
+import type { PresenceChange, PresenceMember } from '../../domain/presence.ts';
 import { handle } from '../handle.ts';
 import type { MainServer, MainSocket, RealtimeDeps } from '../types.ts';
 
@@ -40,17 +40,20 @@ export function registerRoomHandlers(io: MainServer, socket: MainSocket, deps: R
   const { presence, log } = deps;
   const user = socket.data.user;
 
-  async function enter(room: string) {
+  /** Validates and joins synchronously (later events see the room), then updates presence. */
+  function enter(room: string): Promise<PresenceChange> {
     assertJoinable(socket, room);
     const wasIn = socket.rooms.has(room);
     socket.join(room);
-    const change = wasIn ? { room, users: await presence.users(room), changed: false } : await presence.join(room, memberOf(socket));
-    return change;
+    if (!wasIn) return presence.join(room, memberOf(socket));
+    return presence.users(room).then((users) => ({ room, users, changed: false }));
   }
 
   handle(socket, log, 'join', { schema: joinSchema }, async ({ room }) => {
-    const change = await enter(room);
+    const entering = enter(room);
+    // Set before awaiting: a 'chatMessage' sent right after 'join' must find the room.
     socket.data.currentRoom = room;
+    const change = await entering;
     socket.emit('message', systemMessage(`Welcome to ${room}!`));
     if (change.changed) {
       socket.to(room).emit('message', systemMessage(`${user.username} has joined`));
