@@ -1,5 +1,6 @@
 import type { ChatMessage } from '@parley/protocol';
 import type { Prisma } from '../database.ts';
+import type { SqlClient } from '../sql.ts';
 
 export interface NewRoomMessage {
   room: string;
@@ -45,11 +46,32 @@ function toChatMessage(row: Row): ChatMessage {
 }
 
 export class MessageRepository {
-  constructor(private readonly prisma: Prisma) {}
+  constructor(
+    private readonly prisma: Prisma,
+    private readonly sql: SqlClient,
+  ) {}
 
-  /** One INSERT … RETURNING for the whole batch; ids come back in input order. */
+  /**
+   * One INSERT … RETURNING for the whole batch, ids in input order. Raw SQL with unnest():
+   * measured at 0.014 ms of Node CPU per message in batches of 50, against 0.22 ms through
+   * Prisma's createManyAndReturn (see docs/PERFORMANCE.md).
+   */
   async insertMany(messages: (NewRoomMessage | NewPrivateMessage)[]): Promise<number[]> {
-    const rows = await this.prisma.message.createManyAndReturn({ data: messages, select: { id: true } });
+    const rows = await this.sql.query<{ id: string | number | bigint }>(
+      `INSERT INTO messages (room, author_id, recipient_id, text, created_at)
+       SELECT room, author_id, recipient_id, text, created_at
+       FROM unnest($1::varchar[], $2::int[], $3::int[], $4::varchar[], $5::timestamptz[])
+         WITH ORDINALITY AS t(room, author_id, recipient_id, text, created_at, n)
+       ORDER BY n
+       RETURNING id`,
+      [
+        messages.map((m) => ('room' in m ? m.room : null)),
+        messages.map((m) => m.authorId),
+        messages.map((m) => ('recipientId' in m ? m.recipientId : null)),
+        messages.map((m) => m.text),
+        messages.map((m) => m.createdAt.toISOString()),
+      ],
+    );
     return rows.map((r) => Number(r.id));
   }
 

@@ -24,7 +24,7 @@ export const dbPlugin = fp<{ config: Config }>(
       const report = await db.migrate();
       app.log.info({ applied: report.applied, modified: report.modified, database: db.kind }, 'migrations checked');
     }
-    const repos: Repositories = { users: new UserRepository(db.prisma), messages: new MessageRepository(db.prisma) };
+    const repos: Repositories = { users: new UserRepository(db.prisma), messages: new MessageRepository(db.prisma, db.sql) };
     if (config.admin) {
       const admin = await repos.users.upsert(
         config.admin.username,
