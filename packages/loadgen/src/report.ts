@@ -73,7 +73,12 @@ const ms = (v: number) => (Number.isNaN(v) ? '-' : v.toFixed(2));
 /** A readable table of one report. */
 export function formatReport(r: LoadReport): string {
   const rows: [string, string][] = [
-    ['shape', `${r.shape.protocol}/${r.shape.transport} ${r.shape.clients} clients, ${r.shape.rooms} rooms, ${r.shape.senders} senders x ${r.shape.rate}/s`],
+    [
+      'shape',
+      r.shape.idle
+        ? `${r.shape.protocol}/${r.shape.transport} ${r.shape.clients} idle clients`
+        : `${r.shape.protocol}/${r.shape.transport} ${r.shape.clients} clients, ${r.shape.rooms} rooms, ${r.shape.senders} senders x ${r.shape.rate}/s`,
+    ],
     ['targets', r.shape.targets.join(' ')],
     ['connected', `${r.connected} (${r.connectFailed} failed) in ${r.connectSeconds.toFixed(2)} s`],
   ];
