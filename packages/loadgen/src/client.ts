@@ -84,7 +84,8 @@ export class LoadClient {
     if (this.closed) return;
     this.closed = true;
     if (this.ws) this.ws.terminate();
-    else if (this.sid) this.post(['1']);
+    // Polling: tell the server; the session is gone either way, so a failed goodbye is moot.
+    else if (this.sid) this.post(['1']).catch(() => undefined);
     this.options.onClose();
   }
 
