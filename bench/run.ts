@@ -6,6 +6,7 @@
  *   pnpm bench                 full suite (about 10 minutes)
  *   pnpm bench --quick         a short smoke of every step
  *   pnpm bench --only parley,raw --repeat 1
+ *   pnpm bench --only parley --parley-nodes 1 --parley-env WS_NO_BUFFER_UTIL=1   (one lever at a time)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -22,6 +23,8 @@ const { values } = parseArgs({
     repeat: { type: 'string' },
     json: { type: 'string' },
     verbose: { type: 'boolean' },
+    'parley-nodes': { type: 'string' },
+    'parley-env': { type: 'string', multiple: true },
   },
 });
 
@@ -30,6 +33,9 @@ const SUITES = ['parley', 'lesson', 'raw', 'polling', 'idle'] as const;
 type Suite = (typeof SUITES)[number];
 const only = new Set((values.only?.split(',') ?? SUITES) as Suite[]);
 const repeat = Number(values.repeat ?? (quick ? 1 : 3));
+const parleyNodes = Number(values['parley-nodes'] ?? 2);
+/** Extra environment for Parley's nodes (KEY=VALUE), to measure one lever at a time. */
+const parleyEnv = Object.fromEntries((values['parley-env'] ?? []).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
 
 /** The load shape (the quick one only checks that every step works). */
 const SHAPE: Partial<LoadOptions> = quick
@@ -90,7 +96,7 @@ async function withTarget(start: () => Promise<RunningTarget>, body: (target: Ru
 }
 
 try {
-  if (only.has('parley')) await withTarget(() => startParley(bench), async (t) => void summaries.push(await measure('parley', t, SHAPE)));
+  if (only.has('parley')) await withTarget(() => startParley(bench, parleyNodes, parleyEnv), async (t) => void summaries.push(await measure('parley', t, SHAPE)));
   if (only.has('lesson')) await withTarget(() => startLesson(bench), async (t) => void summaries.push(await measure('lesson', t, SHAPE)));
   if (only.has('raw')) await withTarget(() => startRaw(), async (t) => void summaries.push(await measure('raw-ws', t, SHAPE)));
   if (only.has('polling')) log('polling: skipped: needs infra/nginx (the cluster work) on this branch');
