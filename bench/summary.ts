@@ -99,8 +99,11 @@ export function formatSummary(
   }
   const idle = summaries.filter((x) => x.idleKiBPerConnection !== undefined);
   if (idle.length > 0) {
-    lines.push('', '| idle connections | connections | connect s | RSS KiB / connection |', '| --- | --- | --- | --- |');
-    for (const x of idle) lines.push(`| ${x.name} | ${x.idleConnections} | ${f(x.connectSeconds)} | ${f(x.idleKiBPerConnection)} |`);
+    lines.push('', '| idle connections | connected | connect s | RSS KiB / connection | errors |', '| --- | --- | --- | --- | --- |');
+    for (const x of idle) {
+      const errors = Object.entries(x.errors).map(([k, v]) => `${k}: ${v}`).join(', ') || '0';
+      lines.push(`| ${x.name} | ${x.idleConnections} | ${f(x.connectSeconds)} | ${f(x.idleKiBPerConnection)} | ${errors} |`);
+    }
   }
   for (const x of summaries) if (x.note) lines.push('', `Note (${x.name}): ${x.note}`);
   return lines.join('\n');
