@@ -41,7 +41,12 @@ const parleyEnv = Object.fromEntries((values['parley-env'] ?? []).map((kv) => [k
 const SHAPE: Partial<LoadOptions> = quick
   ? { clients: 200, rooms: 10, senders: 20, rate: 8, warmup: 1, duration: 3, transport: 'websocket' }
   : { clients: 800, rooms: 20, senders: 100, rate: 8, warmup: 5, duration: 15, transport: 'websocket' };
-const IDLE_PER_NODE = quick ? 1000 : 20_000;
+/**
+ * The issue asks for 20k idle connections per node. These machines cap open files at 20,000
+ * per process (hard limit, not raisable without CAP_SYS_RESOURCE), which the server and the
+ * generator each need one of per connection, plus their own: 19k is the most that fits.
+ */
+const IDLE_PER_NODE = quick ? 1000 : 19_000;
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
@@ -70,7 +75,7 @@ async function measureIdle(name: string, target: RunningTarget): Promise<RunSumm
     users: 200,
     rooms: 1,
     senders: 0,
-    // Spread over source addresses: 20k connections per node exceed one address's port range comfortably.
+    // Spread over source addresses so one address's ephemeral ports are never the limit.
     sourceIps: 8,
     connectConcurrency: 200,
     progress: values.verbose ?? false,
