@@ -51,6 +51,16 @@ export async function registerUser(baseUrl: string, username = uniqueName(), pas
   return res.body;
 }
 
+export interface Client extends Session {
+  socket: ClientSocket;
+}
+
+/** Register a fresh user and connect one socket for it (more with `connect(url, ns, client.token)`). */
+export async function registerAndConnect(baseUrl: string, namespace = '/'): Promise<Client> {
+  const session = await registerUser(baseUrl);
+  return { ...session, socket: await connect(baseUrl, namespace, session.token) };
+}
+
 /** Connect to a namespace and resolve once connected; rejects with the connect_error. */
 export function connect(
   baseUrl: string,
@@ -92,10 +102,12 @@ export async function connectError(
 
 /** Resolve with the next `event` (its first argument); reject after EVENT_TIMEOUT_MS. */
 export function nextEvent<T = unknown>(socket: ClientSocket, event: string, predicate: (value: T) => boolean = () => true): Promise<T> {
+  // Made now so that its stack shows which wait timed out.
+  const timeout = new Error(`timed out waiting for "${event}"`);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       socket.off(event, listener);
-      reject(new Error(`timed out waiting for "${event}"`));
+      reject(timeout);
     }, EVENT_TIMEOUT_MS);
     const listener = (value: T) => {
       if (!predicate(value)) return;
