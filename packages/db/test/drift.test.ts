@@ -54,7 +54,7 @@ async function sqlFromSchema(schemaFile: string, databaseUrl: string): Promise<s
 }
 
 /** What a migration can change, in a stable order; Prisma's own bookkeeping table aside. */
-async function catalog(db: TestDatabase): Promise<Record<string, unknown[]>> {
+async function catalog(db: TestDatabase): Promise<{ columns: unknown[]; constraints: unknown[]; indexes: unknown[]; enums: unknown[] }> {
   const notBookkeeping = `NOT IN ('_prisma_migrations')`;
   return {
     columns: await db.query(`

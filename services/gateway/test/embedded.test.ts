@@ -14,7 +14,8 @@ afterAll(async () => {
 });
 
 describe('embedded database (no DATABASE_URL)', () => {
-  it('registers, chats, and after a restart over the same folder still has the user and the history', async () => {
+  // PGlite compiles its WASM and runs initdb: slow on a busy 2-core machine, hence the timeout.
+  it('registers, chats, and after a restart over the same folder still has the user and the history', { timeout: 120_000 }, async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'parley-embedded-'));
     node = await startNode({ DATA_DIR: dataDir });
     expect(node.app.db.kind).toBe('embedded');
@@ -32,6 +33,8 @@ describe('embedded database (no DATABASE_URL)', () => {
 
     node = await startNode({ DATA_DIR: dataDir });
     expect((await http(node.url, 'GET', '/readyz')).status).toBe(200);
+    // The start migrated nothing: every migration was applied by the first start.
+    expect((await node.app.db.migrate()).applied).toEqual([]);
     const login = await http<Session>(node.url, 'POST', '/auth/login', { body: { username: 'embedded_alice', password: 'password123' } });
     expect(login.status).toBe(200);
     const history = await http<{ messages: ChatMessage[] }>(node.url, 'GET', '/rooms/lobby/messages', { token: login.body.token });
