@@ -30,7 +30,7 @@ export const realtimePlugin = fp<{ config: Config }>(
       app.repos.messages.insertMany(batch),
     );
     const deps: RealtimeDeps = { config, log: app.log, repos: app.repos, presence, messageWriter };
-    const namespaces = registerNamespaces(io, deps, app.tokens.verify);
+    const namespaces = registerNamespaces(io, deps, app.tokens.authenticate);
 
     app.decorate('io', io);
     app.decorate('namespaces', namespaces);
