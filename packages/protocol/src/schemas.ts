@@ -14,7 +14,7 @@ export const RESERVED_ROOM_PREFIXES = ['user:', 'node:', 'admin:', 'system:'] as
  * looking the id up, so it holds for sockets on every node of a cluster.
  */
 export const SOCKET_ID_SHAPE = /^[A-Za-z0-9_-]{20}$/;
-/** Largest id of an INTEGER (int4) column: users, posts. */
+/** Largest value of an INTEGER (int4) id column: users, posts. */
 export const MAX_INT4_ID = 2_147_483_647;
 
 export const usernameSchema = z
@@ -38,15 +38,13 @@ export const textSchema = z
   .max(MAX_TEXT_LENGTH)
   .refine((s) => s.trim().length > 0, 'must not be blank');
 
-/** Id of an INTEGER column (users, posts) in a JSON payload; larger values cannot exist. */
-export const idSchema = z.number().int().positive().max(MAX_INT4_ID);
-/** Id of a BIGINT column (messages, notifications) in a JSON payload. */
-export const bigIdSchema = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
-const decimalDigits = z.string().regex(/^\d{1,16}$/, 'must be a positive integer').transform(Number);
-/** `idSchema` for a URL parameter or query value (a string of digits). */
-export const idParamSchema = decimalDigits.pipe(idSchema);
-/** `bigIdSchema` for a URL parameter or query value. */
-export const bigIdParamSchema = decimalDigits.pipe(bigIdSchema);
+/** A positive integer id, from JSON or a URL string. */
+export const idSchema = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+/**
+ * A user id in a JSON payload: a JSON integer within the users.id INTEGER range. Larger ids
+ * cannot exist; letting them through would fail in the database (a 500), not as invalid_payload.
+ */
+export const userIdSchema = z.number().int().positive().max(MAX_INT4_ID);
 
 /** Rooms the server owns: reserved prefixes and socket-id-shaped names. */
 export function isReservedRoom(room: string): boolean {
@@ -58,7 +56,7 @@ export const joinSchema = z.object({ username: z.unknown().optional(), room: roo
 export const chatMessageSchema = z.union([textSchema, z.object({ room: roomSchema, text: textSchema })]);
 export const joinRoomSchema = z.union([roomSchema, z.array(roomSchema).min(1).max(MAX_ROOMS_PER_JOIN)]);
 export const leaveRoomSchema = roomSchema;
-export const privateMessageSchema = z.object({ to: idSchema, message: textSchema });
+export const privateMessageSchema = z.object({ to: userIdSchema, message: textSchema });
 export const typingSchema = z.object({ room: roomSchema });
 export const syncSchema = z.object({
   room: roomSchema,
@@ -69,15 +67,15 @@ export const syncSchema = z.object({
 
 // ---- '/admin' inbound payloads ----
 export const announceSchema = z.object({ text: textSchema });
-export const disconnectUserSchema = z.object({ userId: idSchema });
+export const disconnectUserSchema = z.object({ userId: userIdSchema });
 
 // ---- HTTP ----
 export const historyQuerySchema = z.object({
-  before: bigIdParamSchema.optional(),
+  before: idSchema.optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
 });
 export const roomParamsSchema = z.object({ room: roomSchema });
-export const idParamsSchema = z.object({ id: idParamSchema });
+export const idParamsSchema = z.object({ id: idSchema });
 export const postBodySchema = z.object({
   title: z.string().trim().min(1).max(200).optional(),
   content: z.string().min(1).max(20_000),
@@ -93,6 +91,6 @@ export const notificationsQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 export const pageQuerySchema = z.object({
-  before: idParamSchema.optional(),
+  before: idSchema.optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
 });
