@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
+  connectError,
   http,
+  registerAndConnect,
   registerUser,
+  request,
   startNodeWithDatabase,
   tokenFor,
   uniqueName,
@@ -183,13 +186,21 @@ describe('health', () => {
     expect(res).toMatchObject({ status: 200, body: { status: 'ready', checks: { database: 'ok' } } });
   });
 
-  it('GET /readyz answers 503 when the database is gone, and /healthz still 200', async () => {
+  it('when the database is gone: /readyz 503, /healthz 200, sockets get errors but stay connected', async () => {
     const doomed = await startNodeWithDatabase(inject('postgresUrl'));
     try {
+      const alice = await registerAndConnect(doomed.url);
+      await request(alice.socket, 'join', { room: 'lobby' });
       await doomed.db.drop();
       const res = await http(doomed.url, 'GET', '/readyz');
       expect(res).toMatchObject({ status: 503, body: { status: 'unavailable', checks: { database: 'down' } } });
       expect((await http(doomed.url, 'GET', '/healthz')).status).toBe(200);
+      expect(await request(alice.socket, 'chatMessage', 'into the void')).toMatchObject({ ok: false, error: { code: 'internal_error' } });
+      expect(alice.socket.connected).toBe(true);
+      // A new handshake cannot look its user up: refused as unavailable, not as a bad token.
+      const err = await connectError(doomed.url, '/', alice.token);
+      expect(err.data?.code).toBe('unavailable');
+      alice.socket.close();
     } finally {
       await doomed.close();
     }
