@@ -32,6 +32,7 @@ describe.each(namespaces)('handshake on %s', (nsp) => {
     ['a malformed token', () => 'definitely-not-a-jwt'],
     ['a token signed with another secret', () => tokenFor(alice.user, { secret: 'another-secret-0123456789abcdef' })],
     ['a token with a non-numeric subject', () => signToken({ sub: 'alice', username: 'alice', role: 'user' })],
+    ['a token with a subject beyond the id range', () => signToken({ sub: String(2 ** 40), username: 'alice', role: 'user' })],
     ['a token with the alg "none"', () => `${Buffer.from('{"alg":"none"}').toString('base64url')}.${tokenFor(alice.user).split('.')[1]}.`],
   ])('refuses %s: Authentication error / unauthorized', async (_name, token) => {
     const err = await connectError(node.url, nsp, token());

@@ -140,6 +140,7 @@ describe('GET /me', () => {
     ['no Authorization header', undefined],
     ['a token signed with another secret', tokenFor({ id: 1, username: 'x' }, { secret: 'some-other-secret-0123456789' })],
     ['a malformed token', 'not.a.jwt'],
+    ['a subject beyond the id range', tokenFor({ id: 2 ** 40, username: 'x' })],
   ])('401 unauthorized with %s', async (_name, token) => {
     const res = await http(node.url, 'GET', '/me', token === undefined ? {} : { token });
     expect(res.status).toBe(401);
