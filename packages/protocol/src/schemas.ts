@@ -36,7 +36,9 @@ export const roomSchema = z
 export const textSchema = z
   .string()
   .max(MAX_TEXT_LENGTH)
-  .refine((s) => s.trim().length > 0, 'must not be blank');
+  .refine((s) => s.trim().length > 0, 'must not be blank')
+  // PostgreSQL text cannot hold U+0000: refused here rather than failing in the database.
+  .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
 
 /** A positive integer id, from JSON or a URL string. */
 export const idSchema = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);

@@ -110,8 +110,12 @@ describe('POST /auth/login', () => {
     expect(errorCode(res)).toBe('invalid_credentials');
   });
 
-  it('401 invalid_credentials for an unknown user', async () => {
-    const res = await http(node.url, 'POST', '/auth/login', { body: { username: uniqueName(), password: 'password123' } });
+  it.each([
+    ['an unknown user', uniqueName()],
+    ['a name no account can have', 'no such name!'],
+    ['a NUL character in the name', 'a\u0000b'],
+  ])('401 invalid_credentials for %s', async (_name, username) => {
+    const res = await http(node.url, 'POST', '/auth/login', { body: { username, password: 'password123' } });
     expect(res.status).toBe(401);
     expect(errorCode(res)).toBe('invalid_credentials');
   });
