@@ -60,8 +60,8 @@ const envSchema = z.object({
     .refine((n) => (n & (n - 1)) === 0, 'must be a power of two')
     .default(16_384),
   /** Admin account created or updated at start when both are set. */
-  ADMIN_USERNAME: z.string().optional(),
-  ADMIN_PASSWORD: z.string().optional(),
+  ADMIN_USERNAME: z.string().regex(/^[A-Za-z0-9_.-]{3,32}$/, 'must follow the username rules (3-32 of A-Za-z0-9_.-)').optional(),
+  ADMIN_PASSWORD: z.string().min(8).max(128).optional(),
   /** Seconds a node's presence survives without a heartbeat. @default 6 */
   PRESENCE_TTL_SEC: z.coerce.number().int().min(2).max(300).default(6),
   /** Upper bound for a graceful shutdown in ms. @default 8000 */

@@ -37,7 +37,12 @@ describe('loadConfig', () => {
 
   it('requires ADMIN_USERNAME and ADMIN_PASSWORD together', () => {
     expect(() => loadConfig({ ADMIN_USERNAME: 'root' })).toThrow(ConfigError);
-    expect(loadConfig({ ADMIN_USERNAME: 'root', ADMIN_PASSWORD: 'pw' }).admin).toEqual({ username: 'root', password: 'pw' });
+    expect(loadConfig({ ADMIN_USERNAME: 'root', ADMIN_PASSWORD: 'password' }).admin).toEqual({ username: 'root', password: 'password' });
+  });
+
+  it('holds the admin account to the rules of registration, so it can log in', () => {
+    expect(() => loadConfig({ ADMIN_USERNAME: 'the admin', ADMIN_PASSWORD: 'password' })).toThrow(/ADMIN_USERNAME/);
+    expect(() => loadConfig({ ADMIN_USERNAME: 'root', ADMIN_PASSWORD: 'short' })).toThrow(/ADMIN_PASSWORD/);
   });
 
   it('parses CLIENT_URL as a list of origins or *', () => {
