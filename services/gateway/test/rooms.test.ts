@@ -110,8 +110,16 @@ describe('joinRoom / leaveRoom', () => {
     expect(await request(alice.socket, 'joinRoom', room)).toEqual({ ok: true, rooms: [room] });
     expect(await joined).toBe(alice.socket.id);
     expect(await roomUsers).toEqual({ room, users: [bob.user.username, alice.user.username] });
+
+    // Joining again changes nothing: no second userJoined (the next one bob sees is carol's).
+    const carol = await registerAndConnect(node.url);
+    const next = nextEvent(bob.socket, 'userJoined');
+    expect(await request(alice.socket, 'joinRoom', [room])).toEqual({ ok: true, rooms: [room] });
+    await request(carol.socket, 'joinRoom', room);
+    expect(await next).toBe(carol.socket.id);
     bob.socket.close();
     alice.socket.close();
+    carol.socket.close();
   });
 
   it('joins a list of rooms, where chat then works', async () => {
