@@ -1,5 +1,5 @@
 import cors from '@fastify/cors';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '@parley/config';
 import { errorBody, ParleyError } from '@parley/protocol';
@@ -36,6 +36,11 @@ export async function buildApp(config: Config, logger: Logger): Promise<FastifyI
   const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: BODY_LIMIT, pluginTimeout: PLUGIN_TIMEOUT_MS,
     // Request lines are not logged (they would dominate under load); errors are.
     logController: new LogController({ disableRequestLogging: true }),
+    // Errors raised before routing (a badly percent-encoded URL) get the same error shape.
+    frameworkErrors: (err, _request, reply) => {
+      const { status, body } = toErrorReply(err);
+      (reply as FastifyReply).code(status).send(body);
+    },
   });
 
   app.setErrorHandler((err: FastifyError | ParleyError, request, reply) => {
