@@ -71,6 +71,20 @@ describe.each([NAMESPACES.main, NAMESPACES.user, NAMESPACES.notifications])('%s 
   });
 });
 
+describe('a lesson-style client (default transports: long-polling, then the upgrade)', () => {
+  it('connects with auth {token}, joins and chats', async () => {
+    const socket = await connect(node.url, NAMESPACES.main, alice.token, { transports: ['polling', 'websocket'] });
+    expect(await request(socket, 'join', { room: 'lesson' })).toMatchObject({ ok: true });
+    expect(await request(socket, 'chatMessage', 'over polling')).toMatchObject({ ok: true, id: expect.any(Number) });
+    socket.close();
+  });
+
+  it('is refused over long-polling too', async () => {
+    const err = await connectError(node.url, NAMESPACES.main, 'bad-token', { transports: ['polling'] });
+    expect(err.data?.code).toBe('unauthorized');
+  });
+});
+
 describe('/user', () => {
   it('whoami answers with the stored user', async () => {
     const socket = await connect(node.url, NAMESPACES.user, tokenFor({ ...alice.user, username: 'claimed_name' }));
