@@ -69,9 +69,20 @@ export const postUpdateSchema = z
   .refine((b) => b.title !== undefined || b.content !== undefined, 'nothing to update');
 export const notificationsQuerySchema = z.object({
   unread: z.enum(['true', 'false']).optional(),
+  before: idSchema.optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 export const pageQuerySchema = z.object({
   before: idSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+});
+
+// ---- '/notifications' inbound payloads ----
+export const markReadSchema = z.union([
+  z.object({ ids: z.array(idSchema).min(1).max(500) }),
+  z.object({ all: z.literal(true) }),
+]);
+export const followPageQuerySchema = z.object({
+  after: z.coerce.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).default(0),
   limit: z.coerce.number().int().min(1).max(100).default(50),
 });

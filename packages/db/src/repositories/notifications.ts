@@ -1,4 +1,4 @@
-import type { Notification } from '@parley/protocol';
+import { ParleyError, type Notification } from '@parley/protocol';
 import type { SqlClient } from '../sql.ts';
 
 export interface NewNotification {
@@ -43,12 +43,17 @@ export function notificationFromRow(row: NotificationRow): NotificationDelivery 
 export class NotificationRepository {
   constructor(private readonly sql: SqlClient) {}
 
+  /** @throws ParleyError('not_found') when the recipient does not exist. */
   async create(recipientId: number, input: NewNotification): Promise<NotificationDelivery> {
     const rows = await this.sql.query<NotificationRow>(
-      `INSERT INTO notifications (recipient_id, type, message, data) VALUES ($1, $2, $3, $4::jsonb) RETURNING ${COLUMNS}`,
+      `INSERT INTO notifications (recipient_id, type, message, data)
+       SELECT id, $2, $3, $4::jsonb FROM users WHERE id = $1
+       RETURNING ${COLUMNS}`,
       [recipientId, input.type, input.message, JSON.stringify(input.data)],
     );
-    return notificationFromRow(rows[0] as NotificationRow);
+    const row = rows[0];
+    if (!row) throw new ParleyError('not_found', `No user ${recipientId}`);
+    return notificationFromRow(row);
   }
 
   /** Newest first, ids below `before` when given. */
