@@ -77,6 +77,9 @@ export const pageQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(50),
 });
 
+/** A notification's human text (notifications.message is VARCHAR(500)). */
+export const notificationMessageSchema = z.string().trim().min(1).max(500);
+
 // ---- '/notifications' inbound payloads ----
 export const markReadSchema = z.union([
   z.object({ ids: z.array(idSchema).min(1).max(500) }),

@@ -10,7 +10,7 @@ import {
   UserRepository,
   type Database,
 } from '@parley/db';
-import { hashPassword } from '../domain/passwords.ts';
+import { ensureAdmin } from '../domain/admin.ts';
 
 export interface Repositories {
   users: UserRepository;
@@ -46,11 +46,7 @@ export const dbPlugin = fp<{ config: Config }>(
       fanout: new FanoutRepository(db.sql),
     };
     if (config.admin) {
-      const admin = await repos.users.upsert(
-        config.admin.username,
-        await hashPassword(config.admin.password, config.scryptCost),
-        'admin',
-      );
+      const admin = await ensureAdmin(repos.users, config.admin, config.scryptCost);
       app.log.info({ userId: admin.id, username: admin.username }, 'admin account ready');
     }
     app.decorate('db', db);
