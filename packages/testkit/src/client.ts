@@ -54,12 +54,17 @@ export async function follow(baseUrl: string, follower: Session, followeeId: num
   if (res.status !== 204) throw new Error(`follow ${followeeId}: ${res.status} ${JSON.stringify(res.body)}`);
 }
 
-/** Connect to a namespace and resolve once connected; rejects with the connect_error. */
+/**
+ * Connect to a namespace and resolve once connected; rejects with the connect_error.
+ * `setup` runs before the connection starts: attach listeners there for what the server
+ * sends right on connect (e.g. the notification backlog).
+ */
 export function connect(
   baseUrl: string,
   namespace: string,
   token: string | undefined,
   options: Partial<ManagerOptions & SocketOptions> = {},
+  setup?: (socket: ClientSocket) => void,
 ): Promise<ClientSocket> {
   const socket = io(new URL(namespace, baseUrl).toString(), {
     auth: token === undefined ? {} : { token },
@@ -67,7 +72,10 @@ export function connect(
     reconnection: false,
     forceNew: true,
     ...options,
+    autoConnect: false,
   });
+  setup?.(socket);
+  socket.connect();
   return new Promise((resolve, reject) => {
     socket.once('connect', () => resolve(socket));
     socket.once('connect_error', (err) => {
