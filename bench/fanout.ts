@@ -36,7 +36,12 @@ try {
   ]);
   console.log(`seeded ${FOLLOWERS} followers with batch SQL in ${(performance.now() - seedStart).toFixed(0)} ms`);
 
-  const tokens = followers.slice(0, CONNECTED).map((u) => node.app.tokens.sign(u));
+  // Spread over the id range, so the last batch of the fan-out has a connected follower too.
+  const step = Math.max(1, Math.floor(FOLLOWERS / CONNECTED));
+  const tokens = followers
+    .filter((_, i) => i % step === step - 1)
+    .slice(0, CONNECTED)
+    .map((u) => node.app.tokens.sign(u));
   /** postId -> when each worker's last socket got it; waiters for all workers. */
   const received = new Map<number, number[]>();
   const waiting = new Map<number, () => void>();

@@ -20,12 +20,14 @@ export class NotificationHub {
   /** Emit each notification to this node's sockets of its recipient. */
   deliverLocal(batch: NotificationDelivery[]): void {
     for (const { recipientId, notification } of batch) {
-      const room = userRoom(recipientId);
+      // Most recipients of a big fan-out are offline: skip them before encoding anything.
+      const socketIds = this.nsp.adapter.rooms.get(userRoom(recipientId));
+      if (!socketIds) continue;
       if (this.held.size === 0) {
-        this.nsp.local.to(room).emit('notification', notification);
+        this.nsp.local.to(userRoom(recipientId)).emit('notification', notification);
         continue;
       }
-      for (const socketId of this.nsp.adapter.rooms.get(room) ?? []) {
+      for (const socketId of socketIds) {
         const held = this.held.get(socketId);
         if (held) held.push(notification);
         else this.nsp.sockets.get(socketId)?.emit('notification', notification);
