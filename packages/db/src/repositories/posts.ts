@@ -23,7 +23,7 @@ interface PostRow {
 
 const postFields = { id: true, title: true, content: true, authorId: true, createdAt: true, updatedAt: true } as const;
 
-export function toPost(row: PostRow): Post {
+function toPost(row: PostRow): Post {
   return {
     id: row.id,
     title: row.title,

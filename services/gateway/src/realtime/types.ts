@@ -47,6 +47,7 @@ export type NotificationsSocket = Socket<
   ServerSocketData
 >;
 export type AdminNamespace = Namespace<Untrusted<AdminClientToServer>, AdminServerToClient, Record<string, never>, ServerSocketData>;
+export type AdminSocket = Socket<Untrusted<AdminClientToServer>, AdminServerToClient, Record<string, never>, ServerSocketData>;
 
 /** Everything a handler may touch; handlers never see Fastify or the whole app. */
 export interface RealtimeDeps {

@@ -1,10 +1,8 @@
 import { z } from 'zod';
 import { announceSchema, disconnectUserSchema } from '@parley/protocol';
 import { handle } from '../handle.ts';
-import { userRoom, type AdminNamespace, type MainServer, type RealtimeDeps } from '../types.ts';
+import { userRoom, type AdminSocket, type MainServer, type RealtimeDeps } from '../types.ts';
 import type { Namespaces } from '../register.ts';
-
-type AdminSocket = Parameters<Parameters<AdminNamespace['on']>[1]>[0];
 
 /** announce / stats / disconnectUser, for sockets that passed the admin role check. */
 export function registerAdminHandlers(
