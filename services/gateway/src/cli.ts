@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import pino from 'pino';
 import { ConfigError, loadConfig, type Config } from '@parley/config';
 import { NotificationRepository, openDatabase, UserRepository, type Database } from '@parley/db';
-import { idSchema, notificationMessageSchema, ParleyError, passwordSchema, usernameSchema } from '@parley/protocol';
+import { idParamSchema, notificationMessageSchema, ParleyError, passwordSchema, usernameSchema } from '@parley/protocol';
 import { ensureAdmin } from './domain/admin.ts';
 import { busChannel, RedisBusSink } from './domain/notification-bus.ts';
 import { Notifier } from './domain/notifier.ts';
@@ -32,7 +32,7 @@ const commands: Record<string, Command> = {
   },
 
   async notify(config, db, [userId, ...words]) {
-    const recipientId = parse(idSchema, userId);
+    const recipientId = parse(idParamSchema, userId);
     const message = parse(notificationMessageSchema, words.join(' '));
     const redis = config.redis.url ? new Redis(config.redis.url) : undefined;
     try {

@@ -30,7 +30,7 @@ describe('posts', () => {
     const untitled = await createPost(alice, { content: 'no title' });
     expect(untitled.title).toBeNull();
 
-    expect(await http(node.url, 'GET', `/posts/${post.id}`)).toEqual({ status: 200, body: post });
+    expect((await http(node.url, 'GET', `/posts/${post.id}`)).body).toEqual(post);
     const page = await http<{ posts: Post[] }>(node.url, 'GET', '/posts?limit=1');
     expect(page.body.posts.map((p) => p.id)).toEqual([untitled.id]);
     const older = await http<{ posts: Post[] }>(node.url, 'GET', `/posts?before=${untitled.id}&limit=1`);

@@ -32,7 +32,7 @@ export const realtimePlugin = fp<{ config: Config }>(
     );
     const stats = new LocalClusterStats(config.nodeId, () => io.engine.clientsCount, () => presence.roomCount());
     const deps: RealtimeDeps = { config, log: app.log, repos: app.repos, presence, messageWriter, stats };
-    const namespaces = registerNamespaces(io, deps, app.tokens.verify);
+    const namespaces = registerNamespaces(io, deps, app.tokens.authenticate);
 
     app.decorate('io', io);
     app.decorate('namespaces', namespaces);

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { idParamsSchema, notificationsQuerySchema, ParleyError } from '@parley/protocol';
+import { bigIdParamsSchema, notificationsQuerySchema, ParleyError } from '@parley/protocol';
 import { parse } from '../validation.ts';
 
 /** The caller's own notifications only: every query is scoped to request.user.id. */
@@ -17,7 +17,7 @@ export const notificationRoutes: FastifyPluginAsync = async (app) => {
   });
 
   app.post('/notifications/:id/read', async (request, reply) => {
-    const { id } = parse(idParamsSchema, request.params);
+    const { id } = parse(bigIdParamsSchema, request.params);
     if ((await app.repos.notifications.markRead(request.user.id, [id])) === 0) {
       throw new ParleyError('not_found', `No notification ${id}`);
     }
