@@ -40,13 +40,18 @@ export const textSchema = z
   // PostgreSQL text cannot hold U+0000: refused here rather than failing in the database.
   .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
 
-/** A positive integer id, from JSON or a URL string. */
-export const idSchema = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 /**
- * A user id in a JSON payload: a JSON integer within the users.id INTEGER range. Larger ids
- * cannot exist; letting them through would fail in the database (a 500), not as invalid_payload.
+ * Id of an INTEGER column (users, posts) in a JSON payload. Larger values cannot exist; letting
+ * them through would fail in the database (a 500), not as invalid_payload.
  */
-export const userIdSchema = z.number().int().positive().max(MAX_INT4_ID);
+export const idSchema = z.number().int().positive().max(MAX_INT4_ID);
+/** Id of a BIGINT column (messages, notifications) in a JSON payload. */
+export const bigIdSchema = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+const decimalDigits = z.string().regex(/^\d{1,16}$/, 'must be a positive integer').transform(Number);
+/** `idSchema` for a URL parameter or query value (a string of digits). */
+export const idParamSchema = decimalDigits.pipe(idSchema);
+/** `bigIdSchema` for a URL parameter or query value. */
+export const bigIdParamSchema = decimalDigits.pipe(bigIdSchema);
 
 /** Rooms the server owns: reserved prefixes and socket-id-shaped names. */
 export function isReservedRoom(room: string): boolean {
@@ -58,7 +63,7 @@ export const joinSchema = z.object({ username: z.unknown().optional(), room: roo
 export const chatMessageSchema = z.union([textSchema, z.object({ room: roomSchema, text: textSchema })]);
 export const joinRoomSchema = z.union([roomSchema, z.array(roomSchema).min(1).max(MAX_ROOMS_PER_JOIN)]);
 export const leaveRoomSchema = roomSchema;
-export const privateMessageSchema = z.object({ to: userIdSchema, message: textSchema });
+export const privateMessageSchema = z.object({ to: idSchema, message: textSchema });
 export const typingSchema = z.object({ room: roomSchema });
 export const syncSchema = z.object({
   room: roomSchema,
@@ -69,15 +74,17 @@ export const syncSchema = z.object({
 
 // ---- '/admin' inbound payloads ----
 export const announceSchema = z.object({ text: textSchema });
-export const disconnectUserSchema = z.object({ userId: userIdSchema });
+export const disconnectUserSchema = z.object({ userId: idSchema });
 
 // ---- HTTP ----
 export const historyQuerySchema = z.object({
-  before: idSchema.optional(),
+  before: bigIdParamSchema.optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
 });
 export const roomParamsSchema = z.object({ room: roomSchema });
-export const idParamsSchema = z.object({ id: idSchema });
+export const idParamsSchema = z.object({ id: idParamSchema });
+/** `:id` of a BIGINT row (notifications). */
+export const bigIdParamsSchema = z.object({ id: bigIdParamSchema });
 export const postBodySchema = z.object({
   title: z.string().trim().min(1).max(200).optional(),
   content: z.string().min(1).max(20_000),
@@ -90,9 +97,23 @@ export const postUpdateSchema = z
   .refine((b) => b.title !== undefined || b.content !== undefined, 'nothing to update');
 export const notificationsQuerySchema = z.object({
   unread: z.enum(['true', 'false']).optional(),
+  before: bigIdParamSchema.optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 export const pageQuerySchema = z.object({
-  before: idSchema.optional(),
+  before: idParamSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+});
+
+/** A notification's human text (notifications.message is VARCHAR(500)). */
+export const notificationMessageSchema = z.string().trim().min(1).max(500);
+
+// ---- '/notifications' inbound payloads ----
+export const markReadSchema = z.union([
+  z.object({ ids: z.array(bigIdSchema).min(1).max(500) }),
+  z.object({ all: z.literal(true) }),
+]);
+export const followPageQuerySchema = z.object({
+  after: z.coerce.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).default(0),
   limit: z.coerce.number().int().min(1).max(100).default(50),
 });

@@ -2,4 +2,5 @@ export * from './client.ts';
 export * from './database.ts';
 export * from './node.ts';
 export * from './services.ts';
+export * from './cli.ts';
 export * from './tokens.ts';

@@ -5,9 +5,14 @@ import type { Config } from '@parley/config';
 import { errorBody, ParleyError } from '@parley/protocol';
 import { authPlugin } from './plugins/auth.ts';
 import { dbPlugin } from './plugins/db.ts';
+import { notificationsPlugin } from './plugins/notifications.ts';
 import { realtimePlugin } from './plugins/realtime.ts';
+import { redisPlugin } from './plugins/redis.ts';
 import { authRoutes } from './routes/auth.ts';
+import { followRoutes } from './routes/follows.ts';
 import { healthRoutes } from './routes/health.ts';
+import { notificationRoutes } from './routes/notifications.ts';
+import { postRoutes } from './routes/posts.ts';
 import { roomRoutes } from './routes/rooms.ts';
 
 /** Largest HTTP body accepted (posts are the biggest). */
@@ -55,10 +60,19 @@ export async function buildApp(config: Config, logger: Logger): Promise<FastifyI
   await app.register(cors, { origin: config.corsOrigin, credentials: true });
   await app.register(dbPlugin, { config });
   await app.register(authPlugin, { config });
+  await app.register(redisPlugin, { config });
   await app.register(realtimePlugin, { config });
-  await app.register(healthRoutes, { config, checks: { database: () => app.db.ping() } });
+  await app.register(notificationsPlugin, { config });
+  const redis = app.redis;
+  await app.register(healthRoutes, {
+    config,
+    checks: { database: () => app.db.ping(), ...(redis ? { redis: () => redis.pub.ping() } : {}) },
+  });
   await app.register(authRoutes, { config });
   await app.register(roomRoutes);
+  await app.register(postRoutes, { config });
+  await app.register(followRoutes);
+  await app.register(notificationRoutes);
   return app;
 }
 

@@ -2,6 +2,7 @@ import fp from 'fastify-plugin';
 import { Server } from 'socket.io';
 import type { Config } from '@parley/config';
 import type { NewPrivateMessage, NewRoomMessage } from '@parley/db';
+import { LocalClusterStats } from '../domain/cluster-stats.ts';
 import { GroupCommit } from '../domain/group-commit.ts';
 import { MemoryPresence } from '../domain/memory-presence.ts';
 import type { Presence } from '../domain/presence.ts';
@@ -29,7 +30,8 @@ export const realtimePlugin = fp<{ config: Config }>(
     const messageWriter = new GroupCommit<NewRoomMessage | NewPrivateMessage, number>((batch) =>
       app.repos.messages.insertMany(batch),
     );
-    const deps: RealtimeDeps = { config, log: app.log, repos: app.repos, presence, messageWriter };
+    const stats = new LocalClusterStats(config.nodeId, () => io.engine.clientsCount, () => presence.roomCount());
+    const deps: RealtimeDeps = { config, log: app.log, repos: app.repos, presence, messageWriter, stats };
     const namespaces = registerNamespaces(io, deps, app.tokens.authenticate);
 
     app.decorate('io', io);
