@@ -36,6 +36,8 @@ const envSchema = z.object({
   REDIS_URL: optionalUrl,
   /** 'sharded' (SPUBLISH, Redis 7) or 'classic' (PUBLISH) Redis adapter. @default 'sharded' */
   REDIS_ADAPTER: z.enum(['sharded', 'classic']).default('sharded'),
+  /** Prefix of every Redis key and Pub/Sub channel Parley uses (several clusters can share a Redis). @default 'parley' */
+  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,32}$/).default('parley'),
   /** HS256 secret; required when NODE_ENV=production. */
   JWT_SECRET: z.string().min(16).optional(),
   /** Token lifetime (e.g. '15m', '12h', '7d'). @default '12h' */
@@ -78,7 +80,7 @@ export interface Config {
   host: string;
   nodeId: string;
   database: { url: string | undefined; poolSize: number; dataDir: string };
-  redis: { url: string | undefined; adapter: Env['REDIS_ADAPTER'] };
+  redis: { url: string | undefined; adapter: Env['REDIS_ADAPTER']; keyPrefix: string };
   jwt: { secret: string; expiresIn: string };
   corsOrigin: string | string[];
   log: { level: Env['LOG_LEVEL']; pretty: boolean };
@@ -122,7 +124,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     host: env.HOST,
     nodeId: env.NODE_ID ?? `${hostname()}-${process.pid}`,
     database: { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE, dataDir: resolve(env.DATA_DIR) },
-    redis: { url: env.REDIS_URL, adapter: env.REDIS_ADAPTER },
+    redis: { url: env.REDIS_URL, adapter: env.REDIS_ADAPTER, keyPrefix: env.REDIS_KEY_PREFIX },
     jwt: { secret: env.JWT_SECRET ?? DEV_JWT_SECRET, expiresIn: env.JWT_EXPIRES_IN },
     corsOrigin: origins.length === 1 && origins[0] === '*' ? '*' : origins,
     log: { level: env.LOG_LEVEL, pretty: env.LOG_PRETTY },

@@ -1,11 +1,13 @@
 import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '@parley/config';
 import { errorBody, ParleyError } from '@parley/protocol';
 import { authPlugin } from './plugins/auth.ts';
 import { dbPlugin } from './plugins/db.ts';
 import { realtimePlugin } from './plugins/realtime.ts';
+import { redisPlugin } from './plugins/redis.ts';
 import { authRoutes } from './routes/auth.ts';
 import { healthRoutes } from './routes/health.ts';
 import { roomRoutes } from './routes/rooms.ts';
@@ -21,6 +23,12 @@ function toErrorReply(err: FastifyError | ParleyError): { status: number; body: 
     return { status: 400, body: { error: errorBody('invalid_payload', err.message) } };
   }
   return { status: 500, body: { error: errorBody('internal_error') } };
+}
+
+/** Readiness of Redis: fails at once while disconnected (commands would wait for the reconnection). */
+async function pingRedis(client: Redis): Promise<void> {
+  if (client.status !== 'ready') throw new Error(`redis is ${client.status}`);
+  await client.ping();
 }
 
 /**
@@ -45,8 +53,13 @@ export async function buildApp(config: Config, logger: Logger): Promise<FastifyI
   await app.register(cors, { origin: config.corsOrigin, credentials: true });
   await app.register(dbPlugin, { config });
   await app.register(authPlugin, { config });
+  await app.register(redisPlugin, { config });
   await app.register(realtimePlugin, { config });
-  await app.register(healthRoutes, { config, checks: { database: () => app.db.ping() } });
+  const redis = app.redis;
+  await app.register(healthRoutes, {
+    config,
+    checks: { database: () => app.db.ping(), ...(redis ? { redis: () => pingRedis(redis.pub) } : {}) },
+  });
   await app.register(authRoutes, { config });
   await app.register(roomRoutes);
   return app;
