@@ -2,3 +2,4 @@ export * from './client.ts';
 export * from './database.ts';
 export * from './node.ts';
 export * from './services.ts';
+export * from './cluster.ts';
