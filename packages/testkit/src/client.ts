@@ -64,13 +64,18 @@ export function connect(
   });
 }
 
-/** Resolve with the next `event` (its first argument); reject after EVENT_TIMEOUT_MS. */
-export function nextEvent<T = unknown>(socket: ClientSocket, event: string, predicate: (value: T) => boolean = () => true): Promise<T> {
+/** Resolve with the next `event` (its first argument); reject after `timeoutMs`. */
+export function nextEvent<T = unknown>(
+  socket: ClientSocket,
+  event: string,
+  predicate: (value: T) => boolean = () => true,
+  timeoutMs = EVENT_TIMEOUT_MS,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       socket.off(event, listener);
       reject(new Error(`timed out waiting for "${event}"`));
-    }, EVENT_TIMEOUT_MS);
+    }, timeoutMs);
     const listener = (value: T) => {
       if (!predicate(value)) return;
       clearTimeout(timer);

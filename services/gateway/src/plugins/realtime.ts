@@ -70,11 +70,13 @@ export const realtimePlugin = fp<{ config: Config }>(
     app.decorate('presence', presence);
 
     // Graceful shutdown, in order: refuse new connections, tell clients to go elsewhere,
-    // withdraw this node's presence (announcing who left), close transports, flush writes.
+    // withdraw this node's presence (announcing who left), flush buffered writes (their acks
+    // still reach the clients), close transports, flush what came in meanwhile.
     app.addHook('preClose', async () => {
       io.engine.opts.allowRequest = (_req, callback) => callback('shutting down', false);
       main.local.emit('serverShutdown', { nodeId: config.nodeId, reconnect: true });
       for (const e of await presence.withdraw()) announceLeave(io, e.room, e.username, e.users);
+      await messageWriter.drain();
       // Closing the transport (not a server-side "disconnect") lets clients reconnect elsewhere.
       const all = [main, namespaces.user, namespaces.notifications, namespaces.admin];
       for (const nsp of all) for (const socket of nsp.sockets.values()) socket.conn.close();
