@@ -172,3 +172,47 @@ export async function startCluster(size: number, env: Record<string, string | un
     },
   };
 }
+
+export interface RedisServer {
+  url: string;
+  port: number;
+  /** Stop (SIGKILL: nothing is saved anyway) and start again on the same port, empty. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A private redis-server (no persistence) on a spare port, for tests that stop or restart Redis. */
+export async function startRedisServer(): Promise<RedisServer> {
+  const port = await freePort();
+  const dir = await mkdtemp(join(tmpdir(), 'parley-redis-'));
+  let child: ChildProcess;
+  let exited: Promise<void>;
+  const launch = () =>
+    new Promise<void>((resolve, reject) => {
+      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      exited = new Promise((done) => child.once('exit', () => done()));
+      void exited.then(() => reject(new Error('redis-server exited while starting')));
+      createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+        if (line.includes('Ready to accept connections')) resolve();
+      });
+    });
+  const kill = async () => {
+    child.kill('SIGKILL');
+    await exited;
+  };
+  await launch();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    restart: async () => {
+      await kill();
+      await launch();
+    },
+    stop: async () => {
+      await kill();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
