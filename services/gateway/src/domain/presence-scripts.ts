@@ -130,9 +130,12 @@ for i = 1, #have, 2 do
   if w < n then remove(room, uid, n - w) elseif w > n then add(room, uid, w - n) end
   want[field] = nil
 end
-for field, w in pairs(want) do
-  local room, uid = split(field)
-  add(room, uid, w)
+for i = 5, #ARGV, 4 do
+  local field = ARGV[i]..'\\n'..ARGV[i + 1]
+  if want[field] then
+    add(ARGV[i], ARGV[i + 1], want[field])
+    want[field] = nil
+  end
 end
 redis.call('DEL', nk)
 for i = 5, #ARGV, 4 do

@@ -3,6 +3,7 @@ import type { Ack, ChatMessage } from '@parley/protocol';
 import {
   connect,
   createTestDatabase,
+  eventually,
   nextEvent,
   registerUser,
   request,
@@ -32,17 +33,6 @@ afterAll(async () => {
   await redis?.stop();
   await db?.drop();
 });
-
-/** Wait for a condition that a background task (heartbeat, reconnection) makes true. */
-async function eventually<T>(probe: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 8000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('Redis restart', () => {
   it('broadcasts resume, presence is rebuilt, nothing acked is lost', async () => {
