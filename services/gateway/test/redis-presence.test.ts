@@ -107,7 +107,7 @@ describe('RedisPresence', () => {
     await b.join('r', member(1, 'ann'));
     await a.join('r', member(2, 'bob'));
     expect(await a.withdraw()).toEqual([{ room: 'r', username: 'bob', users: ['ann'] }]);
-    expect(await a.leave('r', ann)).toEqual({ room: 'r', users: ['ann'], changed: false });
+    expect((await a.leave('r', ann)).changed).toBe(false);
     expect((await b.stats()).nodes.map((n) => n.nodeId)).toEqual(['b']);
   });
 

@@ -56,6 +56,7 @@ export class RedisPresence implements Presence {
   private connections = 0;
   private timer: NodeJS.Timeout | undefined;
   private withdrawn = false;
+  private ticking = false;
 
   constructor(
     private readonly redis: Redis,
@@ -88,7 +89,9 @@ export class RedisPresence implements Presence {
   async leave(room: string, member: PresenceMember): Promise<PresenceChange> {
     const key = `${room}\n${member.userId}`;
     const share = this.mirror.get(key);
-    if (!share || this.withdrawn) return { room, users: await this.users(room), changed: false };
+    // Withdrawn: the node's whole share is gone already (and Redis may be closing).
+    if (this.withdrawn) return { room, users: [], changed: false };
+    if (!share) return { room, users: await this.users(room), changed: false };
     if (--share.sockets === 0) this.mirror.delete(key);
     const [changed, users] = await this.call<[number, string[]]>('parleyLeave', this.options.nodeId, room, member.userId);
     return { room, users, changed: changed === 1 };
@@ -133,6 +136,9 @@ export class RedisPresence implements Presence {
 
   /** One sweep: heartbeat (re-registering if Redis forgot us), then reap dead nodes. */
   private async tick(): Promise<void> {
+    // A slow Redis must not pile sweeps up.
+    if (this.ticking) return;
+    this.ticking = true;
     try {
       const known = await this.call<number>('parleyHeartbeat', this.options.nodeId, this.ttlMs, this.connections);
       if (known === 0) {
@@ -143,6 +149,8 @@ export class RedisPresence implements Presence {
       for (const eviction of evictions) for (const listener of this.listeners) listener(eviction);
     } catch (err) {
       this.options.log.warn({ err }, 'presence: heartbeat or sweep failed');
+    } finally {
+      this.ticking = false;
     }
   }
 
