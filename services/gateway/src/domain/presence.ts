@@ -30,7 +30,7 @@ export interface Presence {
   roomCount(): Promise<number>;
   /** Called when members vanish without leaving (another node died). */
   onEviction(listener: (eviction: PresenceEviction) => void): void;
-  /** This node now holds `count` connections on '/' (for `stats`). */
+  /** This node now holds `count` client connections (for `stats`). */
   setConnections(count: number): void;
   /** Connections per live node, their sum, and rooms with members, cluster-wide. */
   stats(): Promise<Stats>;

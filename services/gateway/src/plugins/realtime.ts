@@ -55,9 +55,10 @@ export const realtimePlugin = fp<{ config: Config }>(
     const namespaces = registerNamespaces(io, deps, app.tokens.verify);
 
     const main = io.of('/');
-    main.on('connection', (socket) => {
-      presence.setConnections(main.sockets.size);
-      socket.on('disconnect', () => presence.setConnections(main.sockets.size));
+    // Connections for 'stats': Engine.IO connections (one per client, whatever its namespaces).
+    io.engine.on('connection', (conn: { once(event: 'close', listener: () => void): void }) => {
+      presence.setConnections(io.engine.clientsCount);
+      conn.once('close', () => presence.setConnections(io.engine.clientsCount));
     });
     presence.onEviction((e) => {
       app.log.info({ room: e.room, username: e.username }, 'presence: evicted a member of a dead node');
