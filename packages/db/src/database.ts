@@ -27,6 +27,7 @@ export interface Database {
   migrate(): Promise<MigrationReport>;
   /** Cheap round trip for readiness checks. */
   ping(): Promise<void>;
+  /** Idempotent: later calls return the first call's promise. */
   close(): Promise<void>;
 }
 
@@ -61,6 +62,7 @@ function assemble(
   sql: SqlClient,
   close: () => Promise<void>,
 ): Database {
+  let closing: Promise<void> | undefined;
   return {
     kind,
     prisma,
@@ -69,6 +71,6 @@ function assemble(
     ping: async () => {
       await sql.query('SELECT 1');
     },
-    close,
+    close: () => (closing ??= close()),
   };
 }

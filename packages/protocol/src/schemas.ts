@@ -4,8 +4,18 @@ import { z } from 'zod';
 export const MAX_TEXT_LENGTH = 2000;
 /** Most rooms one `joinRoom` call may name. */
 export const MAX_ROOMS_PER_JOIN = 20;
+/** Most rooms one connection may be in (the server-owned ones aside). */
+export const MAX_ROOMS_PER_SOCKET = 50;
 /** Room prefixes the server owns; clients can never join, chat in or read them. */
 export const RESERVED_ROOM_PREFIXES = ['user:', 'node:', 'admin:', 'system:'] as const;
+/**
+ * The shape of a Socket.IO socket id (15 random bytes, base64url: 20 characters). Every socket
+ * is in a room named after its id, so a room of that shape is reserved: judged by shape, not by
+ * looking the id up, so it holds for sockets on every node of a cluster.
+ */
+export const SOCKET_ID_SHAPE = /^[A-Za-z0-9_-]{20}$/;
+/** Largest id of an INTEGER (int4) column: users, posts. */
+export const MAX_INT4_ID = 2_147_483_647;
 
 export const usernameSchema = z
   .string()
@@ -14,6 +24,8 @@ export const usernameSchema = z
   .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, "_", "." and "-" only');
 export const passwordSchema = z.string().min(8).max(128);
 export const credentialsSchema = z.object({ username: usernameSchema, password: passwordSchema });
+/** Login only checks the shape: a name or password outside the rules is just wrong credentials. */
+export const loginSchema = z.object({ username: z.string().max(256), password: z.string().max(1024) });
 
 export const roomSchema = z
   .string()
@@ -26,10 +38,19 @@ export const textSchema = z
   .max(MAX_TEXT_LENGTH)
   .refine((s) => s.trim().length > 0, 'must not be blank');
 
-export const idSchema = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+/** Id of an INTEGER column (users, posts) in a JSON payload; larger values cannot exist. */
+export const idSchema = z.number().int().positive().max(MAX_INT4_ID);
+/** Id of a BIGINT column (messages, notifications) in a JSON payload. */
+export const bigIdSchema = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+const decimalDigits = z.string().regex(/^\d{1,16}$/, 'must be a positive integer').transform(Number);
+/** `idSchema` for a URL parameter or query value (a string of digits). */
+export const idParamSchema = decimalDigits.pipe(idSchema);
+/** `bigIdSchema` for a URL parameter or query value. */
+export const bigIdParamSchema = decimalDigits.pipe(bigIdSchema);
 
+/** Rooms the server owns: reserved prefixes and socket-id-shaped names. */
 export function isReservedRoom(room: string): boolean {
-  return RESERVED_ROOM_PREFIXES.some((prefix) => room.startsWith(prefix));
+  return RESERVED_ROOM_PREFIXES.some((prefix) => room.startsWith(prefix)) || SOCKET_ID_SHAPE.test(room);
 }
 
 // ---- Socket.IO inbound payloads ('/') ----
@@ -52,11 +73,11 @@ export const disconnectUserSchema = z.object({ userId: idSchema });
 
 // ---- HTTP ----
 export const historyQuerySchema = z.object({
-  before: idSchema.optional(),
+  before: bigIdParamSchema.optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
 });
 export const roomParamsSchema = z.object({ room: roomSchema });
-export const idParamsSchema = z.object({ id: idSchema });
+export const idParamsSchema = z.object({ id: idParamSchema });
 export const postBodySchema = z.object({
   title: z.string().trim().min(1).max(200).optional(),
   content: z.string().min(1).max(20_000),
@@ -72,6 +93,6 @@ export const notificationsQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 export const pageQuerySchema = z.object({
-  before: idSchema.optional(),
+  before: idParamSchema.optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
 });

@@ -16,22 +16,32 @@ export interface Session {
   user: PublicUser;
 }
 
+export interface HttpOptions {
+  token?: string;
+  /** Sent as JSON. */
+  body?: unknown;
+  /** Sent as is (malformed JSON, other content types); content-type defaults to application/json. */
+  raw?: string;
+  headers?: Record<string, string>;
+}
+
 export async function http<T = unknown>(
   baseUrl: string,
   method: string,
   path: string,
-  options: { token?: string; body?: unknown } = {},
-): Promise<{ status: number; body: T }> {
+  options: HttpOptions = {},
+): Promise<{ status: number; body: T; headers: Headers }> {
   const headers: Record<string, string> = {};
   if (options.token) headers.authorization = `Bearer ${options.token}`;
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  if (options.body !== undefined || options.raw !== undefined) headers['content-type'] = 'application/json';
+  Object.assign(headers, options.headers);
   const res = await fetch(new URL(path, baseUrl), {
     method,
     headers,
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    body: options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
   });
   const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T, headers: res.headers };
 }
 
 /** Register a fresh user (unique name unless given) and return its token. */
@@ -39,6 +49,16 @@ export async function registerUser(baseUrl: string, username = uniqueName(), pas
   const res = await http<Session>(baseUrl, 'POST', '/auth/register', { body: { username, password } });
   if (res.status !== 201) throw new Error(`register ${username}: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
+}
+
+export interface Client extends Session {
+  socket: ClientSocket;
+}
+
+/** Register a fresh user and connect one socket for it (more with `connect(url, ns, client.token)`). */
+export async function registerAndConnect(baseUrl: string, namespace = '/'): Promise<Client> {
+  const session = await registerUser(baseUrl);
+  return { ...session, socket: await connect(baseUrl, namespace, session.token) };
 }
 
 /** Connect to a namespace and resolve once connected; rejects with the connect_error. */
@@ -64,6 +84,22 @@ export function connect(
   });
 }
 
+/** The connect_error a connection attempt fails with; rejects if it connects instead. */
+export async function connectError(
+  baseUrl: string,
+  namespace: string,
+  token: string | undefined,
+  options: Partial<ManagerOptions & SocketOptions> = {},
+): Promise<Error & { data?: { code: string; message: string } }> {
+  try {
+    const socket = await connect(baseUrl, namespace, token, options);
+    socket.close();
+  } catch (err) {
+    return err as Error & { data?: { code: string; message: string } };
+  }
+  throw new Error(`connected to ${namespace} but a connect_error was expected`);
+}
+
 /** Resolve with the next `event` (its first argument); reject after `timeoutMs`. */
 export function nextEvent<T = unknown>(
   socket: ClientSocket,
@@ -71,10 +107,12 @@ export function nextEvent<T = unknown>(
   predicate: (value: T) => boolean = () => true,
   timeoutMs = EVENT_TIMEOUT_MS,
 ): Promise<T> {
+  // Made now so that its stack shows which wait timed out.
+  const timeout = new Error(`timed out waiting for "${event}"`);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       socket.off(event, listener);
-      reject(new Error(`timed out waiting for "${event}"`));
+      reject(timeout);
     }, timeoutMs);
     const listener = (value: T) => {
       if (!predicate(value)) return;
@@ -91,6 +129,19 @@ export function collect<T = unknown>(socket: ClientSocket, event: string): T[] {
   const seen: T[] = [];
   socket.on(event, (value: T) => seen.push(value));
   return seen;
+}
+
+/**
+ * Every `event` from now on up to and including the first one that matches `isMarker`.
+ * Send a marker after the thing under test to prove what did (not) arrive before it, without
+ * sleeping.
+ */
+export function collectUntil<T = unknown>(socket: ClientSocket, event: string, isMarker: (value: T) => boolean): Promise<T[]> {
+  const seen: T[] = [];
+  return nextEvent<T>(socket, event, (value) => {
+    seen.push(value);
+    return isMarker(value);
+  }).then(() => seen);
 }
 
 /** Emit with an ack and resolve with the server's answer. */

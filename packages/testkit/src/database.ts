@@ -4,14 +4,16 @@ import pg from 'pg';
 export interface TestDatabase {
   url: string;
   name: string;
+  /** One statement on this database, on a connection of its own. */
+  query<T extends object = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   drop(): Promise<void>;
 }
 
-async function adminQuery(serverUrl: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: serverUrl });
+async function queryOnce<T extends object>(url: string, sql: string, params?: unknown[]): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    await client.query(sql);
+    return (await client.query(sql, params)).rows as T[];
   } finally {
     await client.end();
   }
@@ -20,12 +22,15 @@ async function adminQuery(serverUrl: string, sql: string): Promise<void> {
 /** A fresh, empty database on the server at `serverUrl`, dropped by `drop()`. */
 export async function createTestDatabase(serverUrl: string, prefix = 'parley_test'): Promise<TestDatabase> {
   const name = `${prefix}_${randomBytes(5).toString('hex')}`;
-  await adminQuery(serverUrl, `CREATE DATABASE "${name}"`);
+  await queryOnce(serverUrl, `CREATE DATABASE "${name}"`);
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
     name,
-    drop: () => adminQuery(serverUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+    query: (sql, params) => queryOnce(url.toString(), sql, params),
+    drop: async () => {
+      await queryOnce(serverUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    },
   };
 }

@@ -3,3 +3,4 @@ export * from './database.ts';
 export * from './node.ts';
 export * from './services.ts';
 export * from './cluster.ts';
+export * from './tokens.ts';

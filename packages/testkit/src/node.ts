@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { loadConfig, type Config } from '@parley/config';
 import { buildApp } from '@parley/gateway';
+import { createTestDatabase, type TestDatabase } from './database.ts';
 
 /** The JWT secret every test node shares (a cluster needs one secret). */
 export const TEST_JWT_SECRET = 'parley-test-secret-0123456789abcdef';
@@ -36,4 +37,37 @@ export async function startNode(env: Record<string, string | undefined>): Promis
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}`, port, app, config, close: () => app.close() };
+}
+
+export interface TestNodeWithDatabase extends TestNode {
+  db: TestDatabase;
+}
+
+/** A node over a fresh database on `postgresUrl`; `close()` stops the node and drops the database. */
+export async function startNodeWithDatabase(
+  postgresUrl: string,
+  env: Record<string, string | undefined> = {},
+): Promise<TestNodeWithDatabase> {
+  const db = await createTestDatabase(postgresUrl);
+  try {
+    const node = await startNode({ DATABASE_URL: db.url, ...env });
+    return {
+      ...node,
+      db,
+      close: async () => {
+        await node.close();
+        await db.drop();
+      },
+    };
+  } catch (err) {
+    await db.drop();
+    throw err;
+  }
+}
+
+/** Resolves when the server has processed the disconnect of the socket with `socketId` on `namespace`. */
+export function serverDisconnect(node: TestNode, socketId: string, namespace = '/'): Promise<void> {
+  const socket = node.app.io.of(namespace).sockets.get(socketId);
+  if (!socket) return Promise.resolve();
+  return new Promise((resolve) => socket.once('disconnect', () => resolve()));
 }

@@ -14,6 +14,11 @@ import { roomRoutes } from './routes/rooms.ts';
 
 /** Largest HTTP body accepted (posts are the biggest). */
 const BODY_LIMIT = 64 * 1024;
+/**
+ * How long one plugin may take to load. Fastify's 10 s default is too short for the embedded
+ * database (PGlite compiles its WASM and may run initdb) on a busy machine.
+ */
+const PLUGIN_TIMEOUT_MS = 120_000;
 
 function toErrorReply(err: FastifyError | ParleyError): { status: number; body: { error: ReturnType<typeof errorBody> } } {
   if (err instanceof ParleyError) return { status: err.status, body: { error: err.toBody() } };
@@ -36,7 +41,7 @@ async function pingRedis(client: Redis): Promise<void> {
  * database (and Redis) when made ready, never listens; `main.ts` does that.
  */
 export async function buildApp(config: Config, logger: Logger): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: BODY_LIMIT,
+  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: BODY_LIMIT, pluginTimeout: PLUGIN_TIMEOUT_MS,
     // Request lines are not logged (they would dominate under load); errors are.
     logController: new LogController({ disableRequestLogging: true }),
   });

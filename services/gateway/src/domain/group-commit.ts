@@ -8,7 +8,8 @@ interface Pending<T, R> {
  * Group commit: items submitted while a write is in flight are written together by the
  * next one, so the store sees one round trip per batch however busy the node is, and a
  * quiet node still writes each item at once (no timer). `write` must return one result
- * per item, in order; if it throws, every item of that batch is rejected.
+ * per item, in order. When a batch of several fails, each item is written again on its
+ * own, so one bad item (say a message to a user deleted meanwhile) fails alone.
  */
 export class GroupCommit<T, R> {
   private queue: Pending<T, R>[] = [];
@@ -36,13 +37,18 @@ export class GroupCommit<T, R> {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.maxBatch);
       try {
-        const results = await this.write(batch.map((p) => p.item));
-        if (results.length !== batch.length) throw new Error(`write returned ${results.length} results for ${batch.length} items`);
-        batch.forEach((p, i) => p.resolve(results[i] as R));
+        await this.writeBatch(batch);
       } catch (err) {
-        for (const p of batch) p.reject(err);
+        if (batch.length === 1) batch[0]?.reject(err);
+        else for (const p of batch) await this.writeBatch([p]).catch(p.reject);
       }
     }
     this.inFlight = undefined;
+  }
+
+  private async writeBatch(batch: Pending<T, R>[]): Promise<void> {
+    const results = await this.write(batch.map((p) => p.item));
+    if (results.length !== batch.length) throw new Error(`write returned ${results.length} results for ${batch.length} items`);
+    batch.forEach((p, i) => p.resolve(results[i] as R));
   }
 }

@@ -16,17 +16,17 @@ export async function hashPassword(password: string, cost: number): Promise<stri
   return ['scrypt', cost, 8, 1, salt.toString('base64'), key.toString('base64')].join('$');
 }
 
-/** Constant-time check of `password` against a stored hash; false for malformed hashes. */
+/** Constant-time check of `password` against a stored hash; false for malformed hashes (never throws). */
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const [scheme, n, r, p, salt, hash] = stored.split('$');
   if (scheme !== 'scrypt' || !n || !r || !p || !salt || !hash) return false;
-  const N = Number(n);
+  const [N, R, P] = [Number(n), Number(r), Number(p)];
   const expected = Buffer.from(hash, 'base64');
-  const key = await derive(password, Buffer.from(salt, 'base64'), {
-    N,
-    r: Number(r),
-    p: Number(p),
-    maxmem: 256 * N * Number(r),
-  });
-  return key.length === expected.length && timingSafeEqual(key, expected);
+  try {
+    const key = await derive(password, Buffer.from(salt, 'base64'), { N, r: R, p: P, maxmem: 256 * N * R });
+    return key.length === expected.length && timingSafeEqual(key, expected);
+  } catch {
+    // Parameters scrypt refuses (N not a power of two, out of range...): not a hash we made.
+    return false;
+  }
 }

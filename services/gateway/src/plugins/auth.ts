@@ -23,8 +23,13 @@ declare module 'fastify' {
     authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
     tokens: {
       sign(user: PublicUser): string;
-      /** @throws ParleyError('unauthorized' | 'token_expired') */
+      /** Signature and expiry only. @throws ParleyError('unauthorized' | 'token_expired') */
       verify(token: string): PublicUser;
+      /**
+       * `verify`, then load the user: a deleted account is 'unauthorized', and the stored
+       * username and role count, not the token's.
+       */
+      authenticate(token: string): Promise<PublicUser>;
     };
   }
 }
@@ -53,21 +58,27 @@ export const authPlugin = fp<{ config: Config }>(
       verify: { algorithms: ['HS256'] },
       formatUser: toUser,
     });
+    const verify = (token: string): PublicUser => {
+      try {
+        return toUser(app.jwt.verify<TokenClaims>(token));
+      } catch (err) {
+        throw authError(err);
+      }
+    };
     app.decorate('tokens', {
       sign: (user: PublicUser) => app.jwt.sign({ sub: String(user.id), username: user.username, role: user.role }),
-      verify: (token: string) => {
-        try {
-          return toUser(app.jwt.verify<TokenClaims>(token));
-        } catch (err) {
-          throw authError(err);
-        }
+      verify,
+      authenticate: async (token: string) => {
+        const user = await app.repos.users.findById(verify(token).id);
+        if (!user) throw new ParleyError('unauthorized', 'The account no longer exists');
+        return user;
       },
     });
     app.decorate('authenticate', async (request: FastifyRequest) => {
       const header = request.headers.authorization;
       if (!header?.startsWith('Bearer ')) throw new ParleyError('unauthorized', 'Missing Bearer token');
-      request.user = app.tokens.verify(header.slice('Bearer '.length).trim());
+      request.user = await app.tokens.authenticate(header.slice('Bearer '.length).trim());
     });
   },
-  { name: 'auth' },
+  { name: 'auth', dependencies: ['db'] },
 );

@@ -52,7 +52,7 @@ export const realtimePlugin = fp<{ config: Config }>(
       app.repos.messages.insertMany(batch),
     );
     const deps: RealtimeDeps = { config, log: app.log, repos: app.repos, presence, messageWriter };
-    const namespaces = registerNamespaces(io, deps, app.tokens.verify);
+    const namespaces = registerNamespaces(io, deps, app.tokens.authenticate);
 
     const main = io.of('/');
     // Connections for 'stats': Engine.IO connections (one per client, whatever its namespaces).

@@ -1,10 +1,9 @@
 import { NAMESPACES } from '@parley/protocol';
 import { z } from 'zod';
-import type { PublicUser } from '@parley/protocol';
 import { registerChatHandlers } from './handlers/chat.ts';
 import { registerRoomHandlers } from './handlers/rooms.ts';
 import { handle } from './handle.ts';
-import { authMiddleware } from './middleware/auth.ts';
+import { authMiddleware, type Authenticate } from './middleware/auth.ts';
 import { userRoom, type AdminNamespace, type MainServer, type NotificationsNamespace, type RealtimeDeps, type UserNamespace } from './types.ts';
 
 export interface Namespaces {
@@ -15,8 +14,8 @@ export interface Namespaces {
 }
 
 /** Wire every namespace: handshake auth first, then each event group's handlers. */
-export function registerNamespaces(io: MainServer, deps: RealtimeDeps, verify: (token: string) => PublicUser): Namespaces {
-  const auth = authMiddleware(verify);
+export function registerNamespaces(io: MainServer, deps: RealtimeDeps, authenticate: Authenticate): Namespaces {
+  const auth = authMiddleware(authenticate);
   io.use(auth);
   io.on('connection', (socket) => {
     socket.join(userRoom(socket.data.user.id));
@@ -38,7 +37,7 @@ export function registerNamespaces(io: MainServer, deps: RealtimeDeps, verify: (
   });
 
   const admin: AdminNamespace = io.of(NAMESPACES.admin);
-  admin.use(authMiddleware(verify, 'admin'));
+  admin.use(authMiddleware(authenticate, 'admin'));
 
   return { main: io, user, notifications, admin };
 }

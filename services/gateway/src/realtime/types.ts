@@ -18,16 +18,15 @@ import type { GroupCommit } from '../domain/group-commit.ts';
 import type { Presence } from '../domain/presence.ts';
 import type { TokenBucket } from '../domain/token-bucket.ts';
 import type { Repositories } from '../plugins/db.ts';
+import type { BucketKind } from './buckets.ts';
 
 /** What the server keeps on each socket. */
 export interface ServerSocketData {
   user: PublicUser;
   /** Room of the last 'join': where a bare-string 'chatMessage' goes. */
   currentRoom?: string;
-  /** Chat, private and 'message' events. */
-  sendBucket?: TokenBucket;
-  /** typing / stopTyping. */
-  typingBucket?: TokenBucket;
+  /** Rate limits by kind (see realtime/buckets.ts), created on first use. */
+  buckets: Partial<Record<BucketKind, TokenBucket>>;
 }
 
 export type MainServer = Server<Untrusted<MainClientToServer>, MainServerToClient, Record<string, never>, ServerSocketData>;

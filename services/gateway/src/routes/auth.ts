@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Config } from '@parley/config';
-import { credentialsSchema, ParleyError } from '@parley/protocol';
+import { credentialsSchema, loginSchema, ParleyError } from '@parley/protocol';
 import { hashPassword, verifyPassword } from '../domain/passwords.ts';
 import { parse } from '../validation.ts';
 
@@ -16,18 +16,13 @@ export const authRoutes: FastifyPluginAsync<{ config: Config }> = async (app, { 
   });
 
   app.post('/auth/login', async (request) => {
-    const body = credentialsSchema.safeParse(request.body);
-    if (!body.success) throw new ParleyError('invalid_credentials');
-    const record = await app.repos.users.findByUsername(body.data.username);
-    const ok = await verifyPassword(body.data.password, record?.passwordHash ?? decoyHash);
+    const { username, password } = parse(loginSchema, request.body);
+    const record = await app.repos.users.findByUsername(username);
+    const ok = await verifyPassword(password, record?.passwordHash ?? decoyHash);
     if (!record || !ok) throw new ParleyError('invalid_credentials');
     const user = { id: record.id, username: record.username, role: record.role };
     return { token: app.tokens.sign(user), user };
   });
 
-  app.get('/me', { preHandler: app.authenticate }, async (request) => {
-    const user = await app.repos.users.findById(request.user.id);
-    if (!user) throw new ParleyError('unauthorized', 'The account no longer exists');
-    return { user };
-  });
+  app.get('/me', { preHandler: app.authenticate }, async (request) => ({ user: request.user }));
 };

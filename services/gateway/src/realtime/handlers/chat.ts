@@ -1,22 +1,15 @@
 import { z } from 'zod';
 import { chatMessageSchema, isReservedRoom, ParleyError, privateMessageSchema, typingSchema, type ChatMessage } from '@parley/protocol';
-import { TokenBucket } from '../../domain/token-bucket.ts';
+import { socketBucket } from '../buckets.ts';
 import { handle } from '../handle.ts';
 import { userRoom, type MainServer, type MainSocket, type RealtimeDeps } from '../types.ts';
-
-/** Typing indicators are cheap but chatty: twice the send rate. */
-const TYPING_RATE_FACTOR = 2;
 
 /** message / chatMessage / privateMessage / typing / stopTyping. */
 export function registerChatHandlers(io: MainServer, socket: MainSocket, deps: RealtimeDeps): void {
   const { log, messageWriter, config } = deps;
   const user = socket.data.user;
-  const sendBucket = () => (socket.data.sendBucket ??= new TokenBucket(config.rateLimit.perSecond, config.rateLimit.burst));
-  const typingBucket = () =>
-    (socket.data.typingBucket ??= new TokenBucket(
-      config.rateLimit.perSecond * TYPING_RATE_FACTOR,
-      config.rateLimit.burst * TYPING_RATE_FACTOR,
-    ));
+  const sendBucket = socketBucket(socket, 'send', config);
+  const typingBucket = socketBucket(socket, 'typing', config);
 
   // The lesson's first exercise: echo to the sender, relay to the others, broadcast to all.
   handle(socket, log, 'message', { schema: z.unknown(), bucket: sendBucket }, (data) => {

@@ -3,16 +3,15 @@ import {
   joinRoomSchema,
   joinSchema,
   leaveRoomSchema,
+  MAX_ROOMS_PER_SOCKET,
   ParleyError,
   syncSchema,
   type SystemMessage,
 } from '@parley/protocol';
 import type { PresenceChange, PresenceMember } from '../../domain/presence.ts';
+import { socketBucket } from '../buckets.ts';
 import { handle } from '../handle.ts';
 import type { MainServer, MainSocket, RealtimeDeps } from '../types.ts';
-
-/** Most rooms one connection may be in (its own user room aside). */
-export const MAX_ROOMS_PER_SOCKET = 50;
 
 export function systemMessage(text: string): SystemMessage {
   return { username: 'System', text, timestamp: new Date().toISOString() };
@@ -22,9 +21,17 @@ export function memberOf(socket: MainSocket): PresenceMember {
   return { socketId: socket.id, userId: socket.data.user.id, username: socket.data.user.username };
 }
 
-function assertJoinable(socket: MainSocket, room: string): void {
-  if (isReservedRoom(room)) throw new ParleyError('forbidden', `Room "${room}" is reserved`);
-  if (!socket.rooms.has(room) && socket.rooms.size > MAX_ROOMS_PER_SOCKET) {
+/** Chat rooms the socket is in: not its own socket-id room, not the server-owned ones. */
+function chatRooms(socket: MainSocket): string[] {
+  return [...socket.rooms].filter((room) => !isReservedRoom(room));
+}
+
+/** All or none: throws before anything is joined if any room is reserved or the cap would be passed. */
+function assertJoinable(socket: MainSocket, rooms: string[]): void {
+  const reserved = rooms.find(isReservedRoom);
+  if (reserved !== undefined) throw new ParleyError('forbidden', `Room "${reserved}" is reserved`);
+  const added = rooms.filter((room) => !socket.rooms.has(room)).length;
+  if (added > 0 && chatRooms(socket).length + added > MAX_ROOMS_PER_SOCKET) {
     throw new ParleyError('forbidden', `At most ${MAX_ROOMS_PER_SOCKET} rooms per connection`);
   }
 }
@@ -39,17 +46,18 @@ export function announceLeave(io: MainServer, room: string, username: string, us
 export function registerRoomHandlers(io: MainServer, socket: MainSocket, deps: RealtimeDeps): void {
   const { presence, log } = deps;
   const user = socket.data.user;
+  const bucket = socketBucket(socket, 'rooms', deps.config);
 
-  /** Validates and joins synchronously (later events see the room), then updates presence. */
+  /** Joins synchronously (later events see the room), then updates presence. Validate first. */
   function enter(room: string): Promise<PresenceChange> {
-    assertJoinable(socket, room);
     const wasIn = socket.rooms.has(room);
     socket.join(room);
     if (!wasIn) return presence.join(room, memberOf(socket));
     return presence.users(room).then((users) => ({ room, users, changed: false }));
   }
 
-  handle(socket, log, 'join', { schema: joinSchema }, async ({ room }) => {
+  handle(socket, log, 'join', { schema: joinSchema, bucket }, async ({ room }) => {
+    assertJoinable(socket, [room]);
     const entering = enter(room);
     // Set before awaiting: a 'chatMessage' sent right after 'join' must find the room.
     socket.data.currentRoom = room;
@@ -64,18 +72,18 @@ export function registerRoomHandlers(io: MainServer, socket: MainSocket, deps: R
     return { room, users: change.users };
   });
 
-  handle(socket, log, 'joinRoom', { schema: joinRoomSchema }, async (rooms) => {
+  handle(socket, log, 'joinRoom', { schema: joinRoomSchema, bucket }, async (rooms) => {
     const list = [...new Set(typeof rooms === 'string' ? [rooms] : rooms)];
-    for (const room of list) assertJoinable(socket, room);
-    for (const room of list) {
-      const change = await enter(room);
-      io.to(room).emit('userJoined', socket.id);
-      if (change.changed) io.to(room).emit('roomUsers', { room, users: change.users });
+    assertJoinable(socket, list);
+    const changes = await Promise.all(list.map(enter));
+    for (const change of changes) {
+      io.to(change.room).emit('userJoined', socket.id);
+      if (change.changed) io.to(change.room).emit('roomUsers', { room: change.room, users: change.users });
     }
     return { rooms: list };
   });
 
-  handle(socket, log, 'leaveRoom', { schema: leaveRoomSchema }, async (room) => {
+  handle(socket, log, 'leaveRoom', { schema: leaveRoomSchema, bucket }, async (room) => {
     if (isReservedRoom(room)) throw new ParleyError('forbidden', `Room "${room}" is reserved`);
     if (!socket.rooms.has(room)) return;
     socket.leave(room);
@@ -84,7 +92,7 @@ export function registerRoomHandlers(io: MainServer, socket: MainSocket, deps: R
     if (change.changed) announceLeave(io, room, user.username, change.users);
   });
 
-  handle(socket, log, 'sync', { schema: syncSchema }, async ({ room, sinceId, limit = 100 }) => {
+  handle(socket, log, 'sync', { schema: syncSchema, bucket }, async ({ room, sinceId, limit = 100 }) => {
     if (isReservedRoom(room)) throw new ParleyError('forbidden', `Room "${room}" is reserved`);
     if (!socket.rooms.has(room)) throw new ParleyError('forbidden', `Join "${room}" before syncing it`);
     const messages = await deps.repos.messages.since(room, sinceId, limit + 1);

@@ -3,6 +3,9 @@ import { ParleyError, type ErrorBody, type PublicUser, type Role } from '@parley
 
 type Middleware = (socket: Socket, next: (err?: ExtendedError) => void) => void;
 
+/** Verifies a token and loads its user; throws ParleyError('unauthorized' | 'token_expired'). */
+export type Authenticate = (token: string) => Promise<PublicUser>;
+
 function rejection(message: 'Authentication error' | 'Forbidden', body: ErrorBody): ExtendedError {
   const err: ExtendedError = new Error(message);
   err.data = body;
@@ -18,27 +21,30 @@ function tokenOf(socket: Socket): unknown {
 }
 
 /**
- * Handshake middleware: verifies `auth.token` (JWT) and stores the user on socket.data.
+ * Handshake middleware: verifies `auth.token` (JWT), loads its user (a deleted account is
+ * refused; the stored role counts, not the token's) and stores it on socket.data.
  * Failure -> connect_error 'Authentication error' with data.code 'unauthorized' or
  * 'token_expired'; a role below `role` -> connect_error 'Forbidden' (data.code 'forbidden').
  */
-export function authMiddleware(verify: (token: string) => PublicUser, role?: Role): Middleware {
+export function authMiddleware(authenticate: Authenticate, role?: Role): Middleware {
   return (socket, next) => {
     const token = tokenOf(socket);
     if (typeof token !== 'string' || token.length === 0) {
       return next(rejection('Authentication error', { code: 'unauthorized', message: 'Missing token' }));
     }
-    let user: PublicUser;
-    try {
-      user = verify(token);
-    } catch (err) {
-      const body = err instanceof ParleyError ? err.toBody() : { code: 'unauthorized' as const, message: 'Invalid token' };
-      return next(rejection('Authentication error', body));
-    }
-    if (role && user.role !== role) {
-      return next(rejection('Forbidden', { code: 'forbidden', message: `Requires role ${role}` }));
-    }
-    socket.data.user = user;
-    next();
+    authenticate(token).then(
+      (user) => {
+        if (role && user.role !== role) {
+          return next(rejection('Forbidden', { code: 'forbidden', message: `Requires role ${role}` }));
+        }
+        socket.data = { user, buckets: {} };
+        next();
+      },
+      (err: unknown) => {
+        // Anything but a ParleyError is the user lookup failing, not the token.
+        const body = err instanceof ParleyError ? err.toBody() : { code: 'unavailable' as const, message: 'Cannot check the token now' };
+        next(rejection('Authentication error', body));
+      },
+    );
   };
 }

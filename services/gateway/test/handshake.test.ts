@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { NAMESPACES } from '@parley/protocol';
+import {
+  connect,
+  connectError,
+  http,
+  registerUser,
+  request,
+  signToken,
+  startNodeWithDatabase,
+  tokenFor,
+  type Session,
+  type TestNodeWithDatabase,
+} from '@parley/testkit';
+
+const ADMIN = { username: 'root_admin', password: 'admin-password-1' };
+
+let node: TestNodeWithDatabase;
+let alice: Session;
+beforeAll(async () => {
+  node = await startNodeWithDatabase(inject('postgresUrl'), { ADMIN_USERNAME: ADMIN.username, ADMIN_PASSWORD: ADMIN.password });
+  alice = await registerUser(node.url);
+});
+afterAll(() => node?.close());
+
+const namespaces = Object.values(NAMESPACES);
+
+describe.each(namespaces)('handshake on %s', (nsp) => {
+  it.each([
+    ['no token', () => undefined],
+    ['an empty token', () => ''],
+    ['a malformed token', () => 'definitely-not-a-jwt'],
+    ['a token signed with another secret', () => tokenFor(alice.user, { secret: 'another-secret-0123456789abcdef' })],
+    ['a token with a non-numeric subject', () => signToken({ sub: 'alice', username: 'alice', role: 'user' })],
+    ['a token with the alg "none"', () => `${Buffer.from('{"alg":"none"}').toString('base64url')}.${tokenFor(alice.user).split('.')[1]}.`],
+  ])('refuses %s: Authentication error / unauthorized', async (_name, token) => {
+    const err = await connectError(node.url, nsp, token());
+    expect(err.message).toBe('Authentication error');
+    expect(err.data?.code).toBe('unauthorized');
+  });
+
+  it('refuses a non-string token', async () => {
+    const err = await connectError(node.url, nsp, undefined, { auth: { token: { forged: true } } });
+    expect(err.message).toBe('Authentication error');
+    expect(err.data?.code).toBe('unauthorized');
+  });
+
+  it('refuses an expired token with token_expired', async () => {
+    const err = await connectError(node.url, nsp, tokenFor(alice.user, { expiresInSec: -5 }));
+    expect(err.message).toBe('Authentication error');
+    expect(err.data?.code).toBe('token_expired');
+  });
+
+  it('refuses the token of a deleted user', async () => {
+    const gone = await registerUser(node.url);
+    await node.db.query('DELETE FROM users WHERE id = $1', [gone.user.id]);
+    const err = await connectError(node.url, nsp, gone.token);
+    expect(err.message).toBe('Authentication error');
+    expect(err.data?.code).toBe('unauthorized');
+  });
+});
+
+describe.each([NAMESPACES.main, NAMESPACES.user, NAMESPACES.notifications])('%s with a valid token', (nsp) => {
+  it('connects, also with the token in an Authorization header', async () => {
+    const viaAuth = await connect(node.url, nsp, alice.token);
+    const viaHeader = await connect(node.url, nsp, undefined, { extraHeaders: { authorization: `Bearer ${alice.token}` } });
+    expect(viaAuth.connected && viaHeader.connected).toBe(true);
+    viaAuth.close();
+    viaHeader.close();
+  });
+});
+
+describe('/user', () => {
+  it('whoami answers with the stored user', async () => {
+    const socket = await connect(node.url, NAMESPACES.user, tokenFor({ ...alice.user, username: 'claimed_name' }));
+    expect(await request(socket, 'whoami')).toEqual({ ok: true, user: alice.user });
+    socket.close();
+  });
+});
+
+describe('/admin', () => {
+  it("refuses a user: 'Forbidden' / forbidden", async () => {
+    const err = await connectError(node.url, NAMESPACES.admin, alice.token);
+    expect(err.message).toBe('Forbidden');
+    expect(err.data?.code).toBe('forbidden');
+  });
+
+  it('refuses a user whose token claims the admin role (the stored role counts)', async () => {
+    const err = await connectError(node.url, NAMESPACES.admin, tokenFor({ ...alice.user, role: 'admin' }));
+    expect(err.data?.code).toBe('forbidden');
+  });
+
+  it('accepts the admin', async () => {
+    const { body } = await http<Session>(node.url, 'POST', '/auth/login', { body: ADMIN });
+    expect(body.user.role).toBe('admin');
+    const socket = await connect(node.url, NAMESPACES.admin, body.token);
+    expect(socket.connected).toBe(true);
+    socket.close();
+  });
+});

@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { ChatMessage } from '@parley/protocol';
+import { http, registerAndConnect, request, startNodeWithDatabase, tokenFor, type Client, type TestNodeWithDatabase } from '@parley/testkit';
+
+const ROOM = 'history room';
+const COUNT = 7;
+
+let node: TestNodeWithDatabase;
+let alice: Client;
+let ids: number[];
+beforeAll(async () => {
+  node = await startNodeWithDatabase(inject('postgresUrl'));
+  alice = await registerAndConnect(node.url);
+  await request(alice.socket, 'join', { room: ROOM });
+  ids = [];
+  for (let i = 0; i < COUNT; i++) ids.push((await request<{ id: number }>(alice.socket, 'chatMessage', `m${i}`)).id);
+});
+afterAll(async () => {
+  alice?.socket.close();
+  await node?.close();
+});
+
+function get(query: string, room = ROOM, token = alice.token) {
+  return http<{ messages: ChatMessage[]; error?: { code: string } }>(
+    node.url,
+    'GET',
+    `/rooms/${encodeURIComponent(room)}/messages${query}`,
+    { token },
+  );
+}
+
+describe('GET /rooms/:room/messages', () => {
+  it('returns the room messages newest first, in the contract shape', async () => {
+    const res = await get('');
+    expect(res.status).toBe(200);
+    expect(res.body.messages.map((m) => m.id)).toEqual([...ids].reverse());
+    expect(res.body.messages[0]).toEqual({
+      id: ids[COUNT - 1],
+      room: ROOM,
+      username: alice.user.username,
+      userId: alice.user.id,
+      text: `m${COUNT - 1}`,
+      timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
+  });
+
+  it('pages with limit and before', async () => {
+    const first = await get('?limit=3');
+    expect(first.body.messages.map((m) => m.text)).toEqual(['m6', 'm5', 'm4']);
+    const second = await get(`?limit=3&before=${first.body.messages[2]!.id}`);
+    expect(second.body.messages.map((m) => m.text)).toEqual(['m3', 'm2', 'm1']);
+    const last = await get(`?limit=3&before=${second.body.messages[2]!.id}`);
+    expect(last.body.messages.map((m) => m.text)).toEqual(['m0']);
+  });
+
+  it('accepts the bounds limit=1 and limit=100', async () => {
+    expect((await get('?limit=1')).body.messages).toHaveLength(1);
+    expect((await get('?limit=100')).body.messages).toHaveLength(COUNT);
+  });
+
+  it('an unknown room is empty', async () => {
+    expect(await get('', 'nobody here')).toMatchObject({ status: 200, body: { messages: [] } });
+  });
+
+  it.each([
+    'limit=0',
+    'limit=101',
+    'limit=-1',
+    'limit=abc',
+    'limit=1.5',
+    'limit=',
+    'before=0',
+    'before=-5',
+    'before=abc',
+    'before=1.5',
+    'before=',
+    `before=${'9'.repeat(20)}`,
+    'limit=1&limit=2',
+  ])('400 invalid_payload for %s', async (query) => {
+    const res = await get(`?${query}`);
+    expect(res.status).toBe(400);
+    expect(res.body.error?.code).toBe('invalid_payload');
+  });
+
+  it('400 invalid_payload for a room name over 64 characters or with bad characters', async () => {
+    for (const room of ['r'.repeat(65), 'semi;colon', 'new\nline']) {
+      const res = await get('', room);
+      expect(res.status, room).toBe(400);
+      expect(res.body.error?.code).toBe('invalid_payload');
+    }
+  });
+
+  it('403 forbidden for reserved rooms', async () => {
+    for (const room of [`user:${alice.user.id}`, 'node:x', 'admin:x', 'system:x', alice.socket.id!]) {
+      const res = await get('', room);
+      expect(res.status, room).toBe(403);
+      expect(res.body.error?.code).toBe('forbidden');
+    }
+  });
+
+  it('401 without a valid token', async () => {
+    const none = await http<{ error: { code: string } }>(node.url, 'GET', `/rooms/lobby/messages`);
+    expect(none.status).toBe(401);
+    expect(none.body.error.code).toBe('unauthorized');
+    const expired = await get('', ROOM, tokenFor(alice.user, { expiresInSec: -1 }));
+    expect(expired.status).toBe(401);
+    expect(expired.body.error?.code).toBe('token_expired');
+  });
+});

@@ -1,0 +1,243 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { MAX_ROOMS_PER_JOIN, MAX_ROOMS_PER_SOCKET, type ChatMessage, type RoomUsers, type SystemMessage } from '@parley/protocol';
+import {
+  collectUntil,
+  connect,
+  nextEvent,
+  registerAndConnect,
+  request,
+  serverDisconnect,
+  startNodeWithDatabase,
+  uniqueName,
+  type Client,
+  type ClientSocket,
+  type TestNodeWithDatabase,
+} from '@parley/testkit';
+
+type Msg = ChatMessage | SystemMessage;
+
+let node: TestNodeWithDatabase;
+beforeAll(async () => {
+  node = await startNodeWithDatabase(inject('postgresUrl'), { RATE_LIMIT_BURST: '200' });
+});
+afterAll(() => node?.close());
+
+/**
+ * `from` sends a marker chat message to `room`; resolves with the texts of every 'message'
+ * `watcher` got from now until that marker (the marker last). Proves what did not arrive.
+ */
+async function messagesUntilMarker(watcher: ClientSocket, from: ClientSocket, room: string): Promise<string[]> {
+  const marker = uniqueName('marker');
+  const seen = collectUntil<Msg>(watcher, 'message', (m) => m.text === marker);
+  expect(await request(from, 'chatMessage', { room, text: marker })).toMatchObject({ ok: true });
+  const texts = (await seen).map((m) => m.text);
+  expect(texts.pop()).toBe(marker);
+  return texts;
+}
+
+/** `joiner` joins `room` and `watcher` (already there) has seen it arrive. */
+async function joinSeenBy(joiner: ClientSocket, watcher: ClientSocket, room: string): Promise<void> {
+  const seen = nextEvent<Msg>(watcher, 'message', (m) => m.text.endsWith('has joined'));
+  expect(await request(joiner, 'join', { room })).toMatchObject({ ok: true });
+  await seen;
+}
+
+const users = (room: string) => (u: RoomUsers) => u.room === room;
+
+describe('join', () => {
+  it('welcomes the sender, tells the others who joined (the authenticated name), sends roomUsers to all', async () => {
+    const room = uniqueName('room');
+    const bob = await registerAndConnect(node.url);
+    await request(bob.socket, 'join', { room });
+    const alice = await registerAndConnect(node.url);
+
+    const aliceMessages = collectUntil<Msg>(alice.socket, 'message', (m) => m.text.startsWith('Welcome'));
+    const bobSees = nextEvent<Msg>(bob.socket, 'message');
+    const bobUsers = nextEvent(bob.socket, 'roomUsers', users(room));
+    const aliceUsers = nextEvent(alice.socket, 'roomUsers', users(room));
+    const ack = await request(alice.socket, 'join', { room, username: 'mallory' });
+
+    expect(ack).toEqual({ ok: true, room, users: [bob.user.username, alice.user.username] });
+    expect(await aliceMessages).toEqual([{ username: 'System', text: `Welcome to ${room}!`, timestamp: expect.any(String) }]);
+    expect(await bobSees).toEqual({ username: 'System', text: `${alice.user.username} has joined`, timestamp: expect.any(String) });
+    for (const got of [await bobUsers, await aliceUsers]) expect(got).toEqual({ room, users: [bob.user.username, alice.user.username] });
+
+    // The sender never hears about its own arrival.
+    expect(await messagesUntilMarker(alice.socket, bob.socket, room)).toEqual([]);
+    bob.socket.close();
+    alice.socket.close();
+  });
+
+  it('lists a user with two sockets once and announces only the first socket', async () => {
+    const room = uniqueName('room');
+    const bob = await registerAndConnect(node.url);
+    await request(bob.socket, 'join', { room });
+    const alice = await registerAndConnect(node.url);
+    await joinSeenBy(alice.socket, bob.socket, room);
+
+    const second = await connect(node.url, '/', alice.token);
+    const bobMessages = collectUntil<Msg>(bob.socket, 'message', (m) => m.text.startsWith('marker_'));
+    const secondUsers = nextEvent(second, 'roomUsers', users(room));
+    const ack = await request(second, 'join', { room });
+    expect(ack).toMatchObject({ ok: true, users: [bob.user.username, alice.user.username] });
+    expect(await secondUsers).toEqual({ room, users: [bob.user.username, alice.user.username] });
+    expect(await messagesUntilMarker(bob.socket, alice.socket, room)).toEqual([]);
+    expect(await bobMessages).toHaveLength(1);
+
+    // Leaving: only the user's last socket makes it "leave".
+    const firstGone = serverDisconnect(node, alice.socket.id!);
+    alice.socket.close();
+    await firstGone;
+    expect(await messagesUntilMarker(bob.socket, second, room)).toEqual([]);
+
+    const left = nextEvent<Msg>(bob.socket, 'message');
+    const after = nextEvent(bob.socket, 'roomUsers', users(room));
+    second.close();
+    expect(await left).toEqual({ username: 'System', text: `${alice.user.username} has left`, timestamp: expect.any(String) });
+    expect(await after).toEqual({ room, users: [bob.user.username] });
+    bob.socket.close();
+  });
+});
+
+describe('joinRoom / leaveRoom', () => {
+  it('joins one room by name: the room gets userJoined (socket id) and roomUsers', async () => {
+    const room = uniqueName('room');
+    const bob = await registerAndConnect(node.url);
+    await request(bob.socket, 'joinRoom', room);
+    const alice = await registerAndConnect(node.url);
+    const joined = nextEvent(bob.socket, 'userJoined');
+    const roomUsers = nextEvent(bob.socket, 'roomUsers', users(room));
+    expect(await request(alice.socket, 'joinRoom', room)).toEqual({ ok: true, rooms: [room] });
+    expect(await joined).toBe(alice.socket.id);
+    expect(await roomUsers).toEqual({ room, users: [bob.user.username, alice.user.username] });
+    bob.socket.close();
+    alice.socket.close();
+  });
+
+  it('joins a list of rooms, where chat then works', async () => {
+    const rooms = [uniqueName('r'), uniqueName('r'), uniqueName('r')];
+    const alice = await registerAndConnect(node.url);
+    expect(await request(alice.socket, 'joinRoom', [...rooms, rooms[0]])).toEqual({ ok: true, rooms });
+    for (const room of rooms) {
+      expect(await request(alice.socket, 'chatMessage', { room, text: 'hi' })).toMatchObject({ ok: true });
+    }
+    alice.socket.close();
+  });
+
+  it('joins all or none: one reserved room in the list and nothing is joined', async () => {
+    const room = uniqueName('r');
+    const alice = await registerAndConnect(node.url);
+    const ack = await request(alice.socket, 'joinRoom', [room, `user:${alice.user.id}`]);
+    expect(ack).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(await request(alice.socket, 'chatMessage', { room, text: 'hi' })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    alice.socket.close();
+  });
+
+  it(`caps a connection at ${MAX_ROOMS_PER_SOCKET} rooms, all or none`, async () => {
+    const alice = await registerAndConnect(node.url);
+    const names = Array.from({ length: MAX_ROOMS_PER_SOCKET }, (_, i) => `cap-${alice.user.id}-${i}`);
+    for (let i = 0; i < MAX_ROOMS_PER_SOCKET - 3; i += MAX_ROOMS_PER_JOIN) {
+      const chunk = names.slice(i, Math.min(i + MAX_ROOMS_PER_JOIN, MAX_ROOMS_PER_SOCKET - 3));
+      expect(await request(alice.socket, 'joinRoom', chunk)).toMatchObject({ ok: true });
+    }
+    // 47 rooms: 5 more would pass the cap, so none of them is joined.
+    const extra = ['x1', 'x2', 'x3', 'x4', 'x5'].map((s) => `${s}-${alice.user.id}`);
+    expect(await request(alice.socket, 'joinRoom', extra)).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(await request(alice.socket, 'chatMessage', { room: extra[0], text: 'hi' })).toMatchObject({ error: { code: 'forbidden' } });
+    // Rejoining rooms it is in costs nothing; the last 3 fit exactly.
+    expect(await request(alice.socket, 'joinRoom', names.slice(0, 3))).toMatchObject({ ok: true });
+    expect(await request(alice.socket, 'joinRoom', names.slice(-3))).toMatchObject({ ok: true });
+    expect(await request(alice.socket, 'join', { room: extra[0] })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    // Leaving one makes room for one.
+    await request(alice.socket, 'leaveRoom', names[0]);
+    expect(await request(alice.socket, 'join', { room: extra[0] })).toMatchObject({ ok: true });
+    alice.socket.close();
+  });
+
+  it('leaveRoom: the others get "has left" and roomUsers; the leaver can no longer chat there', async () => {
+    const room = uniqueName('room');
+    const bob = await registerAndConnect(node.url);
+    const alice = await registerAndConnect(node.url);
+    await request(bob.socket, 'join', { room });
+    await joinSeenBy(alice.socket, bob.socket, room);
+    const left = nextEvent<Msg>(bob.socket, 'message');
+    const roomUsers = nextEvent(bob.socket, 'roomUsers', users(room));
+    expect(await request(alice.socket, 'leaveRoom', room)).toEqual({ ok: true });
+    expect(await left).toMatchObject({ username: 'System', text: `${alice.user.username} has left` });
+    expect(await roomUsers).toEqual({ room, users: [bob.user.username] });
+    expect(await request(alice.socket, 'chatMessage', 'still here?')).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
+    expect(await request(alice.socket, 'chatMessage', { room, text: 'hi' })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    // Leaving a room one is not in is a no-op.
+    expect(await request(alice.socket, 'leaveRoom', room)).toEqual({ ok: true });
+    bob.socket.close();
+    alice.socket.close();
+  });
+
+  it('disconnect announces "has left" and roomUsers in every room of the user', async () => {
+    const rooms = [uniqueName('r'), uniqueName('r')];
+    const bob = await registerAndConnect(node.url);
+    const alice = await registerAndConnect(node.url);
+    await request(bob.socket, 'joinRoom', rooms);
+    await request(alice.socket, 'joinRoom', rooms);
+    const leaves = collectUntil<Msg>(bob.socket, 'message', (m) => m.text.endsWith('has left') && m !== undefined);
+    const seen = collectUntil<RoomUsers>(bob.socket, 'roomUsers', (u) => u.room === rooms[1]);
+    alice.socket.close();
+    expect((await leaves)[0]).toMatchObject({ text: `${alice.user.username} has left` });
+    expect((await seen).filter((u) => rooms.includes(u.room)).map((u) => u.users)).toContainEqual([bob.user.username]);
+    bob.socket.close();
+  });
+});
+
+describe('reserved rooms', () => {
+  let alice: Client;
+  let bob: Client;
+  beforeAll(async () => {
+    alice = await registerAndConnect(node.url);
+    bob = await registerAndConnect(node.url);
+  });
+  afterAll(() => {
+    alice.socket.close();
+    bob.socket.close();
+  });
+
+  const reserved = () => [
+    `user:${alice.user.id}`,
+    `user:${bob.user.id}`,
+    'node:anything',
+    'admin:ops',
+    'system:x',
+    bob.socket.id!,
+    alice.socket.id!,
+    'AbCdEfGhIjKlMnOpQr_-',
+  ];
+
+  it('cannot be joined, in any form, and nothing is joined', async () => {
+    for (const room of reserved()) {
+      for (const [event, payload] of [
+        ['join', { room }],
+        ['joinRoom', room],
+        ['joinRoom', [room]],
+      ] as const) {
+        const ack = await request(alice.socket, event, payload);
+        expect(ack, `${event} ${room}`).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+      }
+    }
+  });
+
+  it('cannot be chatted, typed, synced or left in', async () => {
+    for (const room of reserved()) {
+      expect(await request(alice.socket, 'chatMessage', { room, text: 'x' }), room).toMatchObject({ error: { code: 'forbidden' } });
+      expect(await request(alice.socket, 'typing', { room }), room).toMatchObject({ error: { code: 'forbidden' } });
+      expect(await request(alice.socket, 'sync', { room, sinceId: 0 }), room).toMatchObject({ error: { code: 'forbidden' } });
+      expect(await request(alice.socket, 'leaveRoom', room), room).toMatchObject({ error: { code: 'forbidden' } });
+    }
+  });
+
+  it("a socket-id-shaped room gives no access to that socket's private traffic", async () => {
+    const spy = collectUntil<{ message: string }>(alice.socket, 'privateMessage', (m) => m.message === 'to alice');
+    await request(alice.socket, 'joinRoom', bob.socket.id);
+    await request(alice.socket, 'privateMessage', { to: bob.user.id, message: 'secret' });
+    await request(bob.socket, 'privateMessage', { to: alice.user.id, message: 'to alice' });
+    expect((await spy).map((m) => m.message)).toEqual(['to alice']);
+  });
+});
