@@ -38,7 +38,14 @@ export type NotificationsNamespace = Namespace<
   Record<string, never>,
   ServerSocketData
 >;
+export type NotificationsSocket = Socket<
+  Untrusted<NotificationsClientToServer>,
+  NotificationsServerToClient,
+  Record<string, never>,
+  ServerSocketData
+>;
 export type AdminNamespace = Namespace<Untrusted<AdminClientToServer>, AdminServerToClient, Record<string, never>, ServerSocketData>;
+export type AdminSocket = Socket<Untrusted<AdminClientToServer>, AdminServerToClient, Record<string, never>, ServerSocketData>;
 
 /** Everything a handler may touch; handlers never see Fastify or the whole app. */
 export interface RealtimeDeps {
