@@ -1,5 +1,6 @@
 import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '@parley/config';
 import { errorBody, ParleyError } from '@parley/protocol';
@@ -31,6 +32,12 @@ function toErrorReply(err: FastifyError | ParleyError): { status: number; body: 
     return { status: 400, body: { error: errorBody('invalid_payload', err.message) } };
   }
   return { status: 500, body: { error: errorBody('internal_error') } };
+}
+
+/** Readiness of Redis: fails at once while disconnected (commands would wait for the reconnection). */
+async function pingRedis(client: Redis): Promise<void> {
+  if (client.status !== 'ready') throw new Error(`redis is ${client.status}`);
+  await client.ping();
 }
 
 /**
@@ -66,7 +73,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<FastifyI
   const redis = app.redis;
   await app.register(healthRoutes, {
     config,
-    checks: { database: () => app.db.ping(), ...(redis ? { redis: () => redis.pub.ping() } : {}) },
+    checks: { database: () => app.db.ping(), ...(redis ? { redis: () => pingRedis(redis.pub) } : {}) },
   });
   await app.register(authRoutes, { config });
   await app.register(roomRoutes);
