@@ -9,7 +9,9 @@ let bob: Session;
 beforeAll(async () => {
   db = await createTestDatabase(inject('postgresUrl'));
   node = await startNode({ DATABASE_URL: db.url });
-  [alice, bob] = await Promise.all([registerUser(node.url), registerUser(node.url)]);
+  // One after the other: follower lists are ordered by id, and the tests expect alice first.
+  alice = await registerUser(node.url);
+  bob = await registerUser(node.url);
 });
 afterAll(async () => {
   await node?.close();
