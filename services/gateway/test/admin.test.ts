@@ -41,14 +41,17 @@ async function open(namespace: string, session: Session): Promise<ClientSocket> 
 }
 
 describe('/admin', () => {
-  it('bootstraps the admin from ADMIN_USERNAME / ADMIN_PASSWORD, idempotently', async () => {
+  it('bootstraps the admin from ADMIN_USERNAME / ADMIN_PASSWORD, idempotently, nodes starting together', async () => {
     expect(admin.user).toMatchObject({ username: ADMIN.ADMIN_USERNAME, role: 'admin' });
-    const second = await startNode({ DATABASE_URL: db.url, ...ADMIN });
+    // Two nodes start at once: one creates a new admin, the other finds it (no unique violation).
+    const fresh = { ADMIN_USERNAME: 'second_admin', ADMIN_PASSWORD: 'admin-password-2' };
+    const more = await Promise.all([startNode({ DATABASE_URL: db.url, ...fresh }), startNode({ DATABASE_URL: db.url, ...fresh })]);
     try {
-      const again = await login(second.url, ADMIN.ADMIN_USERNAME, ADMIN.ADMIN_PASSWORD);
-      expect(again.user).toEqual(admin.user);
+      const [one, two] = await Promise.all(more.map((n) => login(n.url, fresh.ADMIN_USERNAME, fresh.ADMIN_PASSWORD)));
+      expect(one!.user).toMatchObject({ username: fresh.ADMIN_USERNAME, role: 'admin' });
+      expect(two!.user).toEqual(one!.user);
     } finally {
-      await second.close();
+      await Promise.all(more.map((n) => n.close()));
     }
   });
 

@@ -30,7 +30,8 @@ afterAll(async () => {
   await db?.drop();
 });
 
-describe('cli', () => {
+// Each CLI run is a fresh Node process (tsx, Prisma client): seconds on a busy 2-core machine.
+describe('cli', { timeout: 60_000 }, () => {
   it('create-admin creates an admin, and resets it when run again', async () => {
     const first = await runCli(['create-admin', 'cli_admin', 'first-password'], env);
     expect(first).toMatchObject({ code: 0 });
