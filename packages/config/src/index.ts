@@ -36,8 +36,8 @@ const envSchema = z.object({
   REDIS_URL: optionalUrl,
   /** 'sharded' (SPUBLISH, Redis 7) or 'classic' (PUBLISH) Redis adapter. @default 'sharded' */
   REDIS_ADAPTER: z.enum(['sharded', 'classic']).default('sharded'),
-  /** Prefix of every Redis key and channel Parley uses. @default 'parley' */
-  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/).default('parley'),
+  /** Prefix of every Redis key and Pub/Sub channel Parley uses (several clusters can share a Redis). @default 'parley' */
+  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,32}$/).default('parley'),
   /** HS256 secret; required when NODE_ENV=production. */
   JWT_SECRET: z.string().min(16).optional(),
   /** Token lifetime (e.g. '15m', '12h', '7d'). @default '12h' */
@@ -62,8 +62,8 @@ const envSchema = z.object({
     .refine((n) => (n & (n - 1)) === 0, 'must be a power of two')
     .default(16_384),
   /** Admin account created or updated at start when both are set. */
-  ADMIN_USERNAME: z.string().optional(),
-  ADMIN_PASSWORD: z.string().optional(),
+  ADMIN_USERNAME: z.string().regex(/^[A-Za-z0-9_.-]{3,32}$/, 'must follow the username rules (3-32 of A-Za-z0-9_.-)').optional(),
+  ADMIN_PASSWORD: z.string().min(8).max(128).optional(),
   /** Seconds a node's presence survives without a heartbeat. @default 6 */
   PRESENCE_TTL_SEC: z.coerce.number().int().min(2).max(300).default(6),
   /** Upper bound for a graceful shutdown in ms. @default 8000 */

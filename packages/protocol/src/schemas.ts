@@ -14,7 +14,7 @@ export const RESERVED_ROOM_PREFIXES = ['user:', 'node:', 'admin:', 'system:'] as
  * looking the id up, so it holds for sockets on every node of a cluster.
  */
 export const SOCKET_ID_SHAPE = /^[A-Za-z0-9_-]{20}$/;
-/** Largest id of an INTEGER (int4) column: users, posts. */
+/** Largest value of an INTEGER (int4) id column: users, posts. */
 export const MAX_INT4_ID = 2_147_483_647;
 
 export const usernameSchema = z
@@ -36,9 +36,14 @@ export const roomSchema = z
 export const textSchema = z
   .string()
   .max(MAX_TEXT_LENGTH)
-  .refine((s) => s.trim().length > 0, 'must not be blank');
+  .refine((s) => s.trim().length > 0, 'must not be blank')
+  // PostgreSQL text cannot hold U+0000: refused here rather than failing in the database.
+  .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
 
-/** Id of an INTEGER column (users, posts) in a JSON payload; larger values cannot exist. */
+/**
+ * Id of an INTEGER column (users, posts) in a JSON payload. Larger values cannot exist; letting
+ * them through would fail in the database (a 500), not as invalid_payload.
+ */
 export const idSchema = z.number().int().positive().max(MAX_INT4_ID);
 /** Id of a BIGINT column (messages, notifications) in a JSON payload. */
 export const bigIdSchema = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);

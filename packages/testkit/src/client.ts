@@ -121,15 +121,20 @@ export async function connectError(
   throw new Error(`connected to ${namespace} but a connect_error was expected`);
 }
 
-/** Resolve with the next `event` (its first argument); reject after EVENT_TIMEOUT_MS. */
-export function nextEvent<T = unknown>(socket: ClientSocket, event: string, predicate: (value: T) => boolean = () => true): Promise<T> {
+/** Resolve with the next `event` (its first argument); reject after `timeoutMs`. */
+export function nextEvent<T = unknown>(
+  socket: ClientSocket,
+  event: string,
+  predicate: (value: T) => boolean = () => true,
+  timeoutMs = EVENT_TIMEOUT_MS,
+): Promise<T> {
   // Made now so that its stack shows which wait timed out.
   const timeout = new Error(`timed out waiting for "${event}"`);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       socket.off(event, listener);
       reject(timeout);
-    }, EVENT_TIMEOUT_MS);
+    }, timeoutMs);
     const listener = (value: T) => {
       if (!predicate(value)) return;
       clearTimeout(timer);
@@ -182,4 +187,18 @@ export function collectUntil<T = unknown>(socket: ClientSocket, event: string, i
 /** Emit with an ack and resolve with the server's answer. */
 export function request<T = unknown>(socket: ClientSocket, event: string, ...args: unknown[]): Promise<T> {
   return socket.timeout(EVENT_TIMEOUT_MS).emitWithAck(event, ...args) as Promise<T>;
+}
+
+/**
+ * Probe until `ok` holds, for state a background task changes without telling anyone
+ * (a heartbeat re-filing presence, a reconnection). Rejects after `timeoutMs`.
+ */
+export async function eventually<T>(probe: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 8000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

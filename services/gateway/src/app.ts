@@ -1,5 +1,6 @@
 import cors from '@fastify/cors';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '@parley/config';
 import { errorBody, ParleyError } from '@parley/protocol';
@@ -33,6 +34,12 @@ function toErrorReply(err: FastifyError | ParleyError): { status: number; body: 
   return { status: 500, body: { error: errorBody('internal_error') } };
 }
 
+/** Readiness of Redis: fails at once while disconnected (commands would wait for the reconnection). */
+async function pingRedis(client: Redis): Promise<void> {
+  if (client.status !== 'ready') throw new Error(`redis is ${client.status}`);
+  await client.ping();
+}
+
 /**
  * Build a Parley node: HTTP routes and Socket.IO on one Fastify instance. It opens its
  * database (and Redis) when made ready, never listens; `main.ts` does that.
@@ -41,6 +48,11 @@ export async function buildApp(config: Config, logger: Logger): Promise<FastifyI
   const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: BODY_LIMIT, pluginTimeout: PLUGIN_TIMEOUT_MS,
     // Request lines are not logged (they would dominate under load); errors are.
     logController: new LogController({ disableRequestLogging: true }),
+    // Errors raised before routing (a badly percent-encoded URL) get the same error shape.
+    frameworkErrors: (err, _request, reply) => {
+      const { status, body } = toErrorReply(err);
+      (reply as FastifyReply).code(status).send(body);
+    },
   });
 
   app.setErrorHandler((err: FastifyError | ParleyError, request, reply) => {
@@ -61,7 +73,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<FastifyI
   const redis = app.redis;
   await app.register(healthRoutes, {
     config,
-    checks: { database: () => app.db.ping(), ...(redis ? { redis: () => redis.pub.ping() } : {}) },
+    checks: { database: () => app.db.ping(), ...(redis ? { redis: () => pingRedis(redis.pub) } : {}) },
   });
   await app.register(authRoutes, { config });
   await app.register(roomRoutes);

@@ -1,4 +1,5 @@
-import type { Presence, PresenceChange, PresenceMember } from './presence.ts';
+import type { Stats } from '@parley/protocol';
+import type { Presence, PresenceChange, PresenceEviction, PresenceMember } from './presence.ts';
 
 interface Entry {
   username: string;
@@ -8,6 +9,9 @@ interface Entry {
 /** Presence for a single node: rooms -> users (insertion ordered) -> their sockets. */
 export class MemoryPresence implements Presence {
   private readonly rooms = new Map<string, Map<number, Entry>>();
+  private connections = 0;
+
+  constructor(private readonly nodeId: string) {}
 
   async join(room: string, member: PresenceMember): Promise<PresenceChange> {
     let users = this.rooms.get(room);
@@ -42,6 +46,20 @@ export class MemoryPresence implements Presence {
 
   onEviction(): void {
     // A single node never loses members to another node.
+  }
+
+  setConnections(count: number): void {
+    this.connections = count;
+  }
+
+  async stats(): Promise<Stats> {
+    return { nodes: [{ nodeId: this.nodeId, connections: this.connections }], connections: this.connections, rooms: this.rooms.size };
+  }
+
+  async withdraw(): Promise<PresenceEviction[]> {
+    // The whole "cluster" goes away with this node: nobody is left to tell.
+    this.rooms.clear();
+    return [];
   }
 
   async close(): Promise<void> {

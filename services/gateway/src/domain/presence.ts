@@ -1,3 +1,5 @@
+import type { Stats } from '@parley/protocol';
+
 /** Who is in which room, cluster-wide in Redis mode, node-local in single-node mode. */
 export interface PresenceMember {
   socketId: string;
@@ -28,5 +30,14 @@ export interface Presence {
   roomCount(): Promise<number>;
   /** Called when members vanish without leaving (another node died). */
   onEviction(listener: (eviction: PresenceEviction) => void): void;
+  /** This node now holds `count` client connections (for `stats`). */
+  setConnections(count: number): void;
+  /** Connections per live node, their sum, and rooms with members, cluster-wide. */
+  stats(): Promise<Stats>;
+  /**
+   * Remove every member this node holds (graceful shutdown) and return who left which room
+   * for good; later `leave` calls are no-ops.
+   */
+  withdraw(): Promise<PresenceEviction[]>;
   close(): Promise<void>;
 }

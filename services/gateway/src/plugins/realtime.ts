@@ -1,13 +1,16 @@
+import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
 import fp from 'fastify-plugin';
-import { Server } from 'socket.io';
+import { Server, type ServerOptions } from 'socket.io';
 import type { Config } from '@parley/config';
 import type { NewPrivateMessage, NewRoomMessage } from '@parley/db';
-import { LocalClusterStats } from '../domain/cluster-stats.ts';
 import { GroupCommit } from '../domain/group-commit.ts';
 import { MemoryPresence } from '../domain/memory-presence.ts';
 import type { Presence } from '../domain/presence.ts';
+import { RedisPresence } from '../domain/redis-presence.ts';
+import { announceLeave } from '../realtime/handlers/rooms.ts';
 import { registerNamespaces, type Namespaces } from '../realtime/register.ts';
 import type { MainServer, RealtimeDeps } from '../realtime/types.ts';
+import type { RedisClients } from './redis.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -17,31 +20,66 @@ declare module 'fastify' {
   }
 }
 
+/** The Socket.IO adapter: Redis (sharded or classic Pub/Sub) in a cluster, in-memory alone. */
+function adapterFor(config: Config, redis: RedisClients | null): ServerOptions['adapter'] | undefined {
+  if (!redis) return undefined;
+  const prefix = `${config.redis.keyPrefix}:sio`;
+  return config.redis.adapter === 'sharded'
+    ? createShardedAdapter(redis.pub, redis.sub, { channelPrefix: prefix, subscriptionMode: 'dynamic' })
+    : createAdapter(redis.pub, redis.sub, { key: prefix });
+}
+
 /** Socket.IO on Fastify's HTTP server, with presence and the batched message writer. */
 export const realtimePlugin = fp<{ config: Config }>(
   async (app, { config }) => {
+    const adapter = adapterFor(config, app.redis);
     const io: MainServer = new Server(app.server, {
       cors: { origin: config.corsOrigin, credentials: true },
       maxHttpBufferSize: config.socket.maxHttpBufferSize,
       perMessageDeflate: false,
       serveClient: false,
+      ...(adapter ? { adapter } : {}),
     });
-    const presence: Presence = new MemoryPresence();
+    const presence: Presence = app.redis
+      ? new RedisPresence(app.redis.pub, {
+          nodeId: config.nodeId,
+          keyPrefix: config.redis.keyPrefix,
+          ttlSec: config.presenceTtlSec,
+          log: app.log,
+        })
+      : new MemoryPresence(config.nodeId);
     const messageWriter = new GroupCommit<NewRoomMessage | NewPrivateMessage, number>((batch) =>
       app.repos.messages.insertMany(batch),
     );
-    const stats = new LocalClusterStats(config.nodeId, () => io.engine.clientsCount, () => presence.roomCount());
-    const deps: RealtimeDeps = { config, log: app.log, repos: app.repos, presence, messageWriter, stats };
+    const deps: RealtimeDeps = { config, log: app.log, repos: app.repos, presence, messageWriter };
     const namespaces = registerNamespaces(io, deps, app.tokens.authenticate);
+
+    const main = io.of('/');
+    // Connections for 'stats': Engine.IO connections (one per client, whatever its namespaces).
+    io.engine.on('connection', (conn: { once(event: 'close', listener: () => void): void }) => {
+      presence.setConnections(io.engine.clientsCount);
+      conn.once('close', () => presence.setConnections(io.engine.clientsCount));
+    });
+    presence.onEviction((e) => {
+      app.log.info({ room: e.room, username: e.username }, 'presence: evicted a member of a dead node');
+      announceLeave(io, e.room, e.username, e.users);
+    });
+    if (presence instanceof RedisPresence) await presence.start();
 
     app.decorate('io', io);
     app.decorate('namespaces', namespaces);
     app.decorate('presence', presence);
 
+    // Graceful shutdown, in order: refuse new connections, tell clients to go elsewhere,
+    // withdraw this node's presence (announcing who left), flush buffered writes (their acks
+    // still reach the clients), close transports, flush what came in meanwhile.
     app.addHook('preClose', async () => {
-      // Close transports (not a server-side "disconnect"), so clients reconnect elsewhere.
-      for (const socket of io.of('/').sockets.values()) socket.emit('serverShutdown', { nodeId: config.nodeId, reconnect: true });
-      const all = [io.of('/'), namespaces.user, namespaces.notifications, namespaces.admin];
+      io.engine.opts.allowRequest = (_req, callback) => callback('shutting down', false);
+      main.local.emit('serverShutdown', { nodeId: config.nodeId, reconnect: true });
+      for (const e of await presence.withdraw()) announceLeave(io, e.room, e.username, e.users);
+      await messageWriter.drain();
+      // Closing the transport (not a server-side "disconnect") lets clients reconnect elsewhere.
+      const all = [main, namespaces.user, namespaces.notifications, namespaces.admin];
       for (const nsp of all) for (const socket of nsp.sockets.values()) socket.conn.close();
       await messageWriter.drain();
     });
@@ -50,5 +88,5 @@ export const realtimePlugin = fp<{ config: Config }>(
       await presence.close();
     });
   },
-  { name: 'realtime', dependencies: ['db', 'auth'] },
+  { name: 'realtime', dependencies: ['db', 'auth', 'redis'] },
 );

@@ -1,0 +1,161 @@
+import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
+import type { Ack, ChatMessage, MainClientToServer, MainServerToClient, RoomUsers } from '@parley/protocol';
+
+export type ParleySocket = Socket<MainServerToClient, MainClientToServer>;
+
+export interface ParleyClientOptions {
+  /** Server (or nginx) URL, e.g. 'http://localhost:8080'. */
+  url: string;
+  token: string;
+  /** Passed to socket.io-client (transports, localAddress…). Reconnection is always on. */
+  socket?: Partial<ManagerOptions & SocketOptions>;
+  /** Messages fetched per 'sync' request while catching up. @default 100 */
+  syncPageSize?: number;
+  /** How long to wait for an ack. @default 10000 */
+  ackTimeoutMs?: number;
+}
+
+/** Raised when the server answers an ack with `{ ok: false, error }`. */
+export class ParleyClientError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ParleyClientError';
+  }
+}
+
+/** Ids remembered per room to drop a message that arrives both live and from 'sync'. */
+const SEEN_WINDOW = 1000;
+
+interface RoomState {
+  /** Highest message id seen in the room (live or synced): where 'sync' resumes. */
+  lastId: number;
+  /** The most recent ids delivered. */
+  seen: Set<number>;
+}
+
+/**
+ * A Parley chat client that survives node failures: it reconnects (through nginx, to any
+ * node), rejoins its rooms, fetches what it missed with 'sync' from the last message id it
+ * saw, and hands each chat message to `onMessage` exactly once, in id order per catch-up.
+ *
+ * @example
+ * const client = new ParleyClient({ url: 'http://localhost:8080', token });
+ * client.onMessage((m) => console.log(m.username, m.text));
+ * await client.connected();
+ * await client.join('lobby');
+ * await client.send('lobby', 'hello');
+ */
+export class ParleyClient {
+  readonly socket: ParleySocket;
+  private readonly rooms = new Map<string, RoomState>();
+  private readonly messageListeners: ((m: ChatMessage) => void)[] = [];
+  private readonly resyncListeners: (() => void)[] = [];
+  private readonly pageSize: number;
+  private readonly ackTimeoutMs: number;
+  private everConnected = false;
+
+  constructor(options: ParleyClientOptions) {
+    this.pageSize = options.syncPageSize ?? 100;
+    this.ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
+    this.socket = io(options.url, {
+      auth: { token: options.token },
+      reconnectionDelay: 250,
+      reconnectionDelayMax: 2000,
+      ...options.socket,
+      reconnection: true,
+    });
+    this.socket.on('message', (m) => {
+      if ('id' in m) this.deliver(m);
+    });
+    this.socket.on('connect', () => {
+      if (this.everConnected) void this.resync();
+      this.everConnected = true;
+    });
+  }
+
+  /** Resolves once connected (at once when already connected). */
+  connected(): Promise<void> {
+    if (this.socket.connected) return Promise.resolve();
+    return new Promise((resolve) => this.socket.once('connect', () => resolve()));
+  }
+
+  /** Every chat message, live or caught up, once each. */
+  onMessage(listener: (message: ChatMessage) => void): void {
+    this.messageListeners.push(listener);
+  }
+
+  /** Called after a reconnection once every room is rejoined and caught up. */
+  onResync(listener: () => void): void {
+    this.resyncListeners.push(listener);
+  }
+
+  /** Join a room (rejoined after every reconnection). */
+  async join(room: string): Promise<RoomUsers> {
+    if (!this.rooms.has(room)) this.rooms.set(room, { lastId: 0, seen: new Set() });
+    return this.call<RoomUsers>('join', { room });
+  }
+
+  async leave(room: string): Promise<void> {
+    this.rooms.delete(room);
+    await this.call('leaveRoom', room);
+  }
+
+  /** Send a chat message; resolves with its id once the server has persisted it. */
+  async send(room: string, text: string): Promise<number> {
+    return (await this.call<{ id: number }>('chatMessage', { room, text })).id;
+  }
+
+  /** Highest message id seen in `room`. */
+  lastSeen(room: string): number {
+    return this.rooms.get(room)?.lastId ?? 0;
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+
+  private deliver(message: ChatMessage): void {
+    const state = this.rooms.get(message.room);
+    if (!state || state.seen.has(message.id)) return;
+    state.seen.add(message.id);
+    // Sets iterate in insertion order: drop the oldest ids beyond the window.
+    for (const id of state.seen) {
+      if (state.seen.size <= SEEN_WINDOW) break;
+      state.seen.delete(id);
+    }
+    state.lastId = Math.max(state.lastId, message.id);
+    for (const listener of this.messageListeners) listener(message);
+  }
+
+  private async resync(): Promise<void> {
+    try {
+      for (const [room, state] of this.rooms) {
+        await this.call('join', { room });
+        let after = state.lastId;
+        for (;;) {
+          const page = await this.call<{ messages: ChatMessage[]; hasMore: boolean }>('sync', {
+            room,
+            sinceId: after,
+            limit: this.pageSize,
+          });
+          for (const m of page.messages) this.deliver(m);
+          after = page.messages.at(-1)?.id ?? after;
+          if (!page.hasMore) break;
+        }
+      }
+      for (const listener of this.resyncListeners) listener();
+    } catch {
+      // The connection dropped again mid-way; the next 'connect' starts over.
+    }
+  }
+
+  private async call<T extends object = object>(event: string, ...args: unknown[]): Promise<T> {
+    const emit = this.socket.timeout(this.ackTimeoutMs).emitWithAck as (e: string, ...a: unknown[]) => Promise<Ack<T>>;
+    const ack = await emit.call(this.socket, event, ...args);
+    if (!ack.ok) throw new ParleyClientError(ack.error.code, ack.error.message);
+    return ack;
+  }
+}

@@ -1,0 +1,91 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { ENV_VARS } from '@parley/config';
+import { REPO_ROOT } from '@parley/testkit';
+import { COMPOSE_NGINX, renderNginxConfig } from '../../../../infra/nginx/render.ts';
+
+const run = promisify(execFile);
+const composeFile = join(REPO_ROOT, 'docker-compose.yml');
+
+interface ComposeService {
+  command?: string[];
+  environment?: Record<string, string>;
+  volumes?: string[];
+  depends_on?: Record<string, { condition: string }>;
+  healthcheck?: object;
+  profiles?: string[];
+}
+
+let dir: string;
+let services: Record<string, ComposeService>;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'parley-compose-'));
+  const { stdout } = await run('docker-compose', ['-f', composeFile, '--profile', 'loadtest', 'config'], { cwd: REPO_ROOT });
+  services = (parse(stdout) as { services: Record<string, ComposeService> }).services;
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+describe('docker-compose.yml', () => {
+  it('is valid for docker-compose, and a broken copy is not', async () => {
+    await expect(run('docker-compose', ['-f', composeFile, 'config', '-q'], { cwd: REPO_ROOT })).resolves.toBeDefined();
+    const broken = join(dir, 'docker-compose.yml');
+    await writeFile(broken, (await readFile(composeFile, 'utf8')).replace('services:', 'services:\n  bad: [1'));
+    await expect(run('docker-compose', ['-f', broken, 'config', '-q'])).rejects.toThrow();
+  });
+
+  it('has PostgreSQL, Redis, a one-shot migration, 3 gateways, nginx and a k6 loadtest profile, with health checks', () => {
+    expect(Object.keys(services).sort()).toEqual(['gateway-1', 'gateway-2', 'gateway-3', 'k6', 'migrate', 'nginx', 'postgres', 'redis']);
+    for (const name of ['postgres', 'redis', 'gateway-1', 'gateway-2', 'gateway-3', 'nginx']) expect(services[name]?.healthcheck).toBeDefined();
+    expect(services.migrate?.command).toEqual(['node', '--import', 'tsx', 'src/cli.ts', 'migrate']);
+    expect(services['gateway-1']?.depends_on?.migrate).toEqual({ condition: 'service_completed_successfully' });
+    expect(services.k6?.profiles).toEqual(['loadtest']);
+  });
+
+  it('stays in step with `pnpm cluster`: same nginx template, gateways, port and variables', async () => {
+    // nginx: the mounted file is the template rendered for the compose network.
+    expect(services.nginx?.volumes?.[0]).toMatch(/infra\/nginx\/nginx\.compose\.conf:\/etc\/nginx\/nginx\.conf:ro$/);
+    expect(await readFile(join(REPO_ROOT, 'infra/nginx/nginx.compose.conf'), 'utf8')).toBe(renderNginxConfig(COMPOSE_NGINX));
+    const gateways = Object.keys(services).filter((s) => s.startsWith('gateway-'));
+    expect(COMPOSE_NGINX.upstreams).toEqual(gateways.map((g) => `${g}:${services[g]?.environment?.PORT}`));
+    // `pnpm cluster` starts 3 nodes by default, like the compose file.
+    expect(await readFile(join(REPO_ROOT, 'infra/cluster/cluster.ts'), 'utf8')).toMatch(/CLUSTER_NODES: .*\.default\(3\)/);
+    for (const g of gateways) {
+      const env = services[g]?.environment ?? {};
+      expect(env.NODE_ID).toBe(g);
+      // Every variable the gateways get is one the config reads (no typo is silently ignored).
+      for (const name of Object.keys(env)) expect(ENV_VARS).toContain(name);
+      expect(env).toMatchObject({ REDIS_URL: 'redis://redis:6379', MIGRATE_ON_START: 'false' });
+    }
+  });
+
+  it('the Dockerfile is multi-stage and runs the gateway as a non-root user', async () => {
+    const dockerfile = await readFile(join(REPO_ROOT, 'infra/docker/gateway.Dockerfile'), 'utf8');
+    expect(dockerfile.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(3);
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toMatch(/^HEALTHCHECK /m);
+  });
+});
+
+describe('nginx template', () => {
+  it('renders a configuration nginx accepts, with upgrade headers and sticky hashing', async () => {
+    const conf = renderNginxConfig({
+      upstreams: ['127.0.0.1:3001', '127.0.0.1:3002'],
+      listen: '127.0.0.1:8080',
+      tempDir: dir,
+      pidFile: join(dir, 'nginx.pid'),
+      errorLog: join(dir, 'error.log'),
+    });
+    expect(conf).toMatch(/hash \$remote_addr consistent;/);
+    expect(conf).toMatch(/proxy_set_header Upgrade \$http_upgrade;/);
+    expect(conf).toMatch(/server 127\.0\.0\.1:3002 max_fails=1 fail_timeout=5s;/);
+    const file = join(dir, 'nginx.conf');
+    await writeFile(file, conf);
+    await expect(run('nginx', ['-t', '-p', dir, '-c', file])).resolves.toBeDefined();
+  });
+});

@@ -1,0 +1,125 @@
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { eventually, uniqueName } from '@parley/testkit';
+import type { PresenceEviction, PresenceMember } from '../src/domain/presence.ts';
+import { RedisPresence } from '../src/domain/redis-presence.ts';
+
+const log = { warn: () => {} };
+const connections: Redis[] = [];
+const started: RedisPresence[] = [];
+
+afterAll(async () => {
+  for (const p of started) await p.close();
+  for (const c of connections) c.disconnect();
+});
+
+/** Presence instances ("nodes") sharing one fresh key prefix, each on its own connection. */
+function cluster(ttlSec = 2) {
+  const keyPrefix = uniqueName('presence');
+  return async (nodeId: string, intervalMs = 100): Promise<RedisPresence> => {
+    const redis = new Redis(inject('redisUrl'));
+    connections.push(redis);
+    const presence = new RedisPresence(redis, { nodeId, keyPrefix, ttlSec, intervalMs, log });
+    await presence.start();
+    started.push(presence);
+    return presence;
+  };
+}
+
+let next = 1;
+function member(userId: number, username = `user${userId}`): PresenceMember {
+  return { socketId: `s${next++}`, userId, username };
+}
+
+describe('RedisPresence', () => {
+  it('counts sockets per user across nodes: listed once, "changed" only for the first and last', async () => {
+    const node = cluster();
+    const [a, b] = await Promise.all([node('a'), node('b')]);
+    const u1a = member(1, 'ann');
+    const u1b = member(1, 'ann');
+    const u2 = member(2, 'bob');
+    expect(await a.join('r', u1a)).toEqual({ room: 'r', users: ['ann'], changed: true });
+    expect(await b.join('r', u1b)).toEqual({ room: 'r', users: ['ann'], changed: false });
+    expect(await b.join('r', u2)).toEqual({ room: 'r', users: ['ann', 'bob'], changed: true });
+    expect(await a.leave('r', u1a)).toEqual({ room: 'r', users: ['ann', 'bob'], changed: false });
+    // A node cannot remove a socket it does not hold.
+    expect(await a.leave('r', u1b)).toEqual({ room: 'r', users: ['ann', 'bob'], changed: false });
+    expect(await b.leave('r', u1b)).toEqual({ room: 'r', users: ['bob'], changed: true });
+    expect(await a.roomCount()).toBe(1);
+    expect(await b.leave('r', u2)).toEqual({ room: 'r', users: [], changed: true });
+    expect(await a.roomCount()).toBe(0);
+  });
+
+  it('sums connections over live nodes', async () => {
+    const node = cluster();
+    const [a, b] = await Promise.all([node('a'), node('b')]);
+    a.setConnections(3);
+    b.setConnections(4);
+    await a.join('x', member(1));
+    await b.join('y', member(2));
+    const stats = await a.stats();
+    expect(stats.nodes.sort((p, q) => p.nodeId.localeCompare(q.nodeId))).toEqual([
+      { nodeId: 'a', connections: 3 },
+      { nodeId: 'b', connections: 4 },
+    ]);
+    expect(stats).toMatchObject({ connections: 7, rooms: 2 });
+  });
+
+  it("reaps a dead node's members once, cluster-wide, keeping users who are still elsewhere", async () => {
+    const node = cluster();
+    const [a, b, dead, dead2] = await Promise.all([node('a'), node('b'), node('dead'), node('dead2')]);
+    const seen: PresenceEviction[] = [];
+    const waiters: [room: string, resolve: () => void][] = [];
+    const evicted = (room: string) => new Promise<void>((resolve) => waiters.push([room, resolve]));
+    // Whichever live node wins the reaper lock reports the evictions.
+    for (const p of [a, b, dead2]) {
+      p.onEviction((e) => {
+        seen.push(e);
+        for (const [room, resolve] of waiters) if (room === e.room) resolve();
+      });
+    }
+    await a.join('r', member(1, 'ann'));
+    await dead.join('r', member(1, 'ann'));
+    await dead.join('r', member(2, 'bob'));
+    await dead.join('r', member(2, 'bob'));
+    await dead.join('s', member(3, 'cid'));
+    const first = evicted('r');
+    await dead.close(); // no more heartbeats: as good as kill -9
+    await first;
+    // A second death, later: once its eviction arrives, every sweep of the first is done.
+    await dead2.join('marker', member(4, 'dan'));
+    const marker = evicted('marker');
+    await dead2.close();
+    await marker;
+    expect(seen.filter((e) => e.room !== 'marker').sort((p, q) => p.room.localeCompare(q.room))).toEqual([
+      { room: 'r', username: 'bob', users: ['ann'] },
+      { room: 's', username: 'cid', users: [] },
+    ]);
+    expect(await b.users('r')).toEqual(['ann']);
+    expect((await b.stats()).nodes.map((n) => n.nodeId).sort()).toEqual(['a', 'b']);
+  });
+
+  it('withdraw removes this node and reports users whose last socket was here', async () => {
+    const node = cluster();
+    const [a, b] = await Promise.all([node('a'), node('b')]);
+    const ann = member(1, 'ann');
+    await a.join('r', ann);
+    await b.join('r', member(1, 'ann'));
+    await a.join('r', member(2, 'bob'));
+    expect(await a.withdraw()).toEqual([{ room: 'r', username: 'bob', users: ['ann'] }]);
+    expect((await a.leave('r', ann)).changed).toBe(false);
+    expect((await b.stats()).nodes.map((n) => n.nodeId)).toEqual(['b']);
+  });
+
+  it('re-files its share when Redis forgets it', async () => {
+    const node = cluster(2);
+    const a = await node('a');
+    await a.join('r', member(1, 'ann'));
+    await a.join('r', member(2, 'bob'));
+    const redis = connections[connections.length - 1] as Redis;
+    const keys = await redis.keys(`${(a as unknown as { base: string }).base}*`);
+    await redis.del(...keys);
+    expect(await a.users('r')).toEqual([]);
+    expect(await eventually(() => a.users('r'), (u) => u.length === 2)).toEqual(['ann', 'bob']);
+  });
+});
