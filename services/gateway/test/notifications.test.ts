@@ -3,32 +3,27 @@ import type { Notification, Post } from '@parley/protocol';
 import {
   collect,
   connect,
-  createTestDatabase,
-  follow,
+    follow,
   http,
   nextEvent,
   nextEvents,
   registerUser,
   request,
-  startNode,
+  startNodeWithDatabase,
   type ClientSocket,
   type Session,
-  type TestDatabase,
-  type TestNode,
+    type TestNodeWithDatabase,
 } from '@parley/testkit';
 
-let db: TestDatabase;
-let node: TestNode;
+let node: TestNodeWithDatabase;
 const sockets: ClientSocket[] = [];
 beforeAll(async () => {
-  db = await createTestDatabase(inject('postgresUrl'));
   // Small batches so a post to a handful of followers takes several.
-  node = await startNode({ DATABASE_URL: db.url, FANOUT_BATCH_SIZE: '2' });
+  node = await startNodeWithDatabase(inject('postgresUrl'), { FANOUT_BATCH_SIZE: '2' });
 });
 afterAll(async () => {
   for (const s of sockets) s.close();
   await node?.close();
-  await db?.drop();
 });
 
 async function listen(session: Session): Promise<ClientSocket> {
