@@ -91,8 +91,12 @@ describe('notifications', () => {
   it('delivers what an offline follower missed on connect, oldest first, then live ones', async () => {
     const [author, follower] = await Promise.all([registerUser(node.url), registerUser(node.url)]);
     await follow(node.url, follower, author.user.id);
-    const posts = [await post(author, 'one'), await post(author, 'two'), await post(author, 'three')];
-    await node.app.fanout.idle();
+    // One fan-out at a time: concurrent jobs may create their notifications in any order.
+    const posts: Post[] = [];
+    for (const content of ['one', 'two', 'three']) {
+      posts.push(await post(author, content));
+      await node.app.fanout.idle();
+    }
 
     let backlog!: Promise<Notification[]>;
     const socket = await connect(node.url, '/notifications', follower.token, {}, (s) => {
