@@ -36,8 +36,8 @@ const envSchema = z.object({
   REDIS_URL: optionalUrl,
   /** 'sharded' (SPUBLISH, Redis 7) or 'classic' (PUBLISH) Redis adapter. @default 'sharded' */
   REDIS_ADAPTER: z.enum(['sharded', 'classic']).default('sharded'),
-  /** Prefix of every Redis key and Pub/Sub channel Parley uses (several clusters can share a Redis). @default 'parley' */
-  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,32}$/).default('parley'),
+  /** Prefix of every Redis key and channel Parley uses. @default 'parley' */
+  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/).default('parley'),
   /** HS256 secret; required when NODE_ENV=production. */
   JWT_SECRET: z.string().min(16).optional(),
   /** Token lifetime (e.g. '15m', '12h', '7d'). @default '12h' */
@@ -62,12 +62,18 @@ const envSchema = z.object({
     .refine((n) => (n & (n - 1)) === 0, 'must be a power of two')
     .default(16_384),
   /** Admin account created or updated at start when both are set. */
-  ADMIN_USERNAME: z.string().optional(),
-  ADMIN_PASSWORD: z.string().optional(),
+  ADMIN_USERNAME: z.string().regex(/^[A-Za-z0-9_.-]{3,32}$/, 'must follow the username rules (3-32 of A-Za-z0-9_.-)').optional(),
+  ADMIN_PASSWORD: z.string().min(8).max(128).optional(),
   /** Seconds a node's presence survives without a heartbeat. @default 6 */
   PRESENCE_TTL_SEC: z.coerce.number().int().min(2).max(300).default(6),
   /** Upper bound for a graceful shutdown in ms. @default 8000 */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(8000),
+  /** Followers notified per fan-out batch (one INSERT … SELECT each). @default 2000 */
+  FANOUT_BATCH_SIZE: z.coerce.number().int().min(1).max(50_000).default(2000),
+  /** A fan-out job claimed longer ago than this (its node died) is taken over. @default 30000 */
+  FANOUT_STALE_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  /** How often each node looks for stale fan-out jobs. @default 10000 */
+  FANOUT_SWEEP_MS: z.coerce.number().int().min(50).max(3_600_000).default(10_000),
   /** Apply migrations at start. @default true */
   MIGRATE_ON_START: bool.default(true),
 });
@@ -91,6 +97,7 @@ export interface Config {
   presenceTtlSec: number;
   shutdownTimeoutMs: number;
   migrateOnStart: boolean;
+  fanout: { batchSize: number; staleMs: number; sweepMs: number };
 }
 
 export class ConfigError extends Error {
@@ -138,5 +145,6 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     presenceTtlSec: env.PRESENCE_TTL_SEC,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     migrateOnStart: env.MIGRATE_ON_START,
+    fanout: { batchSize: env.FANOUT_BATCH_SIZE, staleMs: env.FANOUT_STALE_MS, sweepMs: env.FANOUT_SWEEP_MS },
   });
 }

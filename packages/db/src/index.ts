@@ -3,3 +3,7 @@ export { migrate, readMigrations, MigrationError, type Migration, type Migration
 export type { SqlClient, SqlSession } from './sql.ts';
 export { UserRepository, type UserRecord } from './repositories/users.ts';
 export { MessageRepository, type NewRoomMessage, type NewPrivateMessage } from './repositories/messages.ts';
+export { PostRepository, type NewPost, type PostChanges } from './repositories/posts.ts';
+export { FollowRepository } from './repositories/follows.ts';
+export { NotificationRepository, type NewNotification, type NotificationDelivery } from './repositories/notifications.ts';
+export { FanoutRepository } from './repositories/fanout.ts';

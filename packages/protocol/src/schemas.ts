@@ -14,7 +14,7 @@ export const RESERVED_ROOM_PREFIXES = ['user:', 'node:', 'admin:', 'system:'] as
  * looking the id up, so it holds for sockets on every node of a cluster.
  */
 export const SOCKET_ID_SHAPE = /^[A-Za-z0-9_-]{20}$/;
-/** Largest id of an INTEGER (int4) column: users, posts. */
+/** Largest value of an INTEGER (int4) id column: users, posts. */
 export const MAX_INT4_ID = 2_147_483_647;
 
 export const usernameSchema = z
@@ -36,9 +36,14 @@ export const roomSchema = z
 export const textSchema = z
   .string()
   .max(MAX_TEXT_LENGTH)
-  .refine((s) => s.trim().length > 0, 'must not be blank');
+  .refine((s) => s.trim().length > 0, 'must not be blank')
+  // PostgreSQL text cannot hold U+0000: refused here rather than failing in the database.
+  .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
 
-/** Id of an INTEGER column (users, posts) in a JSON payload; larger values cannot exist. */
+/**
+ * Id of an INTEGER column (users, posts) in a JSON payload. Larger values cannot exist; letting
+ * them through would fail in the database (a 500), not as invalid_payload.
+ */
 export const idSchema = z.number().int().positive().max(MAX_INT4_ID);
 /** Id of a BIGINT column (messages, notifications) in a JSON payload. */
 export const bigIdSchema = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
@@ -78,6 +83,8 @@ export const historyQuerySchema = z.object({
 });
 export const roomParamsSchema = z.object({ room: roomSchema });
 export const idParamsSchema = z.object({ id: idParamSchema });
+/** `:id` of a BIGINT row (notifications). */
+export const bigIdParamsSchema = z.object({ id: bigIdParamSchema });
 export const postBodySchema = z.object({
   title: z.string().trim().min(1).max(200).optional(),
   content: z.string().min(1).max(20_000),
@@ -90,9 +97,23 @@ export const postUpdateSchema = z
   .refine((b) => b.title !== undefined || b.content !== undefined, 'nothing to update');
 export const notificationsQuerySchema = z.object({
   unread: z.enum(['true', 'false']).optional(),
+  before: bigIdParamSchema.optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 export const pageQuerySchema = z.object({
   before: idParamSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+});
+
+/** A notification's human text (notifications.message is VARCHAR(500)). */
+export const notificationMessageSchema = z.string().trim().min(1).max(500);
+
+// ---- '/notifications' inbound payloads ----
+export const markReadSchema = z.union([
+  z.object({ ids: z.array(bigIdSchema).min(1).max(500) }),
+  z.object({ all: z.literal(true) }),
+]);
+export const followPageQuerySchema = z.object({
+  after: z.coerce.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).default(0),
   limit: z.coerce.number().int().min(1).max(100).default(50),
 });

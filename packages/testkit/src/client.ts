@@ -51,6 +51,19 @@ export async function registerUser(baseUrl: string, username = uniqueName(), pas
   return res.body;
 }
 
+/** Log in an existing user (e.g. the bootstrapped admin). */
+export async function login(baseUrl: string, username: string, password: string): Promise<Session> {
+  const res = await http<Session>(baseUrl, 'POST', '/auth/login', { body: { username, password } });
+  if (res.status !== 200) throw new Error(`login ${username}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+/** `follower` follows `followeeId`; throws unless the server answers 204. */
+export async function follow(baseUrl: string, follower: Session, followeeId: number): Promise<void> {
+  const res = await http(baseUrl, 'POST', `/users/${followeeId}/follow`, { token: follower.token });
+  if (res.status !== 204) throw new Error(`follow ${followeeId}: ${res.status} ${JSON.stringify(res.body)}`);
+}
+
 export interface Client extends Session {
   socket: ClientSocket;
 }
@@ -61,12 +74,17 @@ export async function registerAndConnect(baseUrl: string, namespace = '/'): Prom
   return { ...session, socket: await connect(baseUrl, namespace, session.token) };
 }
 
-/** Connect to a namespace and resolve once connected; rejects with the connect_error. */
+/**
+ * Connect to a namespace and resolve once connected; rejects with the connect_error.
+ * `setup` runs before the connection starts: attach listeners there for what the server
+ * sends right on connect (e.g. the notification backlog).
+ */
 export function connect(
   baseUrl: string,
   namespace: string,
   token: string | undefined,
   options: Partial<ManagerOptions & SocketOptions> = {},
+  setup?: (socket: ClientSocket) => void,
 ): Promise<ClientSocket> {
   const socket = io(new URL(namespace, baseUrl).toString(), {
     auth: token === undefined ? {} : { token },
@@ -74,7 +92,10 @@ export function connect(
     reconnection: false,
     forceNew: true,
     ...options,
+    autoConnect: false,
   });
+  setup?.(socket);
+  socket.connect();
   return new Promise((resolve, reject) => {
     socket.once('connect', () => resolve(socket));
     socket.once('connect_error', (err) => {
@@ -129,6 +150,25 @@ export function collect<T = unknown>(socket: ClientSocket, event: string): T[] {
   const seen: T[] = [];
   socket.on(event, (value: T) => seen.push(value));
   return seen;
+}
+
+/** Resolve with the next `count` `event`s (first arguments, in order); reject after EVENT_TIMEOUT_MS. */
+export function nextEvents<T = unknown>(socket: ClientSocket, event: string, count: number): Promise<T[]> {
+  return new Promise((resolve, reject) => {
+    const seen: T[] = [];
+    const timer = setTimeout(() => {
+      socket.off(event, listener);
+      reject(new Error(`timed out waiting for ${count} "${event}" (got ${seen.length})`));
+    }, EVENT_TIMEOUT_MS);
+    const listener = (value: T) => {
+      seen.push(value);
+      if (seen.length < count) return;
+      clearTimeout(timer);
+      socket.off(event, listener);
+      resolve(seen);
+    };
+    socket.on(event, listener);
+  });
 }
 
 /**

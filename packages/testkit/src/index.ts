@@ -3,4 +3,5 @@ export * from './database.ts';
 export * from './node.ts';
 export * from './services.ts';
 export * from './cluster.ts';
+export * from './cli.ts';
 export * from './tokens.ts';

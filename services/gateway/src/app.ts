@@ -1,15 +1,19 @@
 import cors from '@fastify/cors';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '@parley/config';
 import { errorBody, ParleyError } from '@parley/protocol';
 import { authPlugin } from './plugins/auth.ts';
 import { dbPlugin } from './plugins/db.ts';
+import { notificationsPlugin } from './plugins/notifications.ts';
 import { realtimePlugin } from './plugins/realtime.ts';
 import { redisPlugin } from './plugins/redis.ts';
 import { authRoutes } from './routes/auth.ts';
+import { followRoutes } from './routes/follows.ts';
 import { healthRoutes } from './routes/health.ts';
+import { notificationRoutes } from './routes/notifications.ts';
+import { postRoutes } from './routes/posts.ts';
 import { roomRoutes } from './routes/rooms.ts';
 
 /** Largest HTTP body accepted (posts are the biggest). */
@@ -44,6 +48,11 @@ export async function buildApp(config: Config, logger: Logger): Promise<FastifyI
   const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: BODY_LIMIT, pluginTimeout: PLUGIN_TIMEOUT_MS,
     // Request lines are not logged (they would dominate under load); errors are.
     logController: new LogController({ disableRequestLogging: true }),
+    // Errors raised before routing (a badly percent-encoded URL) get the same error shape.
+    frameworkErrors: (err, _request, reply) => {
+      const { status, body } = toErrorReply(err);
+      (reply as FastifyReply).code(status).send(body);
+    },
   });
 
   app.setErrorHandler((err: FastifyError | ParleyError, request, reply) => {
@@ -60,6 +69,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<FastifyI
   await app.register(authPlugin, { config });
   await app.register(redisPlugin, { config });
   await app.register(realtimePlugin, { config });
+  await app.register(notificationsPlugin, { config });
   const redis = app.redis;
   await app.register(healthRoutes, {
     config,
@@ -67,6 +77,9 @@ export async function buildApp(config: Config, logger: Logger): Promise<FastifyI
   });
   await app.register(authRoutes, { config });
   await app.register(roomRoutes);
+  await app.register(postRoutes, { config });
+  await app.register(followRoutes);
+  await app.register(notificationRoutes);
   return app;
 }
 

@@ -32,6 +32,7 @@ describe.each(namespaces)('handshake on %s', (nsp) => {
     ['a malformed token', () => 'definitely-not-a-jwt'],
     ['a token signed with another secret', () => tokenFor(alice.user, { secret: 'another-secret-0123456789abcdef' })],
     ['a token with a non-numeric subject', () => signToken({ sub: 'alice', username: 'alice', role: 'user' })],
+    ['a token with a subject beyond the id range', () => signToken({ sub: String(2 ** 40), username: 'alice', role: 'user' })],
     ['a token with the alg "none"', () => `${Buffer.from('{"alg":"none"}').toString('base64url')}.${tokenFor(alice.user).split('.')[1]}.`],
   ])('refuses %s: Authentication error / unauthorized', async (_name, token) => {
     const err = await connectError(node.url, nsp, token());
@@ -67,6 +68,20 @@ describe.each([NAMESPACES.main, NAMESPACES.user, NAMESPACES.notifications])('%s 
     expect(viaAuth.connected && viaHeader.connected).toBe(true);
     viaAuth.close();
     viaHeader.close();
+  });
+});
+
+describe('a lesson-style client (default transports: long-polling, then the upgrade)', () => {
+  it('connects with auth {token}, joins and chats', async () => {
+    const socket = await connect(node.url, NAMESPACES.main, alice.token, { transports: ['polling', 'websocket'] });
+    expect(await request(socket, 'join', { room: 'lesson' })).toMatchObject({ ok: true });
+    expect(await request(socket, 'chatMessage', 'over polling')).toMatchObject({ ok: true, id: expect.any(Number) });
+    socket.close();
+  });
+
+  it('is refused over long-polling too', async () => {
+    const err = await connectError(node.url, NAMESPACES.main, 'bad-token', { transports: ['polling'] });
+    expect(err.data?.code).toBe('unauthorized');
   });
 });
 

@@ -90,6 +90,12 @@ describe('GET /rooms/:room/messages', () => {
     }
   });
 
+  it('400 invalid_payload for a badly percent-encoded room', async () => {
+    const res = await http<{ error: { code: string } }>(node.url, 'GET', '/rooms/%E0%A4%A/messages', { token: alice.token });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('invalid_payload');
+  });
+
   it('403 forbidden for reserved rooms', async () => {
     for (const room of [`user:${alice.user.id}`, 'node:x', 'admin:x', 'system:x', alice.socket.id!]) {
       const res = await get('', room);

@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
+  connectError,
   http,
+  registerAndConnect,
   registerUser,
+  request,
   startNodeWithDatabase,
   tokenFor,
   uniqueName,
@@ -107,8 +110,12 @@ describe('POST /auth/login', () => {
     expect(errorCode(res)).toBe('invalid_credentials');
   });
 
-  it('401 invalid_credentials for an unknown user', async () => {
-    const res = await http(node.url, 'POST', '/auth/login', { body: { username: uniqueName(), password: 'password123' } });
+  it.each([
+    ['an unknown user', uniqueName()],
+    ['a name no account can have', 'no such name!'],
+    ['a NUL character in the name', 'a\u0000b'],
+  ])('401 invalid_credentials for %s', async (_name, username) => {
+    const res = await http(node.url, 'POST', '/auth/login', { body: { username, password: 'password123' } });
     expect(res.status).toBe(401);
     expect(errorCode(res)).toBe('invalid_credentials');
   });
@@ -137,6 +144,7 @@ describe('GET /me', () => {
     ['no Authorization header', undefined],
     ['a token signed with another secret', tokenFor({ id: 1, username: 'x' }, { secret: 'some-other-secret-0123456789' })],
     ['a malformed token', 'not.a.jwt'],
+    ['a subject beyond the id range', tokenFor({ id: 2 ** 40, username: 'x' })],
   ])('401 unauthorized with %s', async (_name, token) => {
     const res = await http(node.url, 'GET', '/me', token === undefined ? {} : { token });
     expect(res.status).toBe(401);
@@ -183,13 +191,21 @@ describe('health', () => {
     expect(res).toMatchObject({ status: 200, body: { status: 'ready', checks: { database: 'ok' } } });
   });
 
-  it('GET /readyz answers 503 when the database is gone, and /healthz still 200', async () => {
+  it('when the database is gone: /readyz 503, /healthz 200, sockets get errors but stay connected', async () => {
     const doomed = await startNodeWithDatabase(inject('postgresUrl'));
     try {
+      const alice = await registerAndConnect(doomed.url);
+      await request(alice.socket, 'join', { room: 'lobby' });
       await doomed.db.drop();
       const res = await http(doomed.url, 'GET', '/readyz');
       expect(res).toMatchObject({ status: 503, body: { status: 'unavailable', checks: { database: 'down' } } });
       expect((await http(doomed.url, 'GET', '/healthz')).status).toBe(200);
+      expect(await request(alice.socket, 'chatMessage', 'into the void')).toMatchObject({ ok: false, error: { code: 'internal_error' } });
+      expect(alice.socket.connected).toBe(true);
+      // A new handshake cannot look its user up: refused as unavailable, not as a bad token.
+      const err = await connectError(doomed.url, '/', alice.token);
+      expect(err.data?.code).toBe('unavailable');
+      alice.socket.close();
     } finally {
       await doomed.close();
     }

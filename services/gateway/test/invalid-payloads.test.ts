@@ -40,6 +40,7 @@ const INVALID: Record<string, [string, unknown][]> = {
     ['an object without room', { text: 'hi' }],
     ['a numeric text', { room: ROOM, text: 5 }],
     ['an object with text over the limit', { room: ROOM, text: tooLong }],
+    ['a NUL character (PostgreSQL text cannot hold it)', { room: ROOM, text: 'a\u0000b' }],
     ['an array', ['hi']],
     ['binary', Buffer.from('hi')],
   ],
@@ -71,6 +72,7 @@ const INVALID: Record<string, [string, unknown][]> = {
     ['an empty message', { to: 1, message: '' }],
     ['a message over the limit', { to: 1, message: tooLong }],
     ['a numeric message', { to: 1, message: 5 }],
+    ['a NUL character', { to: 1, message: '\u0000' }],
   ],
   typing: [
     ['nothing', undefined],

@@ -110,8 +110,16 @@ describe('joinRoom / leaveRoom', () => {
     expect(await request(alice.socket, 'joinRoom', room)).toEqual({ ok: true, rooms: [room] });
     expect(await joined).toBe(alice.socket.id);
     expect(await roomUsers).toEqual({ room, users: [bob.user.username, alice.user.username] });
+
+    // Joining again changes nothing: no second userJoined (the next one bob sees is carol's).
+    const carol = await registerAndConnect(node.url);
+    const next = nextEvent(bob.socket, 'userJoined');
+    expect(await request(alice.socket, 'joinRoom', [room])).toEqual({ ok: true, rooms: [room] });
+    await request(carol.socket, 'joinRoom', room);
+    expect(await next).toBe(carol.socket.id);
     bob.socket.close();
     alice.socket.close();
+    carol.socket.close();
   });
 
   it('joins a list of rooms, where chat then works', async () => {
@@ -179,11 +187,12 @@ describe('joinRoom / leaveRoom', () => {
     const alice = await registerAndConnect(node.url);
     await request(bob.socket, 'joinRoom', rooms);
     await request(alice.socket, 'joinRoom', rooms);
-    const leaves = collectUntil<Msg>(bob.socket, 'message', (m) => m.text.endsWith('has left') && m !== undefined);
-    const seen = collectUntil<RoomUsers>(bob.socket, 'roomUsers', (u) => u.room === rooms[1]);
+    let left = 0;
+    const leaves = collectUntil<Msg>(bob.socket, 'message', (m) => m.text === `${alice.user.username} has left` && ++left === rooms.length);
+    const onlyBob = rooms.map((room) => nextEvent<RoomUsers>(bob.socket, 'roomUsers', (u) => u.room === room && u.users.length === 1));
     alice.socket.close();
-    expect((await leaves)[0]).toMatchObject({ text: `${alice.user.username} has left` });
-    expect((await seen).filter((u) => rooms.includes(u.room)).map((u) => u.users)).toContainEqual([bob.user.username]);
+    expect((await leaves).map((m) => m.text)).toEqual(rooms.map(() => `${alice.user.username} has left`));
+    expect(await Promise.all(onlyBob)).toEqual(rooms.map((room) => ({ room, users: [bob.user.username] })));
     bob.socket.close();
   });
 });

@@ -2,7 +2,7 @@ import fastifyJwt from '@fastify/jwt';
 import fp from 'fastify-plugin';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '@parley/config';
-import { ParleyError, type PublicUser, type Role } from '@parley/protocol';
+import { MAX_INT4_ID, ParleyError, type PublicUser, type Role } from '@parley/protocol';
 
 interface TokenClaims {
   sub: string;
@@ -36,7 +36,8 @@ declare module 'fastify' {
 
 function toUser(claims: TokenClaims): PublicUser {
   const id = Number(claims.sub);
-  if (!Number.isSafeInteger(id) || id <= 0 || typeof claims.username !== 'string') {
+  // An id no user can have would fail in the database (users.id is INTEGER), not as a bad token.
+  if (!Number.isInteger(id) || id <= 0 || id > MAX_INT4_ID || typeof claims.username !== 'string') {
     throw new ParleyError('unauthorized', 'Malformed token');
   }
   return { id, username: claims.username, role: claims.role === 'admin' ? 'admin' : 'user' };

@@ -1,11 +1,24 @@
 import fp from 'fastify-plugin';
 import type { Config } from '@parley/config';
-import { MessageRepository, openDatabase, UserRepository, type Database } from '@parley/db';
-import { hashPassword } from '../domain/passwords.ts';
+import {
+  FanoutRepository,
+  FollowRepository,
+  MessageRepository,
+  NotificationRepository,
+  openDatabase,
+  PostRepository,
+  UserRepository,
+  type Database,
+} from '@parley/db';
+import { ensureAdmin } from '../domain/admin.ts';
 
 export interface Repositories {
   users: UserRepository;
   messages: MessageRepository;
+  posts: PostRepository;
+  follows: FollowRepository;
+  notifications: NotificationRepository;
+  fanout: FanoutRepository;
 }
 
 declare module 'fastify' {
@@ -24,13 +37,16 @@ export const dbPlugin = fp<{ config: Config }>(
       const report = await db.migrate();
       app.log.info({ applied: report.applied, modified: report.modified, database: db.kind }, 'migrations checked');
     }
-    const repos: Repositories = { users: new UserRepository(db.prisma), messages: new MessageRepository(db.prisma, db.sql) };
+    const repos: Repositories = {
+      users: new UserRepository(db.prisma),
+      messages: new MessageRepository(db.prisma, db.sql),
+      posts: new PostRepository(db.prisma, db.sql),
+      follows: new FollowRepository(db.prisma, db.sql),
+      notifications: new NotificationRepository(db.sql),
+      fanout: new FanoutRepository(db.sql),
+    };
     if (config.admin) {
-      const admin = await repos.users.upsert(
-        config.admin.username,
-        await hashPassword(config.admin.password, config.scryptCost),
-        'admin',
-      );
+      const admin = await ensureAdmin(repos.users, config.admin, config.scryptCost);
       app.log.info({ userId: admin.id, username: admin.username }, 'admin account ready');
     }
     app.decorate('db', db);

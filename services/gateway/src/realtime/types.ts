@@ -14,6 +14,7 @@ import type {
   UserClientToServer,
   UserServerToClient,
 } from '@parley/protocol';
+import type { ClusterStats } from '../domain/cluster-stats.ts';
 import type { GroupCommit } from '../domain/group-commit.ts';
 import type { Presence } from '../domain/presence.ts';
 import type { TokenBucket } from '../domain/token-bucket.ts';
@@ -38,7 +39,14 @@ export type NotificationsNamespace = Namespace<
   Record<string, never>,
   ServerSocketData
 >;
+export type NotificationsSocket = Socket<
+  Untrusted<NotificationsClientToServer>,
+  NotificationsServerToClient,
+  Record<string, never>,
+  ServerSocketData
+>;
 export type AdminNamespace = Namespace<Untrusted<AdminClientToServer>, AdminServerToClient, Record<string, never>, ServerSocketData>;
+export type AdminSocket = Socket<Untrusted<AdminClientToServer>, AdminServerToClient, Record<string, never>, ServerSocketData>;
 
 /** Everything a handler may touch; handlers never see Fastify or the whole app. */
 export interface RealtimeDeps {
@@ -48,6 +56,8 @@ export interface RealtimeDeps {
   presence: Presence;
   /** Persists chat and private messages in batches; resolves with the message id. */
   messageWriter: GroupCommit<NewRoomMessage | NewPrivateMessage, number>;
+  /** Figures for the admin 'stats' event (this node, or the whole cluster). */
+  stats: ClusterStats;
 }
 
 /** Room every socket of a user joins, on '/', '/user' and '/notifications'. */

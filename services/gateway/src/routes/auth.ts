@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Config } from '@parley/config';
-import { credentialsSchema, loginSchema, ParleyError } from '@parley/protocol';
+import { credentialsSchema, loginSchema, ParleyError, usernameSchema } from '@parley/protocol';
 import { hashPassword, verifyPassword } from '../domain/passwords.ts';
 import { parse } from '../validation.ts';
 
@@ -17,7 +17,8 @@ export const authRoutes: FastifyPluginAsync<{ config: Config }> = async (app, { 
 
   app.post('/auth/login', async (request) => {
     const { username, password } = parse(loginSchema, request.body);
-    const record = await app.repos.users.findByUsername(username);
+    // A name outside the username rules has no account (and may not even reach the database: NUL).
+    const record = usernameSchema.safeParse(username).success ? await app.repos.users.findByUsername(username) : null;
     const ok = await verifyPassword(password, record?.passwordHash ?? decoyHash);
     if (!record || !ok) throw new ParleyError('invalid_credentials');
     const user = { id: record.id, username: record.username, role: record.role };

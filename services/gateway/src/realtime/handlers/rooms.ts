@@ -75,9 +75,11 @@ export function registerRoomHandlers(io: MainServer, socket: MainSocket, deps: R
   handle(socket, log, 'joinRoom', { schema: joinRoomSchema, bucket }, async (rooms) => {
     const list = [...new Set(typeof rooms === 'string' ? [rooms] : rooms)];
     assertJoinable(socket, list);
+    const fresh = new Set(list.filter((room) => !socket.rooms.has(room)));
     const changes = await Promise.all(list.map(enter));
     for (const change of changes) {
-      io.to(change.room).emit('userJoined', socket.id);
+      // A socket already in the room did not join it again.
+      if (fresh.has(change.room)) io.to(change.room).emit('userJoined', socket.id);
       if (change.changed) io.to(change.room).emit('roomUsers', { room: change.room, users: change.users });
     }
     return { rooms: list };

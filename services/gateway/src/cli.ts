@@ -1,0 +1,84 @@
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import { ConfigError, loadConfig, type Config } from '@parley/config';
+import { NotificationRepository, openDatabase, UserRepository, type Database } from '@parley/db';
+import { idParamSchema, notificationMessageSchema, ParleyError, passwordSchema, usernameSchema } from '@parley/protocol';
+import { ensureAdmin } from './domain/admin.ts';
+import { busChannel, RedisBusSink } from './domain/notification-bus.ts';
+import { Notifier } from './domain/notifier.ts';
+import { parse } from './validation.ts';
+
+const USAGE = `usage: pnpm cli <command>
+  migrate                         apply pending migrations (DATABASE_URL, or the embedded database)
+  create-admin [username password] create or reset an admin (default: ADMIN_USERNAME / ADMIN_PASSWORD)
+  notify <userId> <message>       store a 'system' notification and, with REDIS_URL, deliver it live`;
+
+type Command = (config: Readonly<Config>, db: Database, args: string[]) => Promise<object>;
+
+const commands: Record<string, Command> = {
+  async migrate(_config, db) {
+    return db.migrate();
+  },
+
+  async 'create-admin'(config, db, [username, password]) {
+    const credentials = username === undefined ? config.admin : { username, password: password ?? '' };
+    if (!credentials) throw new ParleyError('invalid_payload', 'Give <username> <password> or set ADMIN_USERNAME / ADMIN_PASSWORD');
+    const admin = await ensureAdmin(
+      new UserRepository(db.prisma),
+      { username: parse(usernameSchema, credentials.username), password: parse(passwordSchema, credentials.password) },
+      config.scryptCost,
+    );
+    return { admin };
+  },
+
+  async notify(config, db, [userId, ...words]) {
+    const recipientId = parse(idParamSchema, userId);
+    const message = parse(notificationMessageSchema, words.join(' '));
+    const redis = config.redis.url ? new Redis(config.redis.url) : undefined;
+    try {
+      const sink = redis
+        ? new RedisBusSink(redis, busChannel(config.redis.keyPrefix))
+        : { deliver: async () => {} };
+      const notifier = new Notifier(new NotificationRepository(db.sql), sink);
+      const notification = await notifier.notifyUser(recipientId, { type: 'system', message, data: {} });
+      return { notification, delivered: redis ? 'live (Redis bus)' : 'stored; sent when the user next connects' };
+    } finally {
+      await redis?.quit();
+    }
+  },
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  const command = name === undefined ? undefined : commands[name];
+  if (!command) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  const config = loadConfig(process.env);
+  const log = pino({ level: config.log.level }, pino.destination(2));
+  const db = await openDatabase(config.database);
+  try {
+    if (name !== 'migrate' && config.migrateOnStart) await db.migrate();
+    const result = await command(config, db, args);
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return 0;
+  } catch (err) {
+    if (err instanceof ParleyError) {
+      process.stderr.write(`${name}: ${err.code}: ${err.message}\n`);
+      return 1;
+    }
+    log.error({ err, command: name }, 'command failed');
+    return 1;
+  } finally {
+    await db.close();
+  }
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  process.stderr.write(`${err.message}\n`);
+  process.exitCode = 1;
+}

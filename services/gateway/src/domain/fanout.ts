@@ -1,0 +1,78 @@
+import type { Logger } from 'pino';
+import type { FanoutRepository } from '@parley/db';
+import type { NotificationSink } from './notifier.ts';
+
+export interface FanoutOptions {
+  nodeId: string;
+  /** Followers per batch. @default 2000 (FANOUT_BATCH_SIZE) */
+  batchSize: number;
+  /** Claims older than this are taken over. @default 30000 (FANOUT_STALE_MS) */
+  staleMs: number;
+  /** Sweep period. @default 10000 (FANOUT_SWEEP_MS) */
+  sweepMs: number;
+}
+
+/** Stale jobs claimed per sweep. */
+const SWEEP_CLAIM_LIMIT = 10;
+
+/**
+ * Runs fan-out jobs: batch after batch of notifications created by set-based SQL and
+ * handed to the sink, until the job is done. A sweeper takes over jobs whose node died.
+ */
+export class FanoutService {
+  private readonly running = new Map<number, Promise<void>>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly jobs: FanoutRepository,
+    private readonly sink: NotificationSink,
+    private readonly options: FanoutOptions,
+    private readonly log: Logger,
+  ) {}
+
+  /** Process job `jobId` (claimed by this node) in the background. */
+  start(jobId: number): void {
+    if (this.running.has(jobId)) return;
+    const run = this.run(jobId)
+      .catch((err: unknown) => this.log.error({ err, jobId }, 'fan-out failed; the sweeper will retry it'))
+      .finally(() => this.running.delete(jobId));
+    this.running.set(jobId, run);
+  }
+
+  /** Resolves when every job started so far has finished (or failed). */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.all(this.running.values());
+  }
+
+  /** Claim and start jobs left behind by dead nodes. */
+  async sweep(): Promise<number[]> {
+    const ids = await this.jobs.claimStale(this.options.nodeId, this.options.staleMs, SWEEP_CLAIM_LIMIT);
+    if (ids.length > 0) this.log.info({ jobIds: ids }, 'took over stale fan-out jobs');
+    for (const id of ids) this.start(id);
+    return ids;
+  }
+
+  startSweeper(): void {
+    this.timer = setInterval(() => {
+      this.sweep().catch((err: unknown) => this.log.error({ err }, 'fan-out sweep failed'));
+    }, this.options.sweepMs);
+    this.timer.unref();
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.idle();
+  }
+
+  private async run(jobId: number): Promise<void> {
+    let notified = 0;
+    for (;;) {
+      const batch = await this.jobs.nextBatch(jobId, this.options.nodeId, this.options.batchSize);
+      if (batch.length === 0) break;
+      notified += batch.length;
+      await this.sink.deliver(batch);
+    }
+    await this.jobs.finish(jobId, this.options.nodeId);
+    this.log.debug({ jobId, notified }, 'fan-out done');
+  }
+}

@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Announcement, Stats } from '@parley/protocol';
+import {
+  connect,
+  createTestDatabase,
+  login,
+  nextEvent,
+  registerUser,
+  request,
+  startNode,
+  type ClientSocket,
+  type Session,
+  type TestDatabase,
+  type TestNode,
+} from '@parley/testkit';
+
+const ADMIN = { ADMIN_USERNAME: 'root_admin', ADMIN_PASSWORD: 'admin-password-1' };
+
+let db: TestDatabase;
+let node: TestNode;
+let admin: Session;
+let adminSocket: ClientSocket;
+const sockets: ClientSocket[] = [];
+beforeAll(async () => {
+  db = await createTestDatabase(inject('postgresUrl'));
+  node = await startNode({ DATABASE_URL: db.url, ...ADMIN });
+  admin = await login(node.url, ADMIN.ADMIN_USERNAME, ADMIN.ADMIN_PASSWORD);
+  adminSocket = await connect(node.url, '/admin', admin.token);
+  sockets.push(adminSocket);
+});
+afterAll(async () => {
+  for (const s of sockets) s.close();
+  await node?.close();
+  await db?.drop();
+});
+
+async function open(namespace: string, session: Session): Promise<ClientSocket> {
+  const socket = await connect(node.url, namespace, session.token);
+  sockets.push(socket);
+  return socket;
+}
+
+describe('/admin', () => {
+  it('bootstraps the admin from ADMIN_USERNAME / ADMIN_PASSWORD, idempotently', async () => {
+    expect(admin.user).toMatchObject({ username: ADMIN.ADMIN_USERNAME, role: 'admin' });
+    const second = await startNode({ DATABASE_URL: db.url, ...ADMIN });
+    try {
+      const again = await login(second.url, ADMIN.ADMIN_USERNAME, ADMIN.ADMIN_PASSWORD);
+      expect(again.user).toEqual(admin.user);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('refuses a normal user and a missing token', async () => {
+    const user = await registerUser(node.url);
+    await expect(connect(node.url, '/admin', user.token)).rejects.toMatchObject({ message: 'Forbidden', data: { code: 'forbidden' } });
+    await expect(connect(node.url, '/admin', undefined)).rejects.toMatchObject({
+      message: 'Authentication error',
+      data: { code: 'unauthorized' },
+    });
+  });
+
+  it("announce reaches every socket on '/'", async () => {
+    const [a, b] = await Promise.all([registerUser(node.url), registerUser(node.url)]);
+    const [sa, sb] = await Promise.all([open('/', a), open('/', b)]);
+    const heard = [nextEvent<Announcement>(sa, 'announcement'), nextEvent<Announcement>(sb, 'announcement')];
+    expect(await request(adminSocket, 'announce', { text: 'maintenance at noon' })).toEqual({ ok: true });
+    for (const announcement of await Promise.all(heard)) {
+      expect(announcement.text).toBe('maintenance at noon');
+      expect(Date.parse(announcement.timestamp)).not.toBeNaN();
+    }
+    for (const bad of [{}, { text: '' }, { text: 'x'.repeat(2001) }, 'text']) {
+      expect(await request(adminSocket, 'announce', bad)).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
+    }
+  });
+
+  it('stats reports connections, rooms and this node', async () => {
+    const user = await registerUser(node.url);
+    const socket = await open('/', user);
+    await request(socket, 'join', { room: 'stats-room' });
+    const stats = await request<{ ok: true } & Stats>(adminSocket, 'stats');
+    expect(stats.ok).toBe(true);
+    expect(stats.nodes).toEqual([{ nodeId: node.config.nodeId, connections: stats.connections }]);
+    expect(stats.connections).toBeGreaterThanOrEqual(2);
+    expect(stats.rooms).toBeGreaterThanOrEqual(1);
+  });
+
+  it("disconnectUser closes every socket of that user, in every namespace, and no one else's", async () => {
+    const [target, bystander] = await Promise.all([registerUser(node.url), registerUser(node.url)]);
+    const targets = await Promise.all(['/', '/user', '/notifications', '/'].map((ns) => open(ns, target)));
+    const other = await open('/', bystander);
+    const gone = targets.map((s) => new Promise<string>((resolve) => s.once('disconnect', resolve)));
+    expect(await request(adminSocket, 'disconnectUser', { userId: target.user.id })).toEqual({ ok: true, userId: target.user.id });
+    await Promise.all(gone);
+    expect(targets.every((s) => !s.connected)).toBe(true);
+    // The bystander still works.
+    expect(await request(other, 'join', { room: 'still-here' })).toMatchObject({ ok: true });
+    expect(await request(adminSocket, 'disconnectUser', { userId: 'x' })).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
+  });
+});

@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Notification } from '@parley/protocol';
+import {
+  collect,
+  connect,
+  createTestDatabase,
+  login,
+  nextEvent,
+  registerUser,
+  runCli,
+  startNode,
+  type TestDatabase,
+  type TestNode,
+} from '@parley/testkit';
+
+let db: TestDatabase;
+let node: TestNode;
+let env: Record<string, string>;
+beforeAll(async () => {
+  db = await createTestDatabase(inject('postgresUrl'));
+  // Own bus channel: other test files share the Redis server.
+  env = { DATABASE_URL: db.url, REDIS_URL: inject('redisUrl'), REDIS_KEY_PREFIX: `parley-test-${randomBytes(4).toString('hex')}` };
+  node = await startNode(env);
+  // The node migrated; each CLI run can skip that.
+  env.MIGRATE_ON_START = 'false';
+});
+afterAll(async () => {
+  await node?.close();
+  await db?.drop();
+});
+
+describe('cli', () => {
+  it('create-admin creates an admin, and resets it when run again', async () => {
+    const first = await runCli(['create-admin', 'cli_admin', 'first-password'], env);
+    expect(first).toMatchObject({ code: 0 });
+    const { admin } = JSON.parse(first.stdout) as { admin: { id: number; role: string } };
+    expect(admin.role).toBe('admin');
+    expect((await login(node.url, 'cli_admin', 'first-password')).user).toEqual(admin);
+
+    const again = await runCli(['create-admin', 'cli_admin', 'second-password'], env);
+    expect(JSON.parse(again.stdout)).toEqual({ admin });
+    expect((await login(node.url, 'cli_admin', 'second-password')).user.role).toBe('admin');
+    await connect(node.url, '/admin', (await login(node.url, 'cli_admin', 'second-password')).token).then((s) => s.close());
+
+  });
+
+  it('notify reaches a connected socket through the Redis bus', async () => {
+    const user = await registerUser(node.url);
+    const socket = await connect(node.url, '/notifications', user.token);
+    try {
+      const seen = collect<Notification>(socket, 'notification');
+      const result = await runCli(['notify', String(user.user.id), 'hello', 'from', 'a', 'script'], env);
+      expect(result).toMatchObject({ code: 0 });
+      const notification = seen[0] ?? (await nextEvent<Notification>(socket, 'notification'));
+      expect(notification).toMatchObject({ type: 'system', message: 'hello from a script', data: {}, readAt: null });
+      expect(JSON.parse(result.stdout)).toMatchObject({ notification });
+    } finally {
+      socket.close();
+    }
+  });
+
+  it('refuses unknown users and bad arguments; unknown commands print usage', async () => {
+    const [unknown, malformed, badAdmin, usage] = await Promise.all([
+      runCli(['notify', '999999', 'hi'], env),
+      runCli(['notify', 'abc', 'hi'], env),
+      runCli(['create-admin', 'x', 'short'], env),
+      runCli(['nope'], env),
+    ]);
+    expect(badAdmin).toMatchObject({ code: 1, stderr: expect.stringContaining('invalid_payload') });
+    expect(unknown).toMatchObject({ code: 1, stderr: expect.stringContaining('not_found') });
+    expect(malformed).toMatchObject({ code: 1, stderr: expect.stringContaining('invalid_payload') });
+    expect(usage).toMatchObject({ code: 2, stderr: expect.stringContaining('usage') });
+  });
+});

@@ -1,0 +1,220 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Notification, Post } from '@parley/protocol';
+import {
+  collect,
+  connect,
+  createTestDatabase,
+  follow,
+  http,
+  nextEvent,
+  nextEvents,
+  registerUser,
+  request,
+  startNode,
+  type ClientSocket,
+  type Session,
+  type TestDatabase,
+  type TestNode,
+} from '@parley/testkit';
+
+let db: TestDatabase;
+let node: TestNode;
+const sockets: ClientSocket[] = [];
+beforeAll(async () => {
+  db = await createTestDatabase(inject('postgresUrl'));
+  // Small batches so a post to a handful of followers takes several.
+  node = await startNode({ DATABASE_URL: db.url, FANOUT_BATCH_SIZE: '2' });
+});
+afterAll(async () => {
+  for (const s of sockets) s.close();
+  await node?.close();
+  await db?.drop();
+});
+
+async function listen(session: Session): Promise<ClientSocket> {
+  const socket = await connect(node.url, '/notifications', session.token);
+  sockets.push(socket);
+  return socket;
+}
+
+async function post(author: Session, content = 'news'): Promise<Post> {
+  const res = await http<Post>(node.url, 'POST', '/posts', { token: author.token, body: { content } });
+  expect(res.status).toBe(201);
+  return res.body;
+}
+
+/** Resolves once every earlier delivery to `session` reached `socket` (same node, in order). */
+async function barrier(session: Session, socket: ClientSocket): Promise<void> {
+  const marker = nextEvent<Notification>(socket, 'notification', (n) => n.type === 'barrier');
+  await node.app.fanout.idle();
+  await node.app.notifier.notifyUser(session.user.id, { type: 'barrier', message: 'barrier', data: {} });
+  await marker;
+  await http(node.url, 'POST', '/notifications/read-all', { token: session.token });
+}
+
+function newPostNotification(author: Session, postId: number) {
+  return { type: 'new_post', message: `${author.user.username} created a new post`, data: { postId }, readAt: null };
+}
+
+describe('notifications', () => {
+  it('reaches an online follower, on both of its devices, and no non-follower', async () => {
+    const [author, follower, stranger] = await Promise.all([registerUser(node.url), registerUser(node.url), registerUser(node.url)]);
+    await follow(node.url, follower, author.user.id);
+    const [phone, laptop, other] = await Promise.all([listen(follower), listen(follower), listen(stranger)]);
+    const strangerSaw = collect<Notification>(other, 'notification');
+    const onPhone = nextEvent<Notification>(phone, 'notification');
+    const onLaptop = nextEvent<Notification>(laptop, 'notification');
+
+    const created = await post(author);
+    const [a, b] = await Promise.all([onPhone, onLaptop]);
+    expect(a).toMatchObject(newPostNotification(author, created.id));
+    expect(Date.parse(a.timestamp)).not.toBeNaN();
+    expect(b).toEqual(a);
+
+    await barrier(stranger, other);
+    expect(strangerSaw.filter((n) => n.type !== 'barrier')).toEqual([]);
+  });
+
+  it('fans out to every follower, in batches, exactly once', async () => {
+    const author = await registerUser(node.url);
+    const followers = await Promise.all(Array.from({ length: 7 }, () => registerUser(node.url)));
+    for (const f of followers) await follow(node.url, f, author.user.id);
+    const listeners = await Promise.all(followers.map(listen));
+    const received = listeners.map((s) => collect<Notification>(s, 'notification'));
+    const created = await post(author);
+    await Promise.all(listeners.map((s, i) => (received[i]!.length > 0 ? undefined : nextEvent(s, 'notification'))));
+    await node.app.fanout.idle();
+    for (const list of received) expect(list).toEqual([expect.objectContaining(newPostNotification(author, created.id))]);
+    const rows = await node.app.db.sql.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM notifications WHERE data->>'postId' = $1`,
+      [String(created.id)],
+    );
+    expect(rows[0]?.n).toBe(7);
+    expect(await node.app.db.sql.query('SELECT id FROM fanout_jobs')).toEqual([]);
+  });
+
+  it('delivers what an offline follower missed on connect, oldest first, then live ones', async () => {
+    const [author, follower] = await Promise.all([registerUser(node.url), registerUser(node.url)]);
+    await follow(node.url, follower, author.user.id);
+    const posts = [await post(author, 'one'), await post(author, 'two'), await post(author, 'three')];
+    await node.app.fanout.idle();
+
+    let backlog!: Promise<Notification[]>;
+    const socket = await connect(node.url, '/notifications', follower.token, {}, (s) => {
+      backlog = nextEvents<Notification>(s, 'notification', 3);
+    });
+    sockets.push(socket);
+    const got = await backlog;
+    expect(got.map((n) => n.data.postId)).toEqual(posts.map((p) => p.id));
+    expect(got.map((n) => n.id)).toEqual([...got.map((n) => n.id)].sort((x, y) => x - y));
+
+    const live = nextEvent<Notification>(socket, 'notification');
+    const fourth = await post(author, 'four');
+    expect((await live).data.postId).toBe(fourth.id);
+  });
+
+  it('sends no duplicates when notifications arrive while the backlog loads', async () => {
+    const [author, follower] = await Promise.all([registerUser(node.url), registerUser(node.url)]);
+    await follow(node.url, follower, author.user.id);
+    // Enough unread notifications for several backlog pages.
+    await node.app.db.sql.query(
+      `INSERT INTO notifications (recipient_id, type, message) SELECT $1, 'bulk', 'n' || g FROM generate_series(1, 1200) g`,
+      [follower.user.id],
+    );
+    let all: Notification[] = [];
+    const socket = await connect(node.url, '/notifications', follower.token, {}, (s) => {
+      all = collect<Notification>(s, 'notification');
+    });
+    sockets.push(socket);
+    // Posted while the backlog is (very likely) still being read and sent.
+    const posts = await Promise.all([post(author, 'a'), post(author, 'b'), post(author, 'c')]);
+    await barrier(follower, socket);
+    const ids = all.map((n) => n.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(all.filter((n) => n.type === 'bulk')).toHaveLength(1200);
+    expect(all.filter((n) => n.type === 'new_post').map((n) => n.data.postId).sort()).toEqual(posts.map((p) => p.id).sort());
+    const bulk = all.filter((n) => n.type === 'bulk').map((n) => n.id);
+    expect(bulk).toEqual([...bulk].sort((x, y) => x - y));
+  });
+
+  it('holds live notifications until the backlog is sent, and drops the ones it carried', async () => {
+    const user = await registerUser(node.url);
+    const client = await listen(user);
+    const server = node.app.namespaces.notifications.sockets.get(client.id!);
+    expect(server).toBeDefined();
+    const make = (id: number): Notification => ({ id, type: 't', message: `m${id}`, data: {}, timestamp: new Date().toISOString(), readAt: null });
+    let release!: () => void;
+    const loading = new Promise<void>((resolve) => (release = resolve));
+    const received = nextEvents<Notification>(client, 'notification', 3);
+    const done = node.app.namespaces.notificationHub.sendBacklog(server!, async (after) => {
+      if (after > 0) return [];
+      await loading;
+      return [make(1_000_001), make(1_000_002)];
+    });
+    // Arrive while the backlog query is in flight: one already in the backlog, one new.
+    node.app.namespaces.notificationHub.deliverLocal([
+      { recipientId: user.user.id, notification: make(1_000_002) },
+      { recipientId: user.user.id, notification: make(1_000_003) },
+    ]);
+    release();
+    expect(await done).toBe(3);
+    expect((await received).map((n) => n.id)).toEqual([1_000_001, 1_000_002, 1_000_003]);
+  });
+
+  it('lists, counts and marks read over HTTP and the socket', async () => {
+    const user = await registerUser(node.url);
+    for (const text of ['a', 'b', 'c', 'd']) await node.app.notifier.notifyUser(user.user.id, { type: 'system', message: text, data: { text } });
+    type List = { notifications: Notification[]; unreadCount: number };
+    const list = await http<List>(node.url, 'GET', '/notifications', { token: user.token });
+    expect(list.body.unreadCount).toBe(4);
+    expect(list.body.notifications.map((n) => n.message)).toEqual(['d', 'c', 'b', 'a']);
+    const [d, c] = list.body.notifications;
+
+    expect((await http(node.url, 'POST', `/notifications/${d!.id}/read`, { token: user.token })).status).toBe(204);
+    expect((await http(node.url, 'POST', `/notifications/${d!.id}/read`, { token: user.token })).status).toBe(204);
+    const unread = await http<List>(node.url, 'GET', '/notifications?unread=true', { token: user.token });
+    expect(unread.body).toMatchObject({ unreadCount: 3 });
+    expect(unread.body.notifications.map((n) => n.message)).toEqual(['c', 'b', 'a']);
+    const all = await http<List>(node.url, 'GET', `/notifications?before=${c!.id}`, { token: user.token });
+    expect(all.body.notifications.map((n) => n.message)).toEqual(['b', 'a']);
+
+    const socket = await listen(user);
+    expect(await request(socket, 'markRead', { ids: [c!.id] })).toEqual({ ok: true, updated: 1 });
+    expect(await request(socket, 'markRead', { ids: 'nope' })).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
+    expect(await request(socket, 'markRead', { all: true })).toEqual({ ok: true, updated: 2 });
+    expect((await http<List>(node.url, 'GET', '/notifications?unread=true', { token: user.token })).body).toEqual({
+      notifications: [],
+      unreadCount: 0,
+    });
+    const bad = await http<{ error: { code: string } }>(node.url, 'GET', '/notifications?unread=maybe', { token: user.token });
+    expect([bad.status, bad.body.error.code]).toEqual([400, 'invalid_payload']);
+  });
+
+  it("never shows one user's notifications to another (HTTP and sockets)", async () => {
+    const [owner, intruder] = await Promise.all([registerUser(node.url), registerUser(node.url)]);
+    const intruderSocket = await listen(intruder);
+    const intruderSaw = collect<Notification>(intruderSocket, 'notification');
+    const secret = await node.app.notifier.notifyUser(owner.user.id, { type: 'system', message: 'secret', data: {} });
+
+    const list = await http<{ notifications: Notification[]; unreadCount: number }>(node.url, 'GET', '/notifications', { token: intruder.token });
+    expect(list.body).toEqual({ notifications: [], unreadCount: 0 });
+    const read = await http<{ error: { code: string } }>(node.url, 'POST', `/notifications/${secret.id}/read`, { token: intruder.token });
+    expect([read.status, read.body.error.code]).toEqual([404, 'not_found']);
+    expect(await request(intruderSocket, 'markRead', { ids: [secret.id] })).toEqual({ ok: true, updated: 0 });
+    const anonymous = await http<{ error: { code: string } }>(node.url, 'GET', '/notifications');
+    expect([anonymous.status, anonymous.body.error.code]).toEqual([401, 'unauthorized']);
+    await expect(connect(node.url, '/notifications', 'not-a-token')).rejects.toMatchObject({
+      message: 'Authentication error',
+      data: { code: 'unauthorized' },
+    });
+
+    await barrier(intruder, intruderSocket);
+    expect(intruderSaw.filter((n) => n.type !== 'barrier')).toEqual([]);
+    // The owner's copy is still unread: the intruder's attempts changed nothing.
+    expect((await http<{ unreadCount: number }>(node.url, 'GET', '/notifications', { token: owner.token })).body.unreadCount).toBe(1);
+  });
+
+  it('notifyUser refuses an unknown user', async () => {
+    await expect(node.app.notifier.notifyUser(999_999, { type: 'system', message: 'x', data: {} })).rejects.toMatchObject({ code: 'not_found' });
+  });
+});
