@@ -86,7 +86,7 @@ for (let i = 0; i < options.CLUSTER_NODES; i++) {
 // nginx after the nodes answer: a probe that fails early would take a node out of the
 // upstream for fail_timeout.
 try {
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 60_000;
   await Promise.all(upstreams.map((u) => waitReady(`http://${u}`, deadline)));
   const dir = await mkdtemp(join(tmpdir(), 'parley-cluster-'));
   process.once('exit', () => void rm(dir, { recursive: true, force: true }));

@@ -12,7 +12,7 @@ import { testEnv } from './node.ts';
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const MAIN = join(REPO_ROOT, 'services/gateway/src/main.ts');
 /** Longest a node process may take to listen, or nginx to answer. */
-const START_TIMEOUT_MS = 20_000;
+const START_TIMEOUT_MS = 45_000;
 
 export interface ExitStatus {
   code: number | null;

@@ -50,5 +50,5 @@ describe('pnpm cluster', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     for (const port of [base, base + 1, nginxPort]) expect(await refused(`http://127.0.0.1:${port}/healthz`)).toBe(true);
-  });
+  }, 90_000);
 });
