@@ -154,7 +154,8 @@ describe('cluster: notifications and admin cross nodes', () => {
     expect(post.status).toBe(201);
     for (const n of await Promise.all(got)) expect(n).toMatchObject({ message: `${author.user.username} created a new post`, data: { postId: post.body.id } });
 
-    const fromCli = devices.map((d) => nextEvent<Notification>(d, 'notification', (n) => n.message === 'from the cli'));
+    // The CLI is a process of its own: its start-up, not the delivery, sets the wait.
+    const fromCli = devices.map((d) => nextEvent<Notification>(d, 'notification', (n) => n.message === 'from the cli', 30_000));
     const cli = await runCli(['notify', String(follower.user.id), 'from', 'the', 'cli'], {
       DATABASE_URL: db.url,
       REDIS_URL: inject('redisUrl'),
