@@ -36,8 +36,8 @@ const envSchema = z.object({
   REDIS_URL: optionalUrl,
   /** 'sharded' (SPUBLISH, Redis 7) or 'classic' (PUBLISH) Redis adapter. @default 'sharded' */
   REDIS_ADAPTER: z.enum(['sharded', 'classic']).default('sharded'),
-  /** Prefix of every Redis key and channel Parley uses. @default 'parley' */
-  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/).default('parley'),
+  /** Prefix of every Redis key and Pub/Sub channel Parley uses (several clusters can share a Redis). @default 'parley' */
+  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,32}$/).default('parley'),
   /** HS256 secret; required when NODE_ENV=production. */
   JWT_SECRET: z.string().min(16).optional(),
   /** Token lifetime (e.g. '15m', '12h', '7d'). @default '12h' */

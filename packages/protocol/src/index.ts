@@ -1,3 +1,5 @@
 export * from './errors.ts';
+export * from './event-names.ts';
 export * from './events.ts';
+export * from './routes.ts';
 export * from './schemas.ts';

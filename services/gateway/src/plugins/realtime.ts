@@ -3,7 +3,6 @@ import fp from 'fastify-plugin';
 import { Server, type ServerOptions } from 'socket.io';
 import type { Config } from '@parley/config';
 import type { NewPrivateMessage, NewRoomMessage } from '@parley/db';
-import type { ClusterStats } from '../domain/cluster-stats.ts';
 import { GroupCommit } from '../domain/group-commit.ts';
 import { MemoryPresence } from '../domain/memory-presence.ts';
 import type { Presence } from '../domain/presence.ts';
@@ -52,8 +51,7 @@ export const realtimePlugin = fp<{ config: Config }>(
     const messageWriter = new GroupCommit<NewRoomMessage | NewPrivateMessage, number>((batch) =>
       app.repos.messages.insertMany(batch),
     );
-    const stats: ClusterStats = { snapshot: () => presence.stats() };
-    const deps: RealtimeDeps = { config, log: app.log, repos: app.repos, presence, messageWriter, stats };
+    const deps: RealtimeDeps = { config, log: app.log, repos: app.repos, presence, messageWriter };
     const namespaces = registerNamespaces(io, deps, app.tokens.authenticate);
 
     const main = io.of('/');

@@ -14,7 +14,6 @@ import type {
   UserClientToServer,
   UserServerToClient,
 } from '@parley/protocol';
-import type { ClusterStats } from '../domain/cluster-stats.ts';
 import type { GroupCommit } from '../domain/group-commit.ts';
 import type { Presence } from '../domain/presence.ts';
 import type { TokenBucket } from '../domain/token-bucket.ts';
@@ -56,8 +55,6 @@ export interface RealtimeDeps {
   presence: Presence;
   /** Persists chat and private messages in batches; resolves with the message id. */
   messageWriter: GroupCommit<NewRoomMessage | NewPrivateMessage, number>;
-  /** Figures for the admin 'stats' event (this node, or the whole cluster). */
-  stats: ClusterStats;
 }
 
 /** Room every socket of a user joins, on '/', '/user' and '/notifications'. */

@@ -18,7 +18,7 @@ export function registerAdminHandlers(
     log.info({ adminId: socket.data.user.id }, 'announcement sent');
   });
 
-  handle(socket, log, 'stats', { schema: z.unknown() }, () => deps.stats.snapshot());
+  handle(socket, log, 'stats', { schema: z.unknown() }, () => deps.presence.stats());
 
   handle(socket, log, 'disconnectUser', { schema: disconnectUserSchema }, ({ userId }) => {
     // Through each namespace's adapter, so the user's sockets on every node go.

@@ -1,0 +1,110 @@
+import type { LoadOptions, LoadReport } from '@parley/loadgen';
+
+/** Medians of one target's repeated runs. */
+export interface RunSummary {
+  name: string;
+  runs: number;
+  note?: string;
+  deliveryRatio: number;
+  deliveriesPerSec: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  /** Server CPU (nodes + Redis + PostgreSQL) per delivery, µs. */
+  cpuMicrosPerDelivery: number;
+  /** Server CPU by process group, percent of one core. */
+  cpuPercent: Record<string, number>;
+  generatorCpuPercent: number;
+  connectSeconds: number;
+  errors: Record<string, number>;
+  /** Idle runs: KiB of RSS per connection, mean over the server processes. */
+  idleKiBPerConnection?: number;
+  idleConnections?: number;
+  reports: LoadReport[];
+}
+
+export function median(values: number[]): number {
+  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+export function summarizeRuns(name: string, reports: LoadReport[], note?: string): RunSummary {
+  const m = (pick: (r: LoadReport) => number) => median(reports.map(pick));
+  const cpuPercent: Record<string, number> = {};
+  for (const label of new Set(reports.flatMap((r) => r.cpu.map((c) => c.label)))) {
+    cpuPercent[label] = m((r) => r.cpu.find((c) => c.label === label)?.cpuPercent ?? NaN);
+  }
+  const errors: Record<string, number> = {};
+  for (const r of reports) {
+    for (const [key, n] of [...Object.entries(r.ackErrors), ...Object.entries(r.connectErrors)]) errors[key] = (errors[key] ?? 0) + n;
+    if (r.disconnects) errors.disconnects = (errors.disconnects ?? 0) + r.disconnects;
+  }
+  const idle = reports[0]?.idleMemory;
+  return {
+    name,
+    runs: reports.length,
+    note,
+    deliveryRatio: m((r) => r.deliveryRatio),
+    deliveriesPerSec: m((r) => r.deliveriesPerSec),
+    p50: m((r) => r.latencyMs.p50),
+    p95: m((r) => r.latencyMs.p95),
+    p99: m((r) => r.latencyMs.p99),
+    max: m((r) => r.latencyMs.max),
+    cpuMicrosPerDelivery: m((r) => r.serverCpuMicrosPerDelivery),
+    cpuPercent,
+    generatorCpuPercent: m((r) => r.generatorCpuPercent),
+    connectSeconds: m((r) => r.connectSeconds),
+    errors,
+    idleKiBPerConnection: idle ? idle.reduce((s, i) => s + i.bytesPerConnection, 0) / idle.length / 1024 : undefined,
+    idleConnections: idle ? reports[0]!.connected : undefined,
+    reports,
+  };
+}
+
+const f = (v: number | undefined, digits = 2) => (v === undefined || Number.isNaN(v) ? '–' : v.toFixed(digits));
+
+/** Markdown tables: throughput runs, Parley's ratios, idle memory. */
+export function formatSummary(
+  summaries: RunSummary[],
+  meta: { quick: boolean; repeat: number; shape: Partial<LoadOptions> },
+): string {
+  const s = meta.shape;
+  const lines = [
+    `## Results${meta.quick ? ' (--quick: smoke shape, not comparable)' : ''}`,
+    '',
+    `Shape: ${s.clients} clients, ${s.rooms} rooms, ${s.senders} senders × ${s.rate} msg/s, ${s.duration} s measured after ${s.warmup} s warm-up; medians of ${meta.repeat} run(s).`,
+    '',
+    '| target | delivery ratio | deliveries/s | p50 ms | p95 ms | p99 ms | max ms | server CPU µs/delivery | server CPU % (by process) | generator CPU % | errors |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  const throughput = summaries.filter((x) => x.idleKiBPerConnection === undefined);
+  for (const x of throughput) {
+    const cpu = Object.entries(x.cpuPercent).map(([k, v]) => `${k} ${f(v, 0)}`).join(', ');
+    const errors = Object.entries(x.errors).map(([k, v]) => `${k}: ${v}`).join(', ') || '0';
+    lines.push(
+      `| ${x.name} | ${f(x.deliveryRatio, 4)} | ${f(x.deliveriesPerSec, 0)} | ${f(x.p50)} | ${f(x.p95)} | ${f(x.p99)} | ${f(x.max)} | ${f(x.cpuMicrosPerDelivery)} | ${cpu} | ${f(x.generatorCpuPercent, 0)} | ${errors} |`,
+    );
+  }
+  const parley = throughput.find((x) => x.name === 'parley');
+  const lesson = throughput.find((x) => x.name === 'lesson');
+  const raw = throughput.find((x) => x.name === 'raw-ws');
+  if (parley) {
+    lines.push('', '| Parley ratio | value | target |', '| --- | --- | --- |');
+    if (lesson) lines.push(`| CPU/delivery ÷ lesson server | ${f(parley.cpuMicrosPerDelivery / lesson.cpuMicrosPerDelivery)} | ≤ 0.67 |`);
+    if (raw) lines.push(`| CPU/delivery ÷ raw ws | ${f(parley.cpuMicrosPerDelivery / raw.cpuMicrosPerDelivery)} | ≤ 1.25 |`);
+    lines.push(`| p99 latency | ${f(parley.p99)} ms | ≤ 30 ms |`, `| delivery ratio | ${f(parley.deliveryRatio, 4)} | 1.0 |`);
+  }
+  const idle = summaries.filter((x) => x.idleKiBPerConnection !== undefined);
+  if (idle.length > 0) {
+    lines.push('', '| idle connections | connected | connect s | RSS KiB / connection | errors |', '| --- | --- | --- | --- | --- |');
+    for (const x of idle) {
+      const errors = Object.entries(x.errors).map(([k, v]) => `${k}: ${v}`).join(', ') || '0';
+      lines.push(`| ${x.name} | ${x.idleConnections} | ${f(x.connectSeconds)} | ${f(x.idleKiBPerConnection)} | ${errors} |`);
+    }
+  }
+  for (const x of summaries) if (x.note) lines.push('', `Note (${x.name}): ${x.note}`);
+  return lines.join('\n');
+}
