@@ -12,7 +12,7 @@ import { testEnv } from './node.ts';
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const MAIN = join(REPO_ROOT, 'services/gateway/src/main.ts');
 /** Longest a node process may take to listen, or nginx to answer. */
-const START_TIMEOUT_MS = 20_000;
+const START_TIMEOUT_MS = 45_000;
 
 export interface ExitStatus {
   code: number | null;
@@ -90,6 +90,27 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '0.0.0.0', () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * `count` consecutive free ports, for a program that takes a base port (`pnpm cluster`).
+ * Picked below Linux's ephemeral range (32768+), where no outgoing connection can take one
+ * between this check and the program's listen.
+ */
+export async function freePortRange(count: number): Promise<number> {
+  for (;;) {
+    const base = 20_000 + Math.floor(Math.random() * (32_000 - 20_000 - count));
+    const ports = Array.from({ length: count }, (_, i) => base + i);
+    if ((await Promise.all(ports.map(canListen))).every(Boolean)) return base;
+  }
 }
 
 /** GET `path` from `baseUrl`, leaving from `localAddress` (looks like another client to nginx). */
