@@ -23,7 +23,8 @@ describe('loadgen', () => {
     expect(findPostgresPids(node.db.name).length).toBeGreaterThan(0);
   });
 
-  it('registers users, chats from worker threads and delivers every message', async () => {
+  // 2.5 s of load, plus registering and connecting: generous for a busy 2-core machine.
+  it('registers users, chats from worker threads and delivers every message', { timeout: 90_000 }, async () => {
     const report = await runLoad({
       targets: [node.url],
       clients: 20,
