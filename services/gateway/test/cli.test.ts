@@ -30,7 +30,8 @@ afterAll(async () => {
   await db?.drop();
 });
 
-describe('cli', () => {
+// Each case spawns the CLI (tsx start-up: seconds each, far more on a loaded machine).
+describe('cli', { timeout: 120_000 }, () => {
   it('create-admin creates an admin, and resets it when run again', async () => {
     const first = await runCli(['create-admin', 'cli_admin', 'first-password'], env);
     expect(first).toMatchObject({ code: 0 });

@@ -1,4 +1,5 @@
 import type { Config } from '@parley/config';
+import { MAX_ROOMS_PER_SOCKET } from '@parley/protocol';
 import { TokenBucket } from '../domain/token-bucket.ts';
 import type { MainSocket } from './types.ts';
 
@@ -10,9 +11,15 @@ export type BucketKind = 'send' | 'typing' | 'rooms';
 
 const RATE_FACTOR: Record<BucketKind, number> = { send: 1, typing: 2, rooms: 1 };
 
+/**
+ * Smallest burst of each kind. A client reconnecting to another node rejoins and syncs every
+ * room at once (a 'join' and a 'sync' each): that must fit in one burst.
+ */
+export const MIN_BURST: Record<BucketKind, number> = { send: 1, typing: 1, rooms: 2 * MAX_ROOMS_PER_SOCKET };
+
 /** The socket's bucket of `kind`, created on first use. */
 export function socketBucket(socket: MainSocket, kind: BucketKind, config: Pick<Config, 'rateLimit'>): () => TokenBucket {
   const factor = RATE_FACTOR[kind];
-  return () =>
-    (socket.data.buckets[kind] ??= new TokenBucket(config.rateLimit.perSecond * factor, config.rateLimit.burst * factor));
+  const burst = Math.max(config.rateLimit.burst * factor, MIN_BURST[kind]);
+  return () => (socket.data.buckets[kind] ??= new TokenBucket(config.rateLimit.perSecond * factor, burst));
 }
