@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 /** Files that start node processes, nginx or their own redis-server: run after the rest, one at a time. */
 const CLUSTER = ['services/gateway/test/cluster/**/*.test.ts'];
@@ -19,7 +19,7 @@ export default defineConfig({
         test: {
           name: 'node',
           include: ['packages/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts'],
-          exclude: CLUSTER,
+          exclude: [...configDefaults.exclude, ...CLUSTER],
         },
       },
       {
