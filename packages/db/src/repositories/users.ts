@@ -31,8 +31,11 @@ export class UserRepository {
     });
   }
 
-  findById(id: number): Promise<PublicUser | null> {
-    return this.prisma.user.findUnique({ where: { id }, select: publicFields });
+  /** One query for many ids; the result has one entry per id, in order (null: no such user). */
+  async findByIds(ids: number[]): Promise<(PublicUser | null)[]> {
+    const found = await this.prisma.user.findMany({ where: { id: { in: ids } }, select: publicFields });
+    const byId = new Map(found.map((u) => [u.id, u]));
+    return ids.map((id) => byId.get(id) ?? null);
   }
 
   async exists(id: number): Promise<boolean> {

@@ -9,7 +9,8 @@ interface Pending<T, R> {
  * next one, so the store sees one round trip per batch however busy the node is, and a
  * quiet node still writes each item at once (no timer). `write` must return one result
  * per item, in order. When a batch of several fails, each item is written again on its
- * own, so one bad item (say a message to a user deleted meanwhile) fails alone.
+ * own, so one bad item (say a message to a user deleted meanwhile) fails alone. Batched
+ * reads work the same way (the handshake's user look-up).
  */
 export class GroupCommit<T, R> {
   private queue: Pending<T, R>[] = [];
