@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+/** Files that start node processes, nginx or their own redis-server: run after the rest, one at a time. */
+const CLUSTER = ['services/gateway/test/cluster/**/*.test.ts'];
 
 export default defineConfig({
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts'],
     globalSetup: ['./packages/testkit/src/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
@@ -11,5 +13,21 @@ export default defineConfig({
     // The files mostly wait on sockets and PostgreSQL, so two run side by side (measured with
     // the machine otherwise loaded: 147 s -> 120 s for the whole suite).
     maxWorkers: 2,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'node',
+          include: ['packages/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...CLUSTER],
+        },
+      },
+      {
+        // Each file runs 3 gateway processes (tsx start-up is CPU-heavy): alongside other
+        // files on 2 cores, start-ups took over 20 s and neighbours timed out.
+        extends: true,
+        test: { name: 'cluster', include: CLUSTER, fileParallelism: false, sequence: { groupOrder: 1 } },
+      },
+    ],
   },
 });

@@ -1,7 +1,8 @@
 // Fan-out benchmark (not a test): an author with FOLLOWERS followers, CONNECTED of them online
 // over WORKERS client processes. Each run posts once and measures the POST latency, the time
 // until the last connected follower has the notification, and until every row exists.
-// Usage: pnpm bench:fanout   (env: FOLLOWERS=10000 CONNECTED=1000 WORKERS=2 RUNS=5 DATABASE_URL=...)
+// Usage: pnpm bench:fanout   (env: FOLLOWERS=10000 CONNECTED=1000 WORKERS=2 RUNS=5 DATABASE_URL=...;
+// BUS=redis delivers through the Redis notification bus, as a clustered node does)
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Post } from '@parley/protocol';
@@ -12,12 +13,17 @@ const FOLLOWERS = Number(process.env.FOLLOWERS ?? 10_000);
 const CONNECTED = Number(process.env.CONNECTED ?? 1000);
 const WORKERS = Number(process.env.WORKERS ?? 2);
 const RUNS = Number(process.env.RUNS ?? 5);
+const BUS = process.env.BUS === 'redis' ? 'redis' : 'local';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 const services = await provideServices();
 const db = await createTestDatabase(services.postgresUrl, 'parley_bench');
-const node = await startNode({ DATABASE_URL: db.url, LOG_LEVEL: 'warn', DATABASE_POOL_SIZE: '10' });
+const node = await startNode({
+  DATABASE_URL: db.url,
+  LOG_LEVEL: 'warn',
+  ...(BUS === 'redis' ? { REDIS_URL: services.redisUrl, REDIS_KEY_PREFIX: `parley-bench-${process.pid}` } : {}),
+});
 const workers: ChildProcess[] = [];
 try {
   const sql = node.app.db.sql;
@@ -100,6 +106,7 @@ try {
     followers: FOLLOWERS,
     connected: CONNECTED,
     workers: WORKERS,
+    bus: BUS,
     runs: RUNS,
     batchSize: node.config.fanout.batchSize,
     medianPostMs: Number(median(results.map((r) => r.post)).toFixed(1)),

@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 
 const START_TIMEOUT_MS = 30_000;
@@ -50,39 +49,8 @@ export function startProcess(
   });
 }
 
-/** A port the OS reports free right now (for redis-server, which cannot take port 0). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** A private redis-server for one benchmark run, so its CPU is ours alone. */
-export async function startRedis(): Promise<ServerProcess> {
-  const port = await freePort();
-  return startProcess(
-    'redis',
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'notice'],
-    {},
-    (line) => (line.includes('Ready to accept connections') ? port : undefined),
-  );
-}
-
 /** `{"listening":<port>}` lines of the bench servers. */
 export function listeningLine(line: string): number | undefined {
   const match = /^\{"listening":(\d+)\}$/.exec(line);
   return match ? Number(match[1]) : undefined;
-}
-
-/** Parley's "Parley is listening on <url>" JSON log line. */
-export function parleyListeningLine(line: string): number | undefined {
-  if (!line.includes('Parley is listening')) return undefined;
-  const url = (JSON.parse(line) as { url?: string }).url;
-  return url ? Number(new URL(url).port) : undefined;
 }

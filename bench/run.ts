@@ -11,8 +11,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { formatReport, runLoad, type LoadOptions, type LoadReport } from '@parley/loadgen';
-import { createTestDatabase, provideServices } from '@parley/testkit';
-import { startRedis } from './processes.ts';
+import { createTestDatabase, provideServices, startRedisServer } from '@parley/testkit';
 import { startLesson, startParley, startRaw, type BenchServices, type RunningTarget } from './targets.ts';
 import { summarizeRuns, formatSummary, type RunSummary } from './summary.ts';
 
@@ -80,15 +79,15 @@ async function measureIdle(name: string, target: RunningTarget): Promise<RunSumm
     connectConcurrency: 200,
     progress: values.verbose ?? false,
     // RSS is measured for the server processes only (not Redis).
-    serverPids: target.servers.map((s) => ({ label: s.label, pid: s.pid })),
+    serverPids: target.servers,
   });
   return summarizeRuns(name, [report], target.note);
 }
 
 const services = await provideServices();
 const database = await createTestDatabase(services.postgresUrl, 'parley_bench');
-const redis = await startRedis();
-const bench: BenchServices = { redis, redisUrl: `redis://127.0.0.1:${redis.port}`, databaseUrl: database.url, databaseName: database.name };
+const redis = await startRedisServer();
+const bench: BenchServices = { redis, databaseUrl: database.url, databaseName: database.name };
 const summaries: RunSummary[] = [];
 
 async function withTarget(start: () => Promise<RunningTarget>, body: (target: RunningTarget) => Promise<void>): Promise<void> {
@@ -101,12 +100,17 @@ async function withTarget(start: () => Promise<RunningTarget>, body: (target: Ru
 }
 
 try {
-  if (only.has('parley')) await withTarget(() => startParley(bench, parleyNodes, parleyEnv), async (t) => void summaries.push(await measure('parley', t, SHAPE)));
+  const parley = (nginx = false) => startParley(bench, { nodes: parleyNodes, env: parleyEnv, nginx });
+  if (only.has('parley')) await withTarget(() => parley(), async (t) => void summaries.push(await measure('parley', t, SHAPE)));
   if (only.has('lesson')) await withTarget(() => startLesson(bench), async (t) => void summaries.push(await measure('lesson', t, SHAPE)));
   if (only.has('raw')) await withTarget(() => startRaw(), async (t) => void summaries.push(await measure('raw-ws', t, SHAPE)));
-  if (only.has('polling')) log('polling: skipped: needs infra/nginx (the cluster work) on this branch');
+  if (only.has('polling')) {
+    // Long-polling through nginx (ip_hash): clients come from 16 source addresses so both nodes get some.
+    const polling = { ...SHAPE, transport: 'polling' as const, sourceIps: 16 };
+    await withTarget(() => parley(true), async (t) => void summaries.push(await measure('parley polling via nginx', t, polling)));
+  }
   if (only.has('idle')) {
-    await withTarget(() => startParley(bench, 1), async (t) => void summaries.push(await measureIdle('parley idle', t)));
+    await withTarget(() => startParley(bench, { nodes: 1 }), async (t) => void summaries.push(await measureIdle('parley idle', t)));
     await withTarget(() => startLesson(bench, 1), async (t) => void summaries.push(await measureIdle('lesson idle', t)));
     await withTarget(() => startRaw(), async (t) => void summaries.push(await measureIdle('raw-ws idle', t)));
   }

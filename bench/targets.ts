@@ -1,14 +1,14 @@
 import { fileURLToPath } from 'node:url';
 import type { LoadOptions } from '@parley/loadgen';
-import { listeningLine, parleyListeningLine, startProcess, type ServerProcess } from './processes.ts';
+import { startNginx, startNodeProcess, type NodeProcess, type RedisServer } from '@parley/testkit';
+import { listeningLine, startProcess, type ServerProcess } from './processes.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 const TSX = ['--import', 'tsx'];
 
 /** Services a target may use: the run's private Redis and a fresh PostgreSQL database. */
 export interface BenchServices {
-  redisUrl: string;
-  redis: ServerProcess;
+  redis: RedisServer;
   databaseUrl: string;
   databaseName: string;
 }
@@ -17,71 +17,71 @@ export interface BenchServices {
 export interface RunningTarget {
   /** Load options this target needs (targets, protocol, auth, watched processes). */
   load: Partial<LoadOptions>;
+  /** The server processes (one per node). */
+  servers: { label: string; pid: number }[];
   /** Caveat printed with the results. */
   note?: string;
-  servers: ServerProcess[];
   stop(): Promise<void>;
 }
 
 export type TargetName = 'parley' | 'lesson' | 'raw';
 
-function running(servers: ServerProcess[], extra: { label: string; pid: number }[], load: Partial<LoadOptions>): RunningTarget {
-  return {
-    load: {
-      ...load,
-      targets: servers.map((s) => `http://127.0.0.1:${s.port}`),
-      serverPids: [...servers.map((s) => ({ label: s.label, pid: s.pid })), ...extra],
-    },
-    servers,
-    stop: async () => {
-      await Promise.all(servers.map((s) => s.stop()));
-    },
-  };
+function running(
+  servers: { label: string; pid: number; url: string }[],
+  load: Partial<LoadOptions>,
+  stop: () => Promise<void>,
+): RunningTarget {
+  const pids = servers.map(({ label, pid }) => ({ label, pid }));
+  return { load: { targets: servers.map((s) => s.url), serverPids: pids, ...load }, servers: pids, stop };
 }
 
-/** Parley with everything on: JWT auth, validation, persistence, presence, rate limits, Redis. */
-export async function startParley(services: BenchServices, nodes = 2, env: Record<string, string> = {}): Promise<RunningTarget> {
-  const base = {
+/**
+ * Parley with everything on: JWT auth, validation, persistence, presence, rate limits and
+ * the Redis adapter; `nginx` puts nginx (the cluster template) in front of the nodes.
+ */
+export async function startParley(
+  services: BenchServices,
+  options: { nodes?: number; env?: Record<string, string>; nginx?: boolean } = {},
+): Promise<RunningTarget> {
+  const env = {
     NODE_ENV: 'production',
-    HOST: '127.0.0.1',
-    PORT: '0',
     JWT_SECRET: 'parley-bench-secret-0123456789',
     // Registration happens before the measured window; cheap hashing only shortens set-up.
     SCRYPT_COST: '1024',
-    LOG_LEVEL: 'info',
-    CLIENT_URL: '*',
     DATABASE_URL: services.databaseUrl,
-    REDIS_URL: services.redisUrl,
-    ...env,
+    REDIS_URL: services.redis.url,
+    ...options.env,
   };
-  const servers: ServerProcess[] = [];
+  const nodes: NodeProcess[] = [];
   // One after the other: the first one migrates the fresh database.
-  for (let i = 1; i <= nodes; i++) {
-    servers.push(
-      await startProcess(`parley-${i}`, process.execPath, [...TSX, `${REPO_ROOT}services/gateway/src/main.ts`], { ...base, NODE_ID: `bench-${i}` }, parleyListeningLine),
-    );
-  }
-  const target = running(servers, [{ label: 'redis', pid: services.redis.pid }], { protocol: 'socketio', auth: true, pgDatabase: services.databaseName });
-  const ready = (await (await fetch(`http://127.0.0.1:${servers[0]!.port}/readyz`)).json()) as { checks?: Record<string, string> };
-  if (nodes > 1 && !ready.checks?.redis) {
-    target.note = 'this build does not use REDIS_URL yet (no Redis check in /readyz): nodes do not see each other, cross-node deliveries are missing';
-  }
-  return target;
+  for (let i = 1; i <= (options.nodes ?? 2); i++) nodes.push(await startNodeProcess({ ...env, NODE_ID: `bench-${i}` }));
+  const servers = nodes.map((n, i) => ({ label: `parley-${i + 1}`, pid: n.child.pid!, url: n.url }));
+  const nginx = options.nginx ? await startNginx(nodes.map((n) => `127.0.0.1:${n.port}`)) : undefined;
+  const stop = async () => {
+    await nginx?.stop();
+    await Promise.all(nodes.map((n) => n.kill('SIGKILL')));
+  };
+  const load: Partial<LoadOptions> = { protocol: 'socketio', auth: true, redisPort: services.redis.port, pgDatabase: services.databaseName };
+  if (!nginx) return running(servers, load, stop);
+  load.targets = [nginx.url];
+  return { ...running(servers, load, stop), note: 'server CPU excludes nginx' };
 }
 
-/** The lesson's Socket.IO + Redis adapter chat, two nodes on the same Redis. */
+/** The lesson's Socket.IO + Redis adapter chat, `nodes` processes on the same Redis. */
 export async function startLesson(services: BenchServices, nodes = 2): Promise<RunningTarget> {
   const servers: ServerProcess[] = [];
   for (let i = 1; i <= nodes; i++) {
-    servers.push(
-      await startProcess(`lesson-${i}`, process.execPath, [...TSX, `${REPO_ROOT}bench/lesson-server.ts`], { PORT: '0', REDIS_URL: services.redisUrl }, listeningLine),
-    );
+    servers.push(await startProcess(`lesson-${i}`, process.execPath, [...TSX, `${REPO_ROOT}bench/lesson-server.ts`], { PORT: '0', REDIS_URL: services.redis.url }, listeningLine));
   }
-  return running(servers, [{ label: 'redis', pid: services.redis.pid }], { protocol: 'socketio', auth: false });
+  return running(
+    servers.map((s) => ({ label: s.label, pid: s.pid, url: `http://127.0.0.1:${s.port}` })),
+    { protocol: 'socketio', auth: false, redisPort: services.redis.port },
+    async () => void (await Promise.all(servers.map((s) => s.stop()))),
+  );
 }
 
 /** The raw `ws` fan-out server, one process. */
 export async function startRaw(): Promise<RunningTarget> {
   const server = await startProcess('raw-ws', process.execPath, [...TSX, `${REPO_ROOT}bench/raw-ws-server.ts`], { PORT: '0' }, listeningLine);
-  return running([server], [], { protocol: 'raw', auth: false });
+  return running([{ label: server.label, pid: server.pid, url: `http://127.0.0.1:${server.port}` }], { protocol: 'raw', auth: false }, server.stop);
 }

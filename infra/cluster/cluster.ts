@@ -83,25 +83,26 @@ for (let i = 0; i < options.CLUSTER_NODES; i++) {
   });
 }
 
-const dir = await mkdtemp(join(tmpdir(), 'parley-cluster-'));
-await mkdir(join(dir, 'tmp'));
-const nginxConf = join(dir, 'nginx.conf');
-await writeFile(
-  nginxConf,
-  renderNginxConfig({
-    upstreams,
-    listen: options.CLUSTER_NGINX_PORT,
-    tempDir: join(dir, 'tmp'),
-    pidFile: join(dir, 'nginx.pid'),
-    errorLog: '/dev/stderr',
-  }),
-);
-run('nginx', 'nginx', ['-p', dir, '-c', nginxConf, '-g', 'daemon off;']);
-process.once('exit', () => void rm(dir, { recursive: true, force: true }));
-
+// nginx after the nodes answer: a probe that fails early would take a node out of the
+// upstream for fail_timeout.
 try {
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 60_000;
   await Promise.all(upstreams.map((u) => waitReady(`http://${u}`, deadline)));
+  const dir = await mkdtemp(join(tmpdir(), 'parley-cluster-'));
+  process.once('exit', () => void rm(dir, { recursive: true, force: true }));
+  await mkdir(join(dir, 'tmp'));
+  const nginxConf = join(dir, 'nginx.conf');
+  await writeFile(
+    nginxConf,
+    renderNginxConfig({
+      upstreams,
+      listen: options.CLUSTER_NGINX_PORT,
+      tempDir: join(dir, 'tmp'),
+      pidFile: join(dir, 'nginx.pid'),
+      errorLog: '/dev/stderr',
+    }),
+  );
+  run('nginx', 'nginx', ['-p', dir, '-c', nginxConf, '-g', 'daemon off;']);
   await waitReady(`http://127.0.0.1:${options.CLUSTER_NGINX_PORT}`, deadline);
 } catch (err) {
   process.stderr.write(`cluster: failed to start: ${String(err)}\n`);

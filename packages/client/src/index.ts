@@ -28,12 +28,20 @@ export class ParleyClientError extends Error {
 
 /** Ids remembered per room to drop a message that arrives both live and from 'sync'. */
 const SEEN_WINDOW = 1000;
+/**
+ * Ids are assigned when a batch is stored, so across nodes a lower id can be broadcast a
+ * little after a higher one. 'sync' therefore resumes below every id received in the last
+ * SETTLE_MS before the connection dropped; the duplicates that brings are dropped by id.
+ */
+const SETTLE_MS = 1000;
 
 interface RoomState {
-  /** Highest message id seen in the room (live or synced): where 'sync' resumes. */
+  /** Highest message id seen in the room (live or synced). */
   lastId: number;
   /** The most recent ids delivered. */
   seen: Set<number>;
+  /** When recent ids arrived (oldest first), to pick where 'sync' resumes. */
+  recent: { at: number; id: number }[];
 }
 
 /**
@@ -56,6 +64,7 @@ export class ParleyClient {
   private readonly pageSize: number;
   private readonly ackTimeoutMs: number;
   private everConnected = false;
+  private disconnectedAt: number | undefined;
 
   constructor(options: ParleyClientOptions) {
     this.pageSize = options.syncPageSize ?? 100;
@@ -69,6 +78,9 @@ export class ParleyClient {
     });
     this.socket.on('message', (m) => {
       if ('id' in m) this.deliver(m);
+    });
+    this.socket.on('disconnect', () => {
+      this.disconnectedAt = Date.now();
     });
     this.socket.on('connect', () => {
       if (this.everConnected) void this.resync();
@@ -94,7 +106,7 @@ export class ParleyClient {
 
   /** Join a room (rejoined after every reconnection). */
   async join(room: string): Promise<RoomUsers> {
-    if (!this.rooms.has(room)) this.rooms.set(room, { lastId: 0, seen: new Set() });
+    if (!this.rooms.has(room)) this.rooms.set(room, { lastId: 0, seen: new Set(), recent: [] });
     return this.call<RoomUsers>('join', { room });
   }
 
@@ -127,14 +139,24 @@ export class ParleyClient {
       state.seen.delete(id);
     }
     state.lastId = Math.max(state.lastId, message.id);
+    const now = Date.now();
+    state.recent.push({ at: now, id: message.id });
+    while ((state.recent[0]?.at ?? now) < now - SETTLE_MS) state.recent.shift();
     for (const listener of this.messageListeners) listener(message);
+  }
+
+  /** Below every id that arrived in the SETTLE_MS before the connection dropped. */
+  private resumePoint(state: RoomState): number {
+    const since = (this.disconnectedAt ?? Date.now()) - SETTLE_MS;
+    const recent = state.recent.filter((r) => r.at >= since).map((r) => r.id);
+    return recent.length > 0 ? Math.min(state.lastId, Math.min(...recent) - 1) : state.lastId;
   }
 
   private async resync(): Promise<void> {
     try {
       for (const [room, state] of this.rooms) {
         await this.call('join', { room });
-        let after = state.lastId;
+        let after = this.resumePoint(state);
         for (;;) {
           const page = await this.call<{ messages: ChatMessage[]; hasMore: boolean }>('sync', {
             room,

@@ -1,16 +1,13 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { cpuSeconds, findPostgresPids, formatReport, rssBytes, runLoad, summarize } from '@parley/loadgen';
-import { createTestDatabase, startNode, type TestDatabase, type TestNode } from '@parley/testkit';
+import { startNodeWithDatabase, type TestNodeWithDatabase } from '@parley/testkit';
 
-let db: TestDatabase;
-let node: TestNode;
+let node: TestNodeWithDatabase;
 beforeAll(async () => {
-  db = await createTestDatabase(inject('postgresUrl'));
-  node = await startNode({ DATABASE_URL: db.url });
+  node = await startNodeWithDatabase(inject('postgresUrl'));
 });
 afterAll(async () => {
   await node?.close();
-  await db?.drop();
 });
 
 describe('loadgen', () => {
@@ -23,7 +20,7 @@ describe('loadgen', () => {
     expect(cpuSeconds(process.pid)).toBeGreaterThan(0);
     expect(rssBytes(process.pid)).toBeGreaterThan(10 * 2 ** 20);
     expect(cpuSeconds(2 ** 22 + 1)).toBeUndefined();
-    expect(findPostgresPids(db.name).length).toBeGreaterThan(0);
+    expect(findPostgresPids(node.db.name).length).toBeGreaterThan(0);
   });
 
   it('registers users, chats from worker threads and delivers every message', async () => {
@@ -37,7 +34,7 @@ describe('loadgen', () => {
       duration: 2,
       workers: 2,
       serverPids: [{ label: 'node', pid: process.pid }],
-      pgDatabase: db.name,
+      pgDatabase: node.db.name,
       progress: false,
     });
     expect(report.connected).toBe(20);

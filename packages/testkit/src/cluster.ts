@@ -95,6 +95,27 @@ export function freePort(): Promise<number> {
   });
 }
 
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '0.0.0.0', () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * `count` consecutive free ports, for a program that takes a base port (`pnpm cluster`).
+ * Picked below Linux's ephemeral range (32768+), where no outgoing connection can take one
+ * between this check and the program's listen.
+ */
+export async function freePortRange(count: number): Promise<number> {
+  for (;;) {
+    const base = 20_000 + Math.floor(Math.random() * (32_000 - 20_000 - count));
+    const ports = Array.from({ length: count }, (_, i) => base + i);
+    if ((await Promise.all(ports.map(canListen))).every(Boolean)) return base;
+  }
+}
+
 /** GET `path` from `baseUrl`, leaving from `localAddress` (looks like another client to nginx). */
 export function getFrom<T>(baseUrl: string, path: string, localAddress: string): Promise<{ status: number; body: T }> {
   return new Promise((resolve, reject) => {

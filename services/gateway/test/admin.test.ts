@@ -2,28 +2,25 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Announcement, Stats } from '@parley/protocol';
 import {
   connect,
-  createTestDatabase,
-  login,
+    login,
   nextEvent,
   registerUser,
   request,
   startNode,
+  startNodeWithDatabase,
   type ClientSocket,
   type Session,
-  type TestDatabase,
-  type TestNode,
+    type TestNodeWithDatabase,
 } from '@parley/testkit';
 
 const ADMIN = { ADMIN_USERNAME: 'root_admin', ADMIN_PASSWORD: 'admin-password-1' };
 
-let db: TestDatabase;
-let node: TestNode;
+let node: TestNodeWithDatabase;
 let admin: Session;
 let adminSocket: ClientSocket;
 const sockets: ClientSocket[] = [];
 beforeAll(async () => {
-  db = await createTestDatabase(inject('postgresUrl'));
-  node = await startNode({ DATABASE_URL: db.url, ...ADMIN });
+  node = await startNodeWithDatabase(inject('postgresUrl'), ADMIN);
   admin = await login(node.url, ADMIN.ADMIN_USERNAME, ADMIN.ADMIN_PASSWORD);
   adminSocket = await connect(node.url, '/admin', admin.token);
   sockets.push(adminSocket);
@@ -31,7 +28,6 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const s of sockets) s.close();
   await node?.close();
-  await db?.drop();
 });
 
 async function open(namespace: string, session: Session): Promise<ClientSocket> {
@@ -41,14 +37,17 @@ async function open(namespace: string, session: Session): Promise<ClientSocket> 
 }
 
 describe('/admin', () => {
-  it('bootstraps the admin from ADMIN_USERNAME / ADMIN_PASSWORD, idempotently', async () => {
+  it('bootstraps the admin from ADMIN_USERNAME / ADMIN_PASSWORD, idempotently, nodes starting together', async () => {
     expect(admin.user).toMatchObject({ username: ADMIN.ADMIN_USERNAME, role: 'admin' });
-    const second = await startNode({ DATABASE_URL: db.url, ...ADMIN });
+    // Two nodes start at once: one creates a new admin, the other finds it (no unique violation).
+    const fresh = { ADMIN_USERNAME: 'second_admin', ADMIN_PASSWORD: 'admin-password-2' };
+    const more = await Promise.all([startNode({ DATABASE_URL: node.db.url, ...fresh }), startNode({ DATABASE_URL: node.db.url, ...fresh })]);
     try {
-      const again = await login(second.url, ADMIN.ADMIN_USERNAME, ADMIN.ADMIN_PASSWORD);
-      expect(again.user).toEqual(admin.user);
+      const [one, two] = await Promise.all(more.map((n) => login(n.url, fresh.ADMIN_USERNAME, fresh.ADMIN_PASSWORD)));
+      expect(one!.user).toMatchObject({ username: fresh.ADMIN_USERNAME, role: 'admin' });
+      expect(two!.user).toEqual(one!.user);
     } finally {
-      await second.close();
+      await Promise.all(more.map((n) => n.close()));
     }
   });
 

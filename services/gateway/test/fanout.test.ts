@@ -2,26 +2,21 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Notification } from '@parley/protocol';
 import {
   connect,
-  createTestDatabase,
-  follow,
+    follow,
   nextEvent,
   registerUser,
-  startNode,
+  startNodeWithDatabase,
   type Session,
-  type TestDatabase,
-  type TestNode,
+    type TestNodeWithDatabase,
 } from '@parley/testkit';
 
-let db: TestDatabase;
-let node: TestNode;
+let node: TestNodeWithDatabase;
 beforeAll(async () => {
-  db = await createTestDatabase(inject('postgresUrl'));
   // A quick sweeper and a short stale time stand in for a node that died mid fan-out.
-  node = await startNode({ DATABASE_URL: db.url, FANOUT_BATCH_SIZE: '2', FANOUT_STALE_MS: '200', FANOUT_SWEEP_MS: '50' });
+  node = await startNodeWithDatabase(inject('postgresUrl'), { FANOUT_BATCH_SIZE: '2', FANOUT_STALE_MS: '200', FANOUT_SWEEP_MS: '50' });
 });
 afterAll(async () => {
   await node?.close();
-  await db?.drop();
 });
 
 /** A post whose fan-out job a dead node claimed and advanced to `cursor` (notifying those followers). */

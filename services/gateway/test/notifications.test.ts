@@ -3,32 +3,27 @@ import type { Notification, Post } from '@parley/protocol';
 import {
   collect,
   connect,
-  createTestDatabase,
-  follow,
+    follow,
   http,
   nextEvent,
   nextEvents,
   registerUser,
   request,
-  startNode,
+  startNodeWithDatabase,
   type ClientSocket,
   type Session,
-  type TestDatabase,
-  type TestNode,
+    type TestNodeWithDatabase,
 } from '@parley/testkit';
 
-let db: TestDatabase;
-let node: TestNode;
+let node: TestNodeWithDatabase;
 const sockets: ClientSocket[] = [];
 beforeAll(async () => {
-  db = await createTestDatabase(inject('postgresUrl'));
   // Small batches so a post to a handful of followers takes several.
-  node = await startNode({ DATABASE_URL: db.url, FANOUT_BATCH_SIZE: '2' });
+  node = await startNodeWithDatabase(inject('postgresUrl'), { FANOUT_BATCH_SIZE: '2' });
 });
 afterAll(async () => {
   for (const s of sockets) s.close();
   await node?.close();
-  await db?.drop();
 });
 
 async function listen(session: Session): Promise<ClientSocket> {
@@ -96,8 +91,12 @@ describe('notifications', () => {
   it('delivers what an offline follower missed on connect, oldest first, then live ones', async () => {
     const [author, follower] = await Promise.all([registerUser(node.url), registerUser(node.url)]);
     await follow(node.url, follower, author.user.id);
-    const posts = [await post(author, 'one'), await post(author, 'two'), await post(author, 'three')];
-    await node.app.fanout.idle();
+    // One fan-out at a time: concurrent jobs may create their notifications in any order.
+    const posts: Post[] = [];
+    for (const content of ['one', 'two', 'three']) {
+      posts.push(await post(author, content));
+      await node.app.fanout.idle();
+    }
 
     let backlog!: Promise<Notification[]>;
     const socket = await connect(node.url, '/notifications', follower.token, {}, (s) => {

@@ -1,21 +1,18 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Post } from '@parley/protocol';
-import { connect, createTestDatabase, http, nextEvent, registerUser, startNode, type Session, type TestDatabase, type TestNode } from '@parley/testkit';
+import { connect, http, nextEvent, registerUser, startNodeWithDatabase, type Session, type TestNodeWithDatabase } from '@parley/testkit';
 
-let db: TestDatabase;
-let node: TestNode;
+let node: TestNodeWithDatabase;
 let alice: Session;
 let bob: Session;
 beforeAll(async () => {
-  db = await createTestDatabase(inject('postgresUrl'));
-  node = await startNode({ DATABASE_URL: db.url });
+  node = await startNodeWithDatabase(inject('postgresUrl'));
   // One after the other: follower lists are ordered by id, and the tests expect alice first.
   alice = await registerUser(node.url);
   bob = await registerUser(node.url);
 });
 afterAll(async () => {
   await node?.close();
-  await db?.drop();
 });
 
 async function createPost(author: Session, body: object = { title: 'Hello', content: 'First post' }): Promise<Post> {

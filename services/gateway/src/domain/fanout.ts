@@ -30,10 +30,14 @@ export class FanoutService {
     private readonly log: Logger,
   ) {}
 
-  /** Process job `jobId` (claimed by this node) in the background. */
+  /**
+   * Process job `jobId` (claimed by this node) in the background, from the next turn of the
+   * event loop (a response being sent in this turn goes out first).
+   */
   start(jobId: number): void {
     if (this.running.has(jobId)) return;
-    const run = this.run(jobId)
+    const run = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.run(jobId))
       .catch((err: unknown) => this.log.error({ err, jobId }, 'fan-out failed; the sweeper will retry it'))
       .finally(() => this.running.delete(jobId));
     this.running.set(jobId, run);

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
 import fp from 'fastify-plugin';
 import { Server, type ServerOptions } from 'socket.io';
@@ -9,6 +10,7 @@ import type { Presence } from '../domain/presence.ts';
 import { RedisPresence } from '../domain/redis-presence.ts';
 import { announceLeave } from '../realtime/handlers/rooms.ts';
 import { registerNamespaces, type Namespaces } from '../realtime/register.ts';
+import { slimRequest } from '../realtime/slim-request.ts';
 import type { MainServer, RealtimeDeps } from '../realtime/types.ts';
 import type { RedisClients } from './redis.ts';
 
@@ -55,8 +57,10 @@ export const realtimePlugin = fp<{ config: Config }>(
     const namespaces = registerNamespaces(io, deps, app.tokens.authenticate);
 
     const main = io.of('/');
-    // Connections for 'stats': Engine.IO connections (one per client, whatever its namespaces).
-    io.engine.on('connection', (conn: { once(event: 'close', listener: () => void): void }) => {
+    // Keep only what handshakes read of each connection's first request; count connections for
+    // 'stats' (Engine.IO connections: one per client, whatever its namespaces).
+    io.engine.on('connection', (conn: { request: IncomingMessage; once(event: 'close', listener: () => void): void }) => {
+      conn.request = slimRequest(conn.request);
       presence.setConnections(io.engine.clientsCount);
       conn.once('close', () => presence.setConnections(io.engine.clientsCount));
     });

@@ -20,10 +20,9 @@ export const postRoutes: FastifyPluginAsync<{ config: Config }> = async (app, { 
   app.post('/posts', { preHandler: app.authenticate }, async (request, reply) => {
     const body = parse(postBodySchema, request.body);
     const { post, jobId } = await app.repos.posts.createWithFanout(request.user.id, body, config.nodeId);
-    reply.code(201);
-    // Fan out once the answer is on its way ('close' also fires if the client went away).
-    if (jobId !== null) reply.raw.once('close', () => app.fanout.start(jobId));
-    return post;
+    // Registered now (so fanout.idle() sees it), run once this answer has been written.
+    if (jobId !== null) app.fanout.start(jobId);
+    return reply.code(201).send(post);
   });
 
   app.get('/posts', async (request) => {

@@ -1,13 +1,17 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { ChatMessage, PrivateMessage, RoomUsers, SystemMessage, TypingEvent } from '@parley/protocol';
+import type { Announcement, ChatMessage, Notification, Post, PrivateMessage, RoomUsers, Stats, SystemMessage, TypingEvent } from '@parley/protocol';
 import {
   collect,
   connect,
   createTestDatabase,
+  eventually,
+  follow,
   http,
+  login,
   nextEvent,
   registerUser,
   request,
+  runCli,
   startCluster,
   uniqueName,
   type ClientSocket,
@@ -20,13 +24,17 @@ let db: TestDatabase;
 let cluster: TestCluster;
 const sockets: ClientSocket[] = [];
 let url: (i: number) => string;
+const ADMIN = { username: 'cluster_admin', password: 'admin-password-1' };
+const prefix = uniqueName('paths');
 
 beforeAll(async () => {
   db = await createTestDatabase(inject('postgresUrl'));
   cluster = await startCluster(3, {
     DATABASE_URL: db.url,
     REDIS_URL: inject('redisUrl'),
-    REDIS_KEY_PREFIX: uniqueName('paths'),
+    REDIS_KEY_PREFIX: prefix,
+    ADMIN_USERNAME: ADMIN.username,
+    ADMIN_PASSWORD: ADMIN.password,
   });
   url = (i) => (cluster.nodes[i] as { url: string }).url;
 });
@@ -132,5 +140,75 @@ describe('cluster: every path crosses nodes', () => {
       await back;
     }
     expect(sa.io.engine.transport.name).toBe(transport);
+  });
+});
+
+describe('cluster: notifications and admin cross nodes', () => {
+  it("notifyUser reaches every device of the user on other nodes (post fan-out and the CLI's bus)", async () => {
+    const [author, follower] = await Promise.all([registerUser(url(0)), registerUser(url(0))]);
+    await follow(url(0), follower, author.user.id);
+    const devices = await Promise.all([1, 2].map((i) => connect(url(i), '/notifications', follower.token)));
+    sockets.push(...devices);
+    const got = devices.map((d) => nextEvent<Notification>(d, 'notification', (n) => n.type === 'new_post'));
+    const post = await http<Post>(url(0), 'POST', '/posts', { token: author.token, body: { content: 'hello cluster' } });
+    expect(post.status).toBe(201);
+    for (const n of await Promise.all(got)) expect(n).toMatchObject({ message: `${author.user.username} created a new post`, data: { postId: post.body.id } });
+
+    // The CLI is a process of its own: its start-up, not the delivery, sets the wait.
+    const fromCli = devices.map((d) => nextEvent<Notification>(d, 'notification', (n) => n.message === 'from the cli', 30_000));
+    const cli = await runCli(['notify', String(follower.user.id), 'from', 'the', 'cli'], {
+      DATABASE_URL: db.url,
+      REDIS_URL: inject('redisUrl'),
+      REDIS_KEY_PREFIX: prefix,
+    });
+    expect(cli.code).toBe(0);
+    await Promise.all(fromCli);
+  });
+
+  it('postUpdated / postDeleted from HTTP on one node reach sockets on the others', async () => {
+    const author = await registerUser(url(0));
+    const [s1, s2] = await Promise.all([on(1, author), on(2, await registerUser(url(0)))]);
+    const post = await http<Post>(url(0), 'POST', '/posts', { token: author.token, body: { content: 'v1' } });
+    const updated = [s1, s2].map((s) => nextEvent<Post>(s, 'postUpdated', (p) => p.id === post.body.id));
+    expect((await http(url(0), 'PUT', `/posts/${post.body.id}`, { token: author.token, body: { content: 'v2' } })).status).toBe(200);
+    for (const p of await Promise.all(updated)) expect(p.content).toBe('v2');
+    const deleted = [s1, s2].map((s) => nextEvent<number>(s, 'postDeleted', (id) => id === post.body.id));
+    expect((await http(url(0), 'DELETE', `/posts/${post.body.id}`, { token: author.token })).status).toBe(204);
+    await Promise.all(deleted);
+  });
+
+  it('admin: announce reaches every node, stats sum the nodes, disconnectUser reaches every node', async () => {
+    const admin = await login(url(0), ADMIN.username, ADMIN.password);
+    const adminSocket = await connect(url(0), '/admin', admin.token);
+    sockets.push(adminSocket);
+    const target = await registerUser(url(0));
+    const targets = await Promise.all([on(1, target), on(2, target), on(-1, target)]);
+    const listeners = await Promise.all([1, 2].map(async (i) => on(i, await registerUser(url(0)))));
+
+    const heard = [...targets, ...listeners].map((s) => nextEvent<Announcement>(s, 'announcement', (a) => a.text === 'cluster-wide'));
+    expect(await request(adminSocket, 'announce', { text: 'cluster-wide' })).toEqual({ ok: true });
+    await Promise.all(heard);
+
+    // Every node reports its own Engine.IO connections; the sum is what each node holds.
+    // (Counts are written when connections open and close, so the last closes may still be landing.)
+    const open = sockets.filter((s) => s.connected).length;
+    const stats = await eventually(
+      () => request<{ ok: true } & Stats>(adminSocket, 'stats'),
+      (s) => s.connections === open,
+    );
+    expect(stats.nodes.map((n) => n.nodeId).sort()).toEqual(['node-1', 'node-2', 'node-3']);
+    expect(stats.connections).toBe(stats.nodes.reduce((sum, n) => sum + n.connections, 0));
+    expect(stats.nodes.every((n) => n.connections > 0)).toBe(true);
+    expect(stats.rooms).toBeGreaterThanOrEqual(1);
+
+    const gone = targets.map((s) => new Promise((resolve) => s.once('disconnect', resolve)));
+    expect(await request(adminSocket, 'disconnectUser', { userId: target.user.id })).toEqual({ ok: true, userId: target.user.id });
+    await Promise.all(gone);
+    expect(listeners.every((s) => s.connected)).toBe(true);
+    const after = await eventually(
+      () => request<{ ok: true } & Stats>(adminSocket, 'stats'),
+      (s) => s.connections === open - targets.length,
+    );
+    expect(after.nodes).toHaveLength(3);
   });
 });

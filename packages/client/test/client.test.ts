@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ParleyClient, ParleyClientError } from '@parley/client';
+import type { ChatMessage } from '@parley/protocol';
+import { connect, createTestDatabase, registerUser, request, startNode, uniqueName, type TestDatabase, type TestNode } from '@parley/testkit';
+
+let db: TestDatabase;
+let node: TestNode;
+const clients: ParleyClient[] = [];
+beforeAll(async () => {
+  db = await createTestDatabase(inject('postgresUrl'));
+  node = await startNode({ DATABASE_URL: db.url });
+});
+afterAll(async () => {
+  for (const c of clients) c.close();
+  await node?.close();
+  await db?.drop();
+});
+
+function client(token: string): ParleyClient {
+  const c = new ParleyClient({ url: node.url, token, socket: { transports: ['websocket'] } });
+  clients.push(c);
+  return c;
+}
+
+describe('@parley/client', () => {
+  it('joins, sends and hands each message over once', async () => {
+    const room = uniqueName('room');
+    const { token, user } = await registerUser(node.url);
+    const c = client(token);
+    const got: ChatMessage[] = [];
+    c.onMessage((m) => got.push(m));
+    await c.connected();
+    expect(await c.join(room)).toMatchObject({ room, users: [user.username] });
+    const id = await c.send(room, 'hello');
+    await expect(c.send(room, ' ')).rejects.toBeInstanceOf(ParleyClientError);
+    await c.send(room, 'marker');
+    expect(got.map((m) => m.text)).toEqual(['hello', 'marker']);
+    expect(c.lastSeen(room)).toBeGreaterThan(id);
+  });
+
+  it('after a reconnection rejoins, catches up with sync from the last id, without duplicates', async () => {
+    const room = uniqueName('room');
+    const [a, b] = await Promise.all([registerUser(node.url), registerUser(node.url)]);
+    const c = client(a.token);
+    const got: number[] = [];
+    c.onMessage((m) => got.push(m.id));
+    await c.connected();
+    await c.join(room);
+    const other = await connect(node.url, '/', b.token);
+    await request(other, 'join', { room });
+    const before = await request<{ id: number }>(other, 'chatMessage', { room, text: 'seen live' });
+
+    // Drop the connection (as when a node dies) and talk while the client is away.
+    const gone = new Promise((resolve) => c.socket.once('disconnect', resolve));
+    c.socket.io.engine.close();
+    await gone;
+    const missed: number[] = [];
+    for (const text of ['missed 1', 'missed 2', 'missed 3']) missed.push((await request<{ id: number }>(other, 'chatMessage', { room, text })).id);
+    await new Promise<void>((resolve) => c.onResync(resolve));
+    const after = await request<{ id: number }>(other, 'chatMessage', { room, text: 'live again' });
+    await new Promise<void>((resolve) => c.onMessage((m) => m.id === after.id && resolve()));
+    expect(got).toEqual([before.id, ...missed, after.id]);
+    other.close();
+  });
+});
