@@ -10,13 +10,13 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Run `pnpm cli <args>` (the gateway's CLI) in a child process with the test environment. */
+/** Run `pnpm cli <args>` (the gateway's CLI) in a child process with the test environment (killed after 90 s: tsx start-up is slow on a loaded machine). */
 export function runCli(args: string[], env: Record<string, string | undefined>): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       ['--import', 'tsx', CLI, ...args],
-      { env: { ...process.env, ...testEnv(env) } as NodeJS.ProcessEnv, timeout: 30_000 },
+      { env: { ...process.env, ...testEnv(env) } as NodeJS.ProcessEnv, timeout: 90_000 },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
         resolve({ code, stdout, stderr });

@@ -11,7 +11,10 @@ import { testEnv } from './node.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const MAIN = join(REPO_ROOT, 'services/gateway/src/main.ts');
-/** Longest a node process may take to listen, or nginx to answer. */
+/**
+ * Longest a node process may take to listen, or nginx to answer. tsx compiles main.ts at each
+ * start: a few seconds on an idle machine, over 20 s seen with the machine loaded.
+ */
 const START_TIMEOUT_MS = 45_000;
 
 export interface ExitStatus {
