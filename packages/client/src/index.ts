@@ -13,6 +13,13 @@ export interface ParleyClientOptions {
   syncPageSize?: number;
   /** How long to wait for an ack. @default 10000 */
   ackTimeoutMs?: number;
+  /**
+   * Ids are assigned when a batch is stored, so across nodes a lower id can be broadcast a
+   * little after a higher one (longer on a loaded cluster). 'sync' therefore resumes below
+   * every id received in the last `settleMs` before the connection dropped; the duplicates
+   * that brings are dropped by id. @default 5000
+   */
+  settleMs?: number;
 }
 
 /** Raised when the server answers an ack with `{ ok: false, error }`. */
@@ -27,13 +34,7 @@ export class ParleyClientError extends Error {
 }
 
 /** Ids remembered per room to drop a message that arrives both live and from 'sync'. */
-const SEEN_WINDOW = 1000;
-/**
- * Ids are assigned when a batch is stored, so across nodes a lower id can be broadcast a
- * little after a higher one. 'sync' therefore resumes below every id received in the last
- * SETTLE_MS before the connection dropped; the duplicates that brings are dropped by id.
- */
-const SETTLE_MS = 1000;
+const SEEN_WINDOW = 5000;
 
 interface RoomState {
   /** Highest message id seen in the room (live or synced). */
@@ -63,12 +64,14 @@ export class ParleyClient {
   private readonly resyncListeners: (() => void)[] = [];
   private readonly pageSize: number;
   private readonly ackTimeoutMs: number;
+  private readonly settleMs: number;
   private everConnected = false;
   private disconnectedAt: number | undefined;
 
   constructor(options: ParleyClientOptions) {
     this.pageSize = options.syncPageSize ?? 100;
     this.ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
+    this.settleMs = options.settleMs ?? 5000;
     this.socket = io(options.url, {
       auth: { token: options.token },
       reconnectionDelay: 250,
@@ -141,13 +144,13 @@ export class ParleyClient {
     state.lastId = Math.max(state.lastId, message.id);
     const now = Date.now();
     state.recent.push({ at: now, id: message.id });
-    while ((state.recent[0]?.at ?? now) < now - SETTLE_MS) state.recent.shift();
+    while ((state.recent[0]?.at ?? now) < now - this.settleMs) state.recent.shift();
     for (const listener of this.messageListeners) listener(message);
   }
 
-  /** Below every id that arrived in the SETTLE_MS before the connection dropped. */
+  /** Below every id that arrived in the `settleMs` before the connection dropped. */
   private resumePoint(state: RoomState): number {
-    const since = (this.disconnectedAt ?? Date.now()) - SETTLE_MS;
+    const since = (this.disconnectedAt ?? Date.now()) - this.settleMs;
     const recent = state.recent.filter((r) => r.at >= since).map((r) => r.id);
     return recent.length > 0 ? Math.min(state.lastId, Math.min(...recent) - 1) : state.lastId;
   }
