@@ -105,8 +105,8 @@ try {
   if (only.has('lesson')) await withTarget(() => startLesson(bench), async (t) => void summaries.push(await measure('lesson', t, SHAPE)));
   if (only.has('raw')) await withTarget(() => startRaw(), async (t) => void summaries.push(await measure('raw-ws', t, SHAPE)));
   if (only.has('polling')) {
-    // Long-polling through nginx (ip_hash): clients come from 16 source addresses so both nodes get some.
-    const polling = { ...SHAPE, transport: 'polling' as const, sourceIps: 16 };
+    // Long-polling through nginx (ip_hash): clients come from 64 source addresses so both nodes get some.
+    const polling = { ...SHAPE, transport: 'polling' as const, sourceIps: 64 };
     await withTarget(() => parley(true), async (t) => void summaries.push(await measure('parley polling via nginx', t, polling)));
   }
   if (only.has('idle')) {
