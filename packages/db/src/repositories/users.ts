@@ -38,10 +38,6 @@ export class UserRepository {
     return ids.map((id) => byId.get(id) ?? null);
   }
 
-  async exists(id: number): Promise<boolean> {
-    return (await this.prisma.user.count({ where: { id } })) > 0;
-  }
-
   /** Create the account or reset its password and role (admin bootstrap). */
   upsert(username: string, passwordHash: string, role: Role): Promise<PublicUser> {
     return this.prisma.user.upsert({

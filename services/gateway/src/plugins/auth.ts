@@ -3,7 +3,6 @@ import fp from 'fastify-plugin';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '@parley/config';
 import { MAX_INT4_ID, ParleyError, type PublicUser, type Role } from '@parley/protocol';
-import { GroupCommit } from '../domain/group-commit.ts';
 
 interface TokenClaims {
   sub: string;
@@ -67,14 +66,11 @@ export const authPlugin = fp<{ config: Config }>(
         throw authError(err);
       }
     };
-    // Handshakes arriving while a look-up is in flight share the next one: a connection storm
-    // costs one query per batch, not one per socket (GroupCommit batches reads as well).
-    const userLookup = new GroupCommit<number, PublicUser | null>((ids) => app.repos.users.findByIds(ids));
     app.decorate('tokens', {
       sign: (user: PublicUser) => app.jwt.sign({ sub: String(user.id), username: user.username, role: user.role }),
       verify,
       authenticate: async (token: string) => {
-        const user = await userLookup.submit(verify(token).id);
+        const user = await app.userLookup.submit(verify(token).id);
         if (!user) throw new ParleyError('unauthorized', 'The account no longer exists');
         return user;
       },

@@ -10,7 +10,9 @@ import {
   UserRepository,
   type Database,
 } from '@parley/db';
+import type { PublicUser } from '@parley/protocol';
 import { ensureAdmin } from '../domain/admin.ts';
+import { GroupCommit } from '../domain/group-commit.ts';
 
 export interface Repositories {
   users: UserRepository;
@@ -25,6 +27,11 @@ declare module 'fastify' {
   interface FastifyInstance {
     db: Database;
     repos: Repositories;
+    /**
+     * Users by id, batched: look-ups made while one is in flight share the next query (the
+     * handshake's account check, a private message's recipient). null: no such user.
+     */
+    userLookup: GroupCommit<number, PublicUser | null>;
   }
 }
 
@@ -51,6 +58,7 @@ export const dbPlugin = fp<{ config: Config }>(
     }
     app.decorate('db', db);
     app.decorate('repos', repos);
+    app.decorate('userLookup', new GroupCommit<number, PublicUser | null>((ids) => repos.users.findByIds(ids)));
   },
   { name: 'db' },
 );

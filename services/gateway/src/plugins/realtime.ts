@@ -53,7 +53,7 @@ export const realtimePlugin = fp<{ config: Config }>(
     const messageWriter = new GroupCommit<NewRoomMessage | NewPrivateMessage, number>((batch) =>
       app.repos.messages.insertMany(batch),
     );
-    const deps: RealtimeDeps = { config, log: app.log, repos: app.repos, presence, messageWriter };
+    const deps: RealtimeDeps = { config, log: app.log, repos: app.repos, userLookup: app.userLookup, presence, messageWriter };
     const namespaces = registerNamespaces(io, deps, app.tokens.authenticate);
 
     const main = io.of('/');

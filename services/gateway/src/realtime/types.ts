@@ -52,6 +52,8 @@ export interface RealtimeDeps {
   config: Config;
   log: FastifyBaseLogger;
   repos: Repositories;
+  /** Users by id, look-ups batched (null: no such user). */
+  userLookup: GroupCommit<number, PublicUser | null>;
   presence: Presence;
   /** Persists chat and private messages in batches; resolves with the message id. */
   messageWriter: GroupCommit<NewRoomMessage | NewPrivateMessage, number>;

@@ -32,7 +32,7 @@ export function registerChatHandlers(io: MainServer, socket: MainSocket, deps: R
   });
 
   handle(socket, log, 'privateMessage', { schema: privateMessageSchema, bucket: sendBucket }, async ({ to, message }) => {
-    if (to !== user.id && !(await deps.repos.users.exists(to))) throw new ParleyError('not_found', `No user ${to}`);
+    if (to !== user.id && (await deps.userLookup.submit(to)) === null) throw new ParleyError('not_found', `No user ${to}`);
     const createdAt = new Date();
     const id = await messageWriter.submit({ authorId: user.id, recipientId: to, text: message, createdAt });
     const payload = { id, from: user.id, fromUsername: user.username, to, message, timestamp: createdAt.toISOString() };
