@@ -5,8 +5,8 @@
  * nodes, and every room on one node (a node subscribed to nothing it does not need).
  * Prints node CPU and Redis CPU per 1000 deliveries, medians over BENCH_RUNS runs.
  */
-import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
+import { cpuSeconds } from '@parley/loadgen';
 import {
   connect,
   createTestDatabase,
@@ -17,6 +17,7 @@ import {
   type ClientSocket,
   type NodeProcess,
 } from '@parley/testkit';
+import { median } from './summary.ts';
 
 const ROOMS = Number(process.env.BENCH_ROOMS ?? 12);
 const MEMBERS = Number(process.env.BENCH_MEMBERS ?? 15);
@@ -24,7 +25,6 @@ const SENDERS = Number(process.env.BENCH_SENDERS ?? 3);
 const RATE = Number(process.env.BENCH_RATE ?? 5); // messages per second per sender
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const TICKS = 100; // clock ticks per second in /proc (USER_HZ)
 
 type Layout = 'spread' | 'local';
 interface Result {
@@ -34,8 +34,7 @@ interface Result {
 }
 
 function processCpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS;
+  return (cpuSeconds(pid) ?? NaN) * 1000;
 }
 
 async function redisCpuMs(redis: Redis): Promise<number> {
@@ -44,7 +43,6 @@ async function redisCpuMs(redis: Redis): Promise<number> {
   return (value('used_cpu_user') + value('used_cpu_sys')) * 1000;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 async function runOnce(nodes: NodeProcess[], redis: Redis, layout: Layout): Promise<Result> {
   const sockets: ClientSocket[] = [];

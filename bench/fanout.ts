@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { Post } from '@parley/protocol';
 import { createTestDatabase, http, provideServices, startNode } from '@parley/testkit';
 import type { FromClient, ToClient } from './fanout-client.ts';
+import { median } from './summary.ts';
 
 const FOLLOWERS = Number(process.env.FOLLOWERS ?? 10_000);
 const CONNECTED = Number(process.env.CONNECTED ?? 1000);
@@ -15,7 +16,6 @@ const WORKERS = Number(process.env.WORKERS ?? 2);
 const RUNS = Number(process.env.RUNS ?? 5);
 const BUS = process.env.BUS === 'redis' ? 'redis' : 'local';
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 const services = await provideServices();
 const db = await createTestDatabase(services.postgresUrl, 'parley_bench');

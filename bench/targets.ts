@@ -1,9 +1,7 @@
-import { fileURLToPath } from 'node:url';
 import type { LoadOptions } from '@parley/loadgen';
-import { startNginx, startNodeProcess, type NodeProcess, type RedisServer } from '@parley/testkit';
+import { REPO_ROOT, startNginx, startNodeProcess, type NodeProcess, type RedisServer } from '@parley/testkit';
 import { listeningLine, startProcess, type ServerProcess } from './processes.ts';
 
-const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 const TSX = ['--import', 'tsx'];
 
 /** Services a target may use: the run's private Redis and a fresh PostgreSQL database. */
