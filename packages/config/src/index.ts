@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { passwordSchema, usernameSchema } from '@parley/protocol';
 
 /** Used only outside production when JWT_SECRET is unset; never valid in production. */
 const DEV_JWT_SECRET = 'parley-insecure-development-secret';
@@ -62,8 +63,8 @@ const envSchema = z.object({
     .refine((n) => (n & (n - 1)) === 0, 'must be a power of two')
     .default(16_384),
   /** Admin account created or updated at start when both are set. */
-  ADMIN_USERNAME: z.string().regex(/^[A-Za-z0-9_.-]{3,32}$/, 'must follow the username rules (3-32 of A-Za-z0-9_.-)').optional(),
-  ADMIN_PASSWORD: z.string().min(8).max(128).optional(),
+  ADMIN_USERNAME: usernameSchema.optional(),
+  ADMIN_PASSWORD: passwordSchema.optional(),
   /** Seconds a node's presence survives without a heartbeat. @default 6 */
   PRESENCE_TTL_SEC: z.coerce.number().int().min(2).max(300).default(6),
   /** Upper bound for a graceful shutdown in ms. @default 8000 */
