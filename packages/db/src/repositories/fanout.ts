@@ -1,5 +1,5 @@
 import type { SqlClient } from '../sql.ts';
-import { notificationFromRow, type NotificationDelivery, type NotificationRow } from './notifications.ts';
+import { COLUMNS, notificationFromRow, type NotificationDelivery, type NotificationRow } from './notifications.ts';
 
 /**
  * Durable fan-out of 'new_post' notifications (table fanout_jobs). Each batch is one
@@ -27,7 +27,7 @@ export class FanoutRepository {
          INSERT INTO notifications (recipient_id, type, message, data)
          SELECT follower_id, 'new_post', username || ' created a new post', jsonb_build_object('postId', post_id)
          FROM batch ORDER BY follower_id
-         RETURNING id, recipient_id, type, message, data, created_at, read_at
+         RETURNING ${COLUMNS}
        ), advance AS (
          UPDATE fanout_jobs SET cursor = (SELECT max(follower_id) FROM batch), claimed_at = now()
          WHERE id = $1 AND EXISTS (SELECT 1 FROM batch)

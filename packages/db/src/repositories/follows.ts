@@ -1,8 +1,7 @@
 import type { PublicUser } from '@parley/protocol';
 import type { Prisma } from '../database.ts';
 import type { SqlClient } from '../sql.ts';
-
-const publicFields = { id: true, username: true, role: true } as const;
+import { publicFields } from './users.ts';
 
 export class FollowRepository {
   constructor(
@@ -45,18 +44,17 @@ export class FollowRepository {
   }
 
   private async page(userId: number, limit: number, after: number, side: 'followers' | 'following'): Promise<PublicUser[] | null> {
-    const [users, exists] = await Promise.all([
-      this.prisma.user.findMany({
-        where: {
-          id: { gt: after },
-          ...(side === 'followers' ? { following: { some: { followeeId: userId } } } : { followers: { some: { followerId: userId } } }),
-        },
-        orderBy: { id: 'asc' },
-        take: limit,
-        select: publicFields,
-      }),
-      this.prisma.user.count({ where: { id: userId } }),
-    ]);
-    return exists > 0 ? users : null;
+    const users = await this.prisma.user.findMany({
+      where: {
+        id: { gt: after },
+        ...(side === 'followers' ? { following: { some: { followeeId: userId } } } : { followers: { some: { followerId: userId } } }),
+      },
+      orderBy: { id: 'asc' },
+      take: limit,
+      select: publicFields,
+    });
+    // A follow row references both users, so a non-empty page proves the user exists.
+    if (users.length > 0) return users;
+    return (await this.prisma.user.count({ where: { id: userId } })) > 0 ? users : null;
   }
 }

@@ -23,7 +23,8 @@ export interface NotificationRow {
   read_at: Date | string | null;
 }
 
-const COLUMNS = 'id, recipient_id, type, message, data, created_at, read_at';
+/** The columns `notificationFromRow` reads. */
+export const COLUMNS = 'id, recipient_id, type, message, data, created_at, read_at';
 
 export function notificationFromRow(row: NotificationRow): NotificationDelivery {
   return {

@@ -5,7 +5,8 @@ export interface UserRecord extends PublicUser {
   passwordHash: string;
 }
 
-const publicFields = { id: true, username: true, role: true } as const;
+/** The columns of a PublicUser. */
+export const publicFields = { id: true, username: true, role: true } as const;
 
 export function isUniqueViolation(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'P2002';
