@@ -114,6 +114,6 @@ export const markReadSchema = z.union([
   z.object({ all: z.literal(true) }),
 ]);
 export const followPageQuerySchema = z.object({
-  after: z.coerce.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).default(0),
+  after: decimalDigits.pipe(z.number().int().nonnegative().max(MAX_INT4_ID)).default(0),
   limit: z.coerce.number().int().min(1).max(100).default(50),
 });
