@@ -1,5 +1,5 @@
 /**
- * Every HTTP route of the contract (CONTRACT.md), by name. Clients, the load tool and the
+ * Every HTTP route the gateway serves (CONTRACT.md and the extensions in docs/PROTOCOL.md), by name. Clients, the load tool and the
  * k6 scripts' check use this list; `:param` segments are filled by `routePath`.
  */
 export const HTTP_ROUTES = {
@@ -12,6 +12,7 @@ export const HTTP_ROUTES = {
   follow: { method: 'POST', path: '/users/:id/follow' },
   unfollow: { method: 'DELETE', path: '/users/:id/follow' },
   followers: { method: 'GET', path: '/users/:id/followers' },
+  following: { method: 'GET', path: '/users/:id/following' },
   createPost: { method: 'POST', path: '/posts' },
   listPosts: { method: 'GET', path: '/posts' },
   getPost: { method: 'GET', path: '/posts/:id' },
@@ -19,6 +20,7 @@ export const HTTP_ROUTES = {
   deletePost: { method: 'DELETE', path: '/posts/:id' },
   notifications: { method: 'GET', path: '/notifications' },
   readNotification: { method: 'POST', path: '/notifications/:id/read' },
+  readAllNotifications: { method: 'POST', path: '/notifications/read-all' },
 } as const satisfies Record<string, { method: 'GET' | 'POST' | 'PUT' | 'DELETE'; path: string }>;
 
 export type RouteName = keyof typeof HTTP_ROUTES;
