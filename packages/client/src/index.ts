@@ -151,8 +151,9 @@ export class ParleyClient {
   /** Below every id that arrived in the `settleMs` before the connection dropped. */
   private resumePoint(state: RoomState): number {
     const since = (this.disconnectedAt ?? Date.now()) - this.settleMs;
-    const recent = state.recent.filter((r) => r.at >= since).map((r) => r.id);
-    return recent.length > 0 ? Math.min(state.lastId, Math.min(...recent) - 1) : state.lastId;
+    let lowest = Infinity;
+    for (const r of state.recent) if (r.at >= since && r.id < lowest) lowest = r.id;
+    return lowest === Infinity ? state.lastId : lowest - 1;
   }
 
   private async resync(): Promise<void> {
