@@ -10,7 +10,8 @@ interface Pending<T, R> {
  * quiet node still writes each item at once (no timer). `write` must return one result
  * per item, in order. When a batch of several fails, each item is written again on its
  * own, so one bad item (say a message to a user deleted meanwhile) fails alone. Batched
- * reads work the same way (the handshake's user look-up).
+ * reads work the same way (the handshake's user look-up); they pass `retryAlone = false`,
+ * since a read fails for the whole batch or not at all.
  */
 export class GroupCommit<T, R> {
   private queue: Pending<T, R>[] = [];
@@ -19,6 +20,8 @@ export class GroupCommit<T, R> {
   constructor(
     private readonly write: (items: T[]) => Promise<R[]>,
     private readonly maxBatch = 1000,
+    /** After a failed batch of several, write each item again on its own. */
+    private readonly retryAlone = true,
   ) {}
 
   submit(item: T): Promise<R> {
@@ -40,7 +43,7 @@ export class GroupCommit<T, R> {
       try {
         await this.writeBatch(batch);
       } catch (err) {
-        if (batch.length === 1) batch[0]?.reject(err);
+        if (batch.length === 1 || !this.retryAlone) for (const p of batch) p.reject(err);
         else for (const p of batch) await this.writeBatch([p]).catch(p.reject);
       }
     }

@@ -58,7 +58,7 @@ export const dbPlugin = fp<{ config: Config }>(
     }
     app.decorate('db', db);
     app.decorate('repos', repos);
-    app.decorate('userLookup', new GroupCommit<number, PublicUser | null>((ids) => repos.users.findByIds(ids)));
+    app.decorate('userLookup', new GroupCommit<number, PublicUser | null>((ids) => repos.users.findByIds(ids), 1000, false));
   },
   { name: 'db' },
 );
