@@ -75,11 +75,10 @@ export function registerRoomHandlers(io: MainServer, socket: MainSocket, deps: R
   handle(socket, log, 'joinRoom', { schema: joinRoomSchema, bucket }, async (rooms) => {
     const list = [...new Set(typeof rooms === 'string' ? [rooms] : rooms)];
     assertJoinable(socket, list);
-    const fresh = new Set(list.filter((room) => !socket.rooms.has(room)));
-    const changes = await Promise.all(list.map(enter));
+    // Rooms the socket is already in are not joined again (no presence call, no event).
+    const changes = await Promise.all(list.filter((room) => !socket.rooms.has(room)).map(enter));
     for (const change of changes) {
-      // A socket already in the room did not join it again.
-      if (fresh.has(change.room)) io.to(change.room).emit('userJoined', socket.id);
+      io.to(change.room).emit('userJoined', socket.id);
       if (change.changed) io.to(change.room).emit('roomUsers', { room: change.room, users: change.users });
     }
     return { rooms: list };
