@@ -2,7 +2,7 @@ import fastifyJwt from '@fastify/jwt';
 import fp from 'fastify-plugin';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '@parley/config';
-import { MAX_INT4_ID, ParleyError, type PublicUser, type Role } from '@parley/protocol';
+import { idSchema, ParleyError, type PublicUser, type Role } from '@parley/protocol';
 
 interface TokenClaims {
   sub: string;
@@ -37,7 +37,7 @@ declare module 'fastify' {
 function toUser(claims: TokenClaims): PublicUser {
   const id = Number(claims.sub);
   // An id no user can have would fail in the database (users.id is INTEGER), not as a bad token.
-  if (!Number.isInteger(id) || id <= 0 || id > MAX_INT4_ID || typeof claims.username !== 'string') {
+  if (!idSchema.safeParse(id).success || typeof claims.username !== 'string') {
     throw new ParleyError('unauthorized', 'Malformed token');
   }
   return { id, username: claims.username, role: claims.role === 'admin' ? 'admin' : 'user' };
