@@ -8,11 +8,17 @@ import { parse } from '../validation.ts';
  * followers' notifications are created and delivered right after, in batches.
  */
 export const postRoutes: FastifyPluginAsync<{ config: Config }> = async (app, { config }) => {
-  /** The post, if it exists and the caller wrote it. */
-  async function ownPost(request: FastifyRequest): Promise<Post> {
+  /** The post named by `:id`; 404 when there is none. */
+  async function findPost(request: FastifyRequest): Promise<Post> {
     const { id } = parse(idParamsSchema, request.params);
     const post = await app.repos.posts.findById(id);
     if (!post) throw new ParleyError('not_found', `No post ${id}`);
+    return post;
+  }
+
+  /** The post, if it exists and the caller wrote it. */
+  async function ownPost(request: FastifyRequest): Promise<Post> {
+    const post = await findPost(request);
     if (post.authorId !== request.user.id) throw new ParleyError('forbidden', 'Only the author may change this post');
     return post;
   }
@@ -30,12 +36,7 @@ export const postRoutes: FastifyPluginAsync<{ config: Config }> = async (app, { 
     return { posts: await app.repos.posts.list(limit, before) };
   });
 
-  app.get('/posts/:id', async (request) => {
-    const { id } = parse(idParamsSchema, request.params);
-    const post = await app.repos.posts.findById(id);
-    if (!post) throw new ParleyError('not_found', `No post ${id}`);
-    return post;
-  });
+  app.get('/posts/:id', (request) => findPost(request));
 
   app.put('/posts/:id', { preHandler: app.authenticate }, async (request) => {
     const { id } = await ownPost(request);
