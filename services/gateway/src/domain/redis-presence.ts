@@ -54,6 +54,7 @@ export class RedisPresence implements Presence {
   private readonly mirror = new Map<string, Share>();
   private readonly listeners: ((e: PresenceEviction) => void)[] = [];
   private connections = 0;
+  private connectionsQueued = false;
   private timer: NodeJS.Timeout | undefined;
   private withdrawn = false;
   private ticking = false;
@@ -111,9 +112,15 @@ export class RedisPresence implements Presence {
 
   setConnections(count: number): void {
     this.connections = count;
-    if (this.withdrawn) return;
-    this.redis.hset(`${this.base}conns`, this.options.nodeId, count).catch((err: unknown) => {
-      this.options.log.warn({ err }, 'presence: connection count not saved');
+    // Coalesced: a connection storm writes the latest count once per turn, not once per socket.
+    if (this.withdrawn || this.connectionsQueued) return;
+    this.connectionsQueued = true;
+    setImmediate(() => {
+      this.connectionsQueued = false;
+      if (this.withdrawn) return;
+      this.redis.hset(`${this.base}conns`, this.options.nodeId, this.connections).catch((err: unknown) => {
+        this.options.log.warn({ err }, 'presence: connection count not saved');
+      });
     });
   }
 
