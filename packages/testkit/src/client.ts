@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
-import type { PublicUser } from '@parley/protocol';
+import type { Post, PublicUser } from '@parley/protocol';
 
 export type ClientSocket = Socket;
 
@@ -62,6 +62,13 @@ export async function login(baseUrl: string, username: string, password: string)
 export async function follow(baseUrl: string, follower: Session, followeeId: number): Promise<void> {
   const res = await http(baseUrl, 'POST', `/users/${followeeId}/follow`, { token: follower.token });
   if (res.status !== 204) throw new Error(`follow ${followeeId}: ${res.status} ${JSON.stringify(res.body)}`);
+}
+
+/** `POST /posts` as `author`; throws unless 201. */
+export async function createPost(baseUrl: string, author: Session, body: object = { content: 'news' }): Promise<Post> {
+  const res = await http<Post>(baseUrl, 'POST', '/posts', { token: author.token, body });
+  if (res.status !== 201) throw new Error(`create post: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
 }
 
 export interface Client extends Session {

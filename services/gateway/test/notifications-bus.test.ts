@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Notification, Post } from '@parley/protocol';
+import type { Notification } from '@parley/protocol';
 import {
   collect,
   connect,
   createTestDatabase,
+  createPost,
   follow,
-  http,
   nextEvent,
   registerUser,
   startNode,
@@ -37,10 +37,9 @@ describe('notifications across nodes (Redis bus)', () => {
       const seenA = collect<Notification>(onA, 'notification');
       const seenB = collect<Notification>(onB, 'notification');
       const arrived = [nextEvent<Notification>(onA, 'notification'), nextEvent<Notification>(onB, 'notification')];
-      const post = await http<Post>(a.url, 'POST', '/posts', { token: author.token, body: { content: 'cluster news' } });
-      expect(post.status).toBe(201);
+      const post = await createPost(a.url, author, { content: 'cluster news' });
       const [fromA, fromB] = await Promise.all(arrived);
-      expect(fromA).toMatchObject({ type: 'new_post', data: { postId: post.body.id } });
+      expect(fromA).toMatchObject({ type: 'new_post', data: { postId: post.id } });
       expect(fromB).toEqual(fromA);
 
       // A later notification, sent from node B, arrives after the first on both: no extra copies.

@@ -4,6 +4,7 @@ import {
   collect,
   connect,
     follow,
+  createPost,
   http,
   nextEvent,
   nextEvents,
@@ -32,11 +33,7 @@ async function listen(session: Session): Promise<ClientSocket> {
   return socket;
 }
 
-async function post(author: Session, content = 'news'): Promise<Post> {
-  const res = await http<Post>(node.url, 'POST', '/posts', { token: author.token, body: { content } });
-  expect(res.status).toBe(201);
-  return res.body;
-}
+const post = (author: Session, content = 'news'): Promise<Post> => createPost(node.url, author, { content });
 
 /** Resolves once every earlier delivery to `session` reached `socket` (same node, in order). */
 async function barrier(session: Session, socket: ClientSocket): Promise<void> {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Post } from '@parley/protocol';
-import { connect, http, nextEvent, registerUser, startNodeWithDatabase, type Session, type TestNodeWithDatabase } from '@parley/testkit';
+import { connect, createPost as createPostAs, http, nextEvent, registerUser, startNodeWithDatabase, type Session, type TestNodeWithDatabase } from '@parley/testkit';
 
 let node: TestNodeWithDatabase;
 let alice: Session;
@@ -15,11 +15,8 @@ afterAll(async () => {
   await node?.close();
 });
 
-async function createPost(author: Session, body: object = { title: 'Hello', content: 'First post' }): Promise<Post> {
-  const res = await http<Post>(node.url, 'POST', '/posts', { token: author.token, body });
-  expect(res.status).toBe(201);
-  return res.body;
-}
+const createPost = (author: Session, body: object = { title: 'Hello', content: 'First post' }): Promise<Post> =>
+  createPostAs(node.url, author, body);
 
 describe('posts', () => {
   it('creates, reads and lists posts', async () => {

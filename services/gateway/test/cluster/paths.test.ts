@@ -6,6 +6,7 @@ import {
   createTestDatabase,
   eventually,
   follow,
+  createPost,
   http,
   login,
   nextEvent,
@@ -150,9 +151,8 @@ describe('cluster: notifications and admin cross nodes', () => {
     const devices = await Promise.all([1, 2].map((i) => connect(url(i), '/notifications', follower.token)));
     sockets.push(...devices);
     const got = devices.map((d) => nextEvent<Notification>(d, 'notification', (n) => n.type === 'new_post'));
-    const post = await http<Post>(url(0), 'POST', '/posts', { token: author.token, body: { content: 'hello cluster' } });
-    expect(post.status).toBe(201);
-    for (const n of await Promise.all(got)) expect(n).toMatchObject({ message: `${author.user.username} created a new post`, data: { postId: post.body.id } });
+    const post = await createPost(url(0), author, { content: 'hello cluster' });
+    for (const n of await Promise.all(got)) expect(n).toMatchObject({ message: `${author.user.username} created a new post`, data: { postId: post.id } });
 
     // The CLI is a process of its own: its start-up, not the delivery, sets the wait.
     const fromCli = devices.map((d) => nextEvent<Notification>(d, 'notification', (n) => n.message === 'from the cli', 30_000));
@@ -168,12 +168,12 @@ describe('cluster: notifications and admin cross nodes', () => {
   it('postUpdated / postDeleted from HTTP on one node reach sockets on the others', async () => {
     const author = await registerUser(url(0));
     const [s1, s2] = await Promise.all([on(1, author), on(2, await registerUser(url(0)))]);
-    const post = await http<Post>(url(0), 'POST', '/posts', { token: author.token, body: { content: 'v1' } });
-    const updated = [s1, s2].map((s) => nextEvent<Post>(s, 'postUpdated', (p) => p.id === post.body.id));
-    expect((await http(url(0), 'PUT', `/posts/${post.body.id}`, { token: author.token, body: { content: 'v2' } })).status).toBe(200);
+    const post = await createPost(url(0), author, { content: 'v1' });
+    const updated = [s1, s2].map((s) => nextEvent<Post>(s, 'postUpdated', (p) => p.id === post.id));
+    expect((await http(url(0), 'PUT', `/posts/${post.id}`, { token: author.token, body: { content: 'v2' } })).status).toBe(200);
     for (const p of await Promise.all(updated)) expect(p.content).toBe('v2');
-    const deleted = [s1, s2].map((s) => nextEvent<number>(s, 'postDeleted', (id) => id === post.body.id));
-    expect((await http(url(0), 'DELETE', `/posts/${post.body.id}`, { token: author.token })).status).toBe(204);
+    const deleted = [s1, s2].map((s) => nextEvent<number>(s, 'postDeleted', (id) => id === post.id));
+    expect((await http(url(0), 'DELETE', `/posts/${post.id}`, { token: author.token })).status).toBe(204);
     await Promise.all(deleted);
   });
 
