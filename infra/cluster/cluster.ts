@@ -4,14 +4,14 @@
  * the local services). Migrates first, prints the URL, stops everything on Ctrl-C / SIGTERM.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { loadConfig } from '@parley/config';
 import { openDatabase } from '@parley/db';
-import { renderNginxConfig } from '../nginx/render.ts';
+import { writeNginxConfig } from '../nginx/render.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const port = z.coerce.number().int().min(1).max(65535);
@@ -90,19 +90,8 @@ try {
   await Promise.all(upstreams.map((u) => waitReady(`http://${u}`, deadline)));
   const dir = await mkdtemp(join(tmpdir(), 'parley-cluster-'));
   process.once('exit', () => void rm(dir, { recursive: true, force: true }));
-  await mkdir(join(dir, 'tmp'));
-  const nginxConf = join(dir, 'nginx.conf');
-  await writeFile(
-    nginxConf,
-    renderNginxConfig({
-      upstreams,
-      listen: options.CLUSTER_NGINX_PORT,
-      tempDir: join(dir, 'tmp'),
-      pidFile: join(dir, 'nginx.pid'),
-      errorLog: '/dev/stderr',
-    }),
-  );
-  run('nginx', 'nginx', ['-p', dir, '-c', nginxConf, '-g', 'daemon off;']);
+  const { file } = await writeNginxConfig(dir, { upstreams, listen: options.CLUSTER_NGINX_PORT, errorLog: '/dev/stderr' });
+  run('nginx', 'nginx', ['-p', dir, '-c', file, '-g', 'daemon off;']);
   await waitReady(`http://127.0.0.1:${options.CLUSTER_NGINX_PORT}`, deadline);
 } catch (err) {
   process.stderr.write(`cluster: failed to start: ${String(err)}\n`);

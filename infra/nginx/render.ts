@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
 const TEMPLATE = new URL('./nginx.conf.template', import.meta.url);
 
@@ -35,6 +37,21 @@ export function renderNginxConfig(options: NginxOptions): string {
     if (value === undefined) throw new Error(`nginx template: unknown placeholder ${key}`);
     return value;
   });
+}
+
+/**
+ * Renders the configuration into `dir` (temporary files in `dir/tmp`, the pid file beside it)
+ * and writes it to `dir/nginx.conf`, for `nginx -p <dir> -c <file>`.
+ */
+export async function writeNginxConfig(
+  dir: string,
+  options: Omit<NginxOptions, 'tempDir' | 'pidFile'>,
+): Promise<{ file: string; config: string }> {
+  await mkdir(join(dir, 'tmp'), { recursive: true });
+  const config = renderNginxConfig({ ...options, tempDir: join(dir, 'tmp'), pidFile: join(dir, 'nginx.pid') });
+  const file = join(dir, 'nginx.conf');
+  await writeFile(file, config);
+  return { file, config };
 }
 
 /** The configuration docker-compose.yml mounts (nginx.compose.conf); a test keeps it in step. */

@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { renderNginxConfig } from '../../../infra/nginx/render.ts';
+import { writeNginxConfig } from '../../../infra/nginx/render.ts';
 import { testEnv } from './node.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -140,18 +140,13 @@ export interface NginxProcess {
 /** Debian's nginx with the project's template in front of `upstreams`; resolves once it proxies. */
 export async function startNginx(upstreams: string[]): Promise<NginxProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'parley-nginx-'));
-  await mkdir(join(dir, 'tmp'));
   const port = await freePort();
-  const config = renderNginxConfig({
+  const { file, config } = await writeNginxConfig(dir, {
     upstreams,
     listen: `127.0.0.1:${port}`,
-    tempDir: join(dir, 'tmp'),
-    pidFile: join(dir, 'nginx.pid'),
     errorLog: join(dir, 'error.log'),
     failTimeoutSec: 2,
   });
-  const file = join(dir, 'nginx.conf');
-  await writeFile(file, config);
   const child = spawn('nginx', ['-p', dir, '-c', file, '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}`;
