@@ -1,7 +1,7 @@
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
-import type { Ack, ChatMessage, MainClientToServer, MainServerToClient, RoomUsers } from '@parley/protocol';
+import type { Ack, AckBody, AckOk, ChatMessage, ClientToServer, RoomUsers, ServerToClient } from '@parley/protocol';
 
-export type ParleySocket = Socket<MainServerToClient, MainClientToServer>;
+export type ParleySocket = Socket<ServerToClient<'/'>, ClientToServer<'/'>>;
 
 export interface ParleyClientOptions {
   /** Server (or nginx) URL, e.g. 'http://localhost:8080'. */
@@ -110,17 +110,19 @@ export class ParleyClient {
   /** Join a room (rejoined after every reconnection). */
   async join(room: string): Promise<RoomUsers> {
     if (!this.rooms.has(room)) this.rooms.set(room, { lastId: 0, seen: new Set(), recent: [] });
-    return this.call<RoomUsers>('join', { room });
+    return this.joinOnServer(room);
   }
 
   async leave(room: string): Promise<void> {
     this.rooms.delete(room);
-    await this.call('leaveRoom', room);
+    const ack: Ack<AckBody<'/', 'leaveRoom'>> = await this.timed().emitWithAck('leaveRoom', room);
+    unwrap(ack);
   }
 
   /** Send a chat message; resolves with its id once the server has persisted it. */
   async send(room: string, text: string): Promise<number> {
-    return (await this.call<{ id: number }>('chatMessage', { room, text })).id;
+    const ack: Ack<AckBody<'/', 'chatMessage'>> = await this.timed().emitWithAck('chatMessage', { room, text });
+    return unwrap(ack).id;
   }
 
   /** Highest message id seen in `room`. */
@@ -159,14 +161,11 @@ export class ParleyClient {
   private async resync(): Promise<void> {
     try {
       for (const [room, state] of this.rooms) {
-        await this.call('join', { room });
+        await this.joinOnServer(room);
         let after = this.resumePoint(state);
         for (;;) {
-          const page = await this.call<{ messages: ChatMessage[]; hasMore: boolean }>('sync', {
-            room,
-            sinceId: after,
-            limit: this.pageSize,
-          });
+          const ack: Ack<AckBody<'/', 'sync'>> = await this.timed().emitWithAck('sync', { room, sinceId: after, limit: this.pageSize });
+          const page = unwrap(ack);
           for (const m of page.messages) this.deliver(m);
           after = page.messages.at(-1)?.id ?? after;
           if (!page.hasMore) break;
@@ -178,10 +177,24 @@ export class ParleyClient {
     }
   }
 
-  private async call<T extends object = object>(event: string, ...args: unknown[]): Promise<T> {
-    const emit = this.socket.timeout(this.ackTimeoutMs).emitWithAck as (e: string, ...a: unknown[]) => Promise<Ack<T>>;
-    const ack = await emit.call(this.socket, event, ...args);
-    if (!ack.ok) throw new ParleyClientError(ack.error.code, ack.error.message);
-    return ack;
+  private async joinOnServer(room: string): Promise<RoomUsers> {
+    const ack: Ack<AckBody<'/', 'join'>> = await this.timed().emitWithAck('join', { room });
+    const { users } = unwrap(ack);
+    return { room, users };
   }
+
+  /**
+   * The socket with the ack timeout. socket.io-client types a timed `emitWithAck` as
+   * `Promise<any>` (the timeout error shifts the ack's arguments), so each call site states
+   * the ack type from the contract (`AckBody`); the payload is still checked.
+   */
+  private timed() {
+    return this.socket.timeout(this.ackTimeoutMs);
+  }
+}
+
+/** The ack's body, or a ParleyClientError for `{ ok: false, error }`. */
+function unwrap<T extends object>(ack: Ack<T>): AckOk<T> {
+  if (!ack.ok) throw new ParleyClientError(ack.error.code, ack.error.message);
+  return ack;
 }

@@ -1,9 +1,8 @@
-import { markReadSchema, NAMESPACES } from '@parley/protocol';
-import { z } from 'zod';
+import { NAMESPACES } from '@parley/protocol';
 import { registerAdminHandlers } from './handlers/admin.ts';
 import { registerChatHandlers } from './handlers/chat.ts';
 import { registerRoomHandlers } from './handlers/rooms.ts';
-import { handle } from './handle.ts';
+import { eventHandlers } from './handle.ts';
 import { authMiddleware, type Authenticate } from './middleware/auth.ts';
 import { NotificationHub } from './notification-hub.ts';
 import { userRoom, type AdminNamespace, type MainServer, type NotificationsNamespace, type RealtimeDeps, type UserNamespace } from './types.ts';
@@ -31,7 +30,7 @@ export function registerNamespaces(io: MainServer, deps: RealtimeDeps, authentic
   user.use(auth);
   user.on('connection', (socket) => {
     socket.join(userRoom(socket.data.user.id));
-    handle(socket, deps.log, 'whoami', { schema: z.unknown() }, () => ({ user: socket.data.user }));
+    eventHandlers(socket, deps.log, '/user')('whoami', {}, () => ({ user: socket.data.user }));
   });
 
   const notifications: NotificationsNamespace = io.of(NAMESPACES.notifications);
@@ -41,7 +40,7 @@ export function registerNamespaces(io: MainServer, deps: RealtimeDeps, authentic
     const userId = socket.data.user.id;
     // Join before reading the backlog: whatever arrives meanwhile is held, not missed.
     socket.join(userRoom(userId));
-    handle(socket, deps.log, 'markRead', { schema: markReadSchema }, async (payload) => ({
+    eventHandlers(socket, deps.log, '/notifications')('markRead', {}, async (payload) => ({
       updated:
         'all' in payload
           ? await deps.repos.notifications.markAllRead(userId)

@@ -1,6 +1,4 @@
-import { z } from 'zod';
-import { announceSchema, disconnectUserSchema } from '@parley/protocol';
-import { handle } from '../handle.ts';
+import { eventHandlers } from '../handle.ts';
 import { userRoom, type AdminSocket, type MainServer, type RealtimeDeps } from '../types.ts';
 import type { Namespaces } from '../register.ts';
 
@@ -12,15 +10,16 @@ export function registerAdminHandlers(
   namespaces: Omit<Namespaces, 'notificationHub'>,
 ): void {
   const { log } = deps;
+  const on = eventHandlers(socket, log, '/admin');
 
-  handle(socket, log, 'announce', { schema: announceSchema }, ({ text }) => {
+  on('announce', {}, ({ text }) => {
     io.emit('announcement', { text, timestamp: new Date().toISOString() });
     log.info({ adminId: socket.data.user.id }, 'announcement sent');
   });
 
-  handle(socket, log, 'stats', { schema: z.unknown() }, () => deps.presence.stats());
+  on('stats', {}, () => deps.presence.stats());
 
-  handle(socket, log, 'disconnectUser', { schema: disconnectUserSchema }, ({ userId }) => {
+  on('disconnectUser', {}, ({ userId }) => {
     // Through each namespace's adapter, so the user's sockets on every node go.
     for (const nsp of [namespaces.main, namespaces.user, namespaces.notifications, namespaces.admin]) {
       nsp.in(userRoom(userId)).disconnectSockets(true);

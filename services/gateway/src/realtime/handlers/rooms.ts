@@ -1,16 +1,12 @@
 import {
   isReservedRoom,
-  joinRoomSchema,
-  joinSchema,
-  leaveRoomSchema,
   MAX_ROOMS_PER_SOCKET,
   ParleyError,
-  syncSchema,
   type SystemMessage,
 } from '@parley/protocol';
 import type { PresenceChange, PresenceMember } from '../../domain/presence.ts';
 import { socketBucket } from '../buckets.ts';
-import { handle } from '../handle.ts';
+import { eventHandlers } from '../handle.ts';
 import type { MainServer, MainSocket, RealtimeDeps } from '../types.ts';
 
 export function systemMessage(text: string): SystemMessage {
@@ -47,6 +43,7 @@ export function registerRoomHandlers(io: MainServer, socket: MainSocket, deps: R
   const { presence, log } = deps;
   const user = socket.data.user;
   const bucket = socketBucket(socket, 'rooms', deps.config);
+  const on = eventHandlers(socket, log, '/');
 
   /** Joins synchronously (later events see the room), then updates presence. Validate first. */
   function enter(room: string): Promise<PresenceChange> {
@@ -56,7 +53,7 @@ export function registerRoomHandlers(io: MainServer, socket: MainSocket, deps: R
     return presence.users(room).then((users) => ({ room, users, changed: false }));
   }
 
-  handle(socket, log, 'join', { schema: joinSchema, bucket }, async ({ room }) => {
+  on('join', { bucket }, async ({ room }) => {
     assertJoinable(socket, [room]);
     const entering = enter(room);
     // Set before awaiting: a 'chatMessage' sent right after 'join' must find the room.
@@ -72,7 +69,7 @@ export function registerRoomHandlers(io: MainServer, socket: MainSocket, deps: R
     return { room, users: change.users };
   });
 
-  handle(socket, log, 'joinRoom', { schema: joinRoomSchema, bucket }, async (rooms) => {
+  on('joinRoom', { bucket }, async (rooms) => {
     const list = [...new Set(typeof rooms === 'string' ? [rooms] : rooms)];
     assertJoinable(socket, list);
     // Rooms the socket is already in are not joined again (no presence call, no event).
@@ -84,7 +81,7 @@ export function registerRoomHandlers(io: MainServer, socket: MainSocket, deps: R
     return { rooms: list };
   });
 
-  handle(socket, log, 'leaveRoom', { schema: leaveRoomSchema, bucket }, async (room) => {
+  on('leaveRoom', { bucket }, async (room) => {
     if (isReservedRoom(room)) throw new ParleyError('forbidden', `Room "${room}" is reserved`);
     if (!socket.rooms.has(room)) return;
     socket.leave(room);
@@ -93,7 +90,7 @@ export function registerRoomHandlers(io: MainServer, socket: MainSocket, deps: R
     if (change.changed) announceLeave(io, room, user.username, change.users);
   });
 
-  handle(socket, log, 'sync', { schema: syncSchema, bucket }, async ({ room, sinceId, limit = 100 }) => {
+  on('sync', { bucket }, async ({ room, sinceId, limit = 100 }) => {
     if (isReservedRoom(room)) throw new ParleyError('forbidden', `Room "${room}" is reserved`);
     if (!socket.rooms.has(room)) throw new ParleyError('forbidden', `Join "${room}" before syncing it`);
     const messages = await deps.repos.messages.since(room, sinceId, limit + 1);
