@@ -1,9 +1,13 @@
 import cors from '@fastify/cors';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '@parley/config';
 import { errorBody, ParleyError } from '@parley/protocol';
+import { describeIssue } from './validation.ts';
 import { authPlugin } from './plugins/auth.ts';
 import { dbPlugin } from './plugins/db.ts';
 import { notificationsPlugin } from './plugins/notifications.ts';
@@ -16,6 +20,8 @@ import { notificationRoutes } from './routes/notifications.ts';
 import { postRoutes } from './routes/posts.ts';
 import { roomRoutes } from './routes/rooms.ts';
 
+/** Version of the HTTP API in the OpenAPI document. */
+const API_VERSION = '1.0.0';
 /** Largest HTTP body accepted (posts are the biggest). */
 const BODY_LIMIT = 64 * 1024;
 /**
@@ -26,6 +32,11 @@ const PLUGIN_TIMEOUT_MS = 120_000;
 
 function toErrorReply(err: FastifyError | ParleyError): { status: number; body: { error: ReturnType<typeof errorBody> } } {
   if (err instanceof ParleyError) return { status: err.status, body: { error: err.toBody() } };
+  if (hasZodFastifySchemaValidationErrors(err)) {
+    const issue = err.validation[0];
+    const path = issue?.instancePath.split('/').filter(Boolean) ?? [];
+    return { status: 400, body: { error: errorBody('invalid_payload', describeIssue(path, issue?.message)) } };
+  }
   if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { status: 413, body: { error: errorBody('payload_too_large') } };
   if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
     // Fastify's own 4xx: malformed JSON, wrong content type, empty body...
@@ -55,6 +66,10 @@ export async function buildApp(config: Config, logger: Logger): Promise<FastifyI
     },
   });
 
+  // Routes declare zod schemas (packages/protocol HTTP_ROUTES): they validate requests and
+  // serialize replies, and the OpenAPI document is generated from them.
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler((err: FastifyError | ParleyError, request, reply) => {
     const { status, body } = toErrorReply(err);
     if (status >= 500) request.log.error({ err }, 'request failed');
@@ -65,6 +80,16 @@ export async function buildApp(config: Config, logger: Logger): Promise<FastifyI
   );
 
   await app.register(cors, { origin: config.corsOrigin, credentials: true });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Parley', version: API_VERSION, description: 'HTTP API of a Parley node (the Socket.IO events are in docs/PROTOCOL.md)' },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
   await app.register(dbPlugin, { config });
   await app.register(authPlugin, { config });
   await app.register(redisPlugin, { config });
