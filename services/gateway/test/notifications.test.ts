@@ -142,13 +142,13 @@ describe('notifications', () => {
     let release!: () => void;
     const loading = new Promise<void>((resolve) => (release = resolve));
     const received = nextEvents<Notification>(client, 'notification', 3);
-    const done = node.app.namespaces.notificationHub.sendBacklog(server!, async (after) => {
+    const done = node.app.notificationHub.sendBacklog(server!, async (after) => {
       if (after > 0) return [];
       await loading;
       return [make(1_000_001), make(1_000_002)];
     });
     // Arrive while the backlog query is in flight: one already in the backlog, one new.
-    node.app.namespaces.notificationHub.deliverLocal([
+    node.app.notificationHub.deliverLocal([
       { recipientId: user.user.id, notification: make(1_000_002) },
       { recipientId: user.user.id, notification: make(1_000_003) },
     ]);

@@ -1,8 +1,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { eventually, uniqueName } from '@parley/testkit';
-import type { PresenceEviction, PresenceMember } from '../src/domain/presence.ts';
-import { RedisPresence } from '../src/domain/redis-presence.ts';
+import type { PresenceEviction, PresenceMember } from '../src/presence/presence.ts';
+import { RedisPresence } from '../src/presence/redis-presence.ts';
 
 const log = { warn: () => {} };
 const connections: Redis[] = [];

@@ -4,14 +4,16 @@ import fp from 'fastify-plugin';
 import { Server, type ServerOptions } from 'socket.io';
 import type { Config } from '@parley/config';
 import type { NewPrivateMessage, NewRoomMessage } from '@parley/db';
+import { NAMESPACES } from '@parley/protocol';
 import { GroupCommit } from '../domain/group-commit.ts';
-import { MemoryPresence } from '../domain/memory-presence.ts';
-import type { Presence } from '../domain/presence.ts';
-import { RedisPresence } from '../domain/redis-presence.ts';
-import { announceLeave } from '../realtime/handlers/rooms.ts';
-import { registerNamespaces, type Namespaces } from '../realtime/register.ts';
+import { MemoryPresence } from '../presence/memory-presence.ts';
+import type { Presence } from '../presence/presence.ts';
+import { RedisPresence } from '../presence/redis-presence.ts';
+import { announceLeave } from '../realtime/announcements.ts';
+import { NotificationHub } from '../realtime/notification-hub.ts';
+import { registerNamespaces } from '../realtime/register.ts';
 import { slimRequest } from '../realtime/slim-request.ts';
-import type { MainServer, RealtimeDeps } from '../realtime/types.ts';
+import type { MainServer, Namespaces, RealtimeDeps } from '../realtime/types.ts';
 import type { RedisClients } from './redis.ts';
 
 declare module 'fastify' {
@@ -19,6 +21,8 @@ declare module 'fastify' {
     io: MainServer;
     namespaces: Namespaces;
     presence: Presence;
+    /** Delivers notifications to this node's '/notifications' sockets (backlog first). */
+    notificationHub: NotificationHub;
   }
 }
 
@@ -54,7 +58,8 @@ export const realtimePlugin = fp<{ config: Config }>(
       app.repos.messages.insertMany(batch),
     );
     const deps: RealtimeDeps = { config, log: app.log, repos: app.repos, userLookup: app.userLookup, presence, messageWriter };
-    const namespaces = registerNamespaces(io, deps, app.tokens.authenticate);
+    const notificationHub = new NotificationHub(io.of(NAMESPACES.notifications));
+    const namespaces = registerNamespaces(io, deps, app.tokens.resolveUser, notificationHub);
 
     const main = io.of('/');
     // Keep only what handshakes read of each connection's first request; count connections for
@@ -68,11 +73,12 @@ export const realtimePlugin = fp<{ config: Config }>(
       app.log.info({ room: e.room, username: e.username }, 'presence: evicted a member of a dead node');
       announceLeave(io, e.room, e.username, e.users);
     });
-    if (presence instanceof RedisPresence) await presence.start();
+    await presence.start();
 
     app.decorate('io', io);
     app.decorate('namespaces', namespaces);
     app.decorate('presence', presence);
+    app.decorate('notificationHub', notificationHub);
 
     // Graceful shutdown, in order: refuse new connections, tell clients to go elsewhere,
     // withdraw this node's presence (announcing who left), flush buffered writes (their acks

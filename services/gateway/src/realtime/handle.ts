@@ -13,7 +13,7 @@ import {
 } from '@parley/protocol';
 import type { FastifyBaseLogger } from 'fastify';
 import type { TokenBucket } from '../domain/token-bucket.ts';
-import { parse } from '../validation.ts';
+import { parse } from '../domain/validation.ts';
 import type { ServerSocketData } from './types.ts';
 
 type AnySocket = Socket<Record<string, (...args: unknown[]) => void>, { error: (e: ErrorBody) => void }, Record<string, never>, ServerSocketData>;

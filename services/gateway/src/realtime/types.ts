@@ -1,13 +1,17 @@
 import type { Namespace, Server, Socket } from 'socket.io';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '@parley/config';
-import type { NewPrivateMessage, NewRoomMessage } from '@parley/db';
+import type { NewPrivateMessage, NewRoomMessage, Repositories } from '@parley/db';
 import type { ClientToServer, NamespaceName, PublicUser, ServerToClient, Untrusted } from '@parley/protocol';
 import type { GroupCommit } from '../domain/group-commit.ts';
-import type { Presence } from '../domain/presence.ts';
+import type { Presence } from '../presence/presence.ts';
 import type { TokenBucket } from '../domain/token-bucket.ts';
-import type { Repositories } from '../plugins/db.ts';
-import type { BucketKind } from './buckets.ts';
+
+/**
+ * Per-socket rate limits (realtime/buckets.ts): `send` (message, chatMessage, privateMessage),
+ * `typing` (typing, stopTyping; twice the send rate) and `rooms` (join, joinRoom, leaveRoom, sync).
+ */
+export type BucketKind = 'send' | 'typing' | 'rooms';
 
 /** What the server keeps on each socket. */
 export interface ServerSocketData {
@@ -29,6 +33,13 @@ export type NotificationsNamespace = ServerNamespace<'/notifications'>;
 export type NotificationsSocket = ServerSocket<'/notifications'>;
 export type AdminNamespace = ServerNamespace<'/admin'>;
 export type AdminSocket = ServerSocket<'/admin'>;
+
+export interface Namespaces {
+  main: MainServer;
+  user: UserNamespace;
+  notifications: NotificationsNamespace;
+  admin: AdminNamespace;
+}
 
 /** Everything a handler may touch; handlers never see Fastify or the whole app. */
 export interface RealtimeDeps {

@@ -59,7 +59,7 @@ export function contractRoute<R extends RouteName>(app: FastifyInstance, name: R
     method: def.method,
     url: def.path,
     schema: routeSchema(name, def),
-    ...(def.auth ? { preValidation: app.authenticate } : {}),
+    ...(def.auth ? { preValidation: app.requireUser } : {}),
     handler: handler as (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>,
   });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryPresence } from '../../src/domain/memory-presence.ts';
+import { MemoryPresence } from '../../src/presence/memory-presence.ts';
 
 const alice = (socketId: string) => ({ socketId, userId: 1, username: 'alice' });
 const bob = (socketId: string) => ({ socketId, userId: 2, username: 'bob' });

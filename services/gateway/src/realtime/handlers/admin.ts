@@ -1,13 +1,12 @@
 import { eventHandlers } from '../handle.ts';
-import { userRoom, type AdminSocket, type MainServer, type RealtimeDeps } from '../types.ts';
-import type { Namespaces } from '../register.ts';
+import { userRoom, type AdminSocket, type MainServer, type Namespaces, type RealtimeDeps } from '../types.ts';
 
 /** announce / stats / disconnectUser, for sockets that passed the admin role check. */
 export function registerAdminHandlers(
   io: MainServer,
   socket: AdminSocket,
   deps: RealtimeDeps,
-  namespaces: Omit<Namespaces, 'notificationHub'>,
+  namespaces: Namespaces,
 ): void {
   const { log } = deps;
   const on = eventHandlers(socket, log, '/admin');

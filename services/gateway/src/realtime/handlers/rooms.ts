@@ -2,18 +2,14 @@ import {
   isReservedRoom,
   MAX_ROOMS_PER_SOCKET,
   ParleyError,
-  type SystemMessage,
 } from '@parley/protocol';
-import type { PresenceChange, PresenceMember } from '../../domain/presence.ts';
+import type { PresenceChange, PresenceMember } from '../../presence/presence.ts';
+import { announceLeave, systemMessage } from '../announcements.ts';
 import { socketBucket } from '../buckets.ts';
 import { eventHandlers } from '../handle.ts';
 import type { MainServer, MainSocket, RealtimeDeps } from '../types.ts';
 
-export function systemMessage(text: string): SystemMessage {
-  return { username: 'System', text, timestamp: new Date().toISOString() };
-}
-
-export function memberOf(socket: MainSocket): PresenceMember {
+function memberOf(socket: MainSocket): PresenceMember {
   return { socketId: socket.id, userId: socket.data.user.id, username: socket.data.user.username };
 }
 
@@ -30,12 +26,6 @@ function assertJoinable(socket: MainSocket, rooms: string[]): void {
   if (added > 0 && chatRooms(socket).length + added > MAX_ROOMS_PER_SOCKET) {
     throw new ParleyError('forbidden', `At most ${MAX_ROOMS_PER_SOCKET} rooms per connection`);
   }
-}
-
-/** Announce that a user's last socket left `room`. */
-export function announceLeave(io: MainServer, room: string, username: string, users: string[]): void {
-  io.to(room).emit('message', systemMessage(`${username} has left`));
-  io.to(room).emit('roomUsers', { room, users });
 }
 
 /** join / joinRoom / leaveRoom / sync, and presence clean-up on disconnect. */

@@ -23,6 +23,8 @@ export interface PresenceEviction {
 }
 
 export interface Presence {
+  /** Register this node (heartbeats, clean-up of dead nodes' members where there is a cluster). */
+  start(): Promise<void>;
   join(room: string, member: PresenceMember): Promise<PresenceChange>;
   leave(room: string, member: PresenceMember): Promise<PresenceChange>;
   users(room: string): Promise<string[]>;

@@ -62,6 +62,8 @@ export class MemoryPresence implements Presence {
     return [];
   }
 
+  async start(): Promise<void> {}
+
   async close(): Promise<void> {
     this.rooms.clear();
   }
