@@ -128,6 +128,22 @@ export async function connectError(
   throw new Error(`connected to ${namespace} but a connect_error was expected`);
 }
 
+/**
+ * Settle as `promise` does, or reject after `timeoutMs` with an error naming `what` (for waits
+ * that are not a socket event: a client library callback, a process exiting, a disconnect).
+ */
+export function within<T>(what: string, promise: Promise<T>, timeoutMs = EVENT_TIMEOUT_MS): Promise<T> {
+  // Made now so that its stack shows which wait timed out.
+  const timeout = new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(timeout), timeoutMs);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
 /** Resolve with the next `event` (its first argument); reject after `timeoutMs`. */
 export function nextEvent<T = unknown>(
   socket: ClientSocket,
