@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { writeNginxConfig } from '../../../infra/nginx/render.ts';
+import { LogTail, type LogEntry } from './logs.ts';
 import { testEnv } from './node.ts';
 import { ADDRESS_IN_USE, freePort, launch, PortInUseError, startOnFreePort, type Launched } from './ports.ts';
 
@@ -16,8 +17,6 @@ const MAIN = join(REPO_ROOT, 'services/gateway/src/main.ts');
  * start: a few seconds on an idle machine, over 20 s seen with the machine loaded.
  */
 const START_TIMEOUT_MS = 45_000;
-/** Default wait for a log line of a running node (the thing logged is a reaction, not a start-up). */
-const LOG_TIMEOUT_MS = 10_000;
 
 export interface ExitStatus {
   code: number | null;
@@ -33,12 +32,9 @@ export interface NodeProcess {
   /** Settles when the process exits. */
   exited: Promise<ExitStatus>;
   /** Every JSON log line it printed so far. */
-  logs: Record<string, unknown>[];
-  /**
-   * The next log line (printed from now on) that matches `predicate`; rejects after
-   * `timeoutMs` with a message naming `what`, or when the process exits first.
-   */
-  nextLog(what: string, predicate: (entry: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  logs: LogEntry[];
+  /** See `LogTail.next`: the next log line matching `predicate`, bounded, failing if the process exits. */
+  nextLog(what: string, predicate: (entry: LogEntry) => boolean, timeoutMs?: number): Promise<LogEntry>;
   kill(signal?: NodeJS.Signals): Promise<ExitStatus>;
 }
 
@@ -51,33 +47,9 @@ export function startNodeProcess(env: Record<string, string | undefined>): Promi
     env: fullEnv,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const logs: Record<string, unknown>[] = [];
-  const logListeners = new Set<(entry: Record<string, unknown>) => void>();
   const exited = new Promise<ExitStatus>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  const nextLog: NodeProcess['nextLog'] = (what, predicate, timeoutMs = LOG_TIMEOUT_MS) => {
-    const timeout = new Error(`${nodeId}: no log line "${what}" within ${timeoutMs} ms`);
-    return new Promise((resolve, reject) => {
-      const done = () => {
-        clearTimeout(timer);
-        logListeners.delete(listener);
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(timeout);
-      }, timeoutMs);
-      const listener = (entry: Record<string, unknown>) => {
-        if (!predicate(entry)) return;
-        done();
-        resolve(entry);
-      };
-      logListeners.add(listener);
-      void exited.then((status) => {
-        if (!logListeners.has(listener)) return;
-        done();
-        reject(new Error(`${nodeId} exited (${JSON.stringify(status)}) before logging "${what}"`));
-      });
-    });
-  };
+  const tail = new LogTail(nodeId);
+  void exited.then((status) => tail.end(`exited (${JSON.stringify(status)})`));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -94,8 +66,7 @@ export function startNodeProcess(env: Record<string, string | undefined>): Promi
       } catch {
         return;
       }
-      logs.push(entry);
-      for (const listener of logListeners) listener(entry);
+      tail.push(entry);
       if (typeof entry.url === 'string' && entry.msg?.toString().startsWith('Parley is listening')) {
         clearTimeout(timer);
         const port = Number(new URL(entry.url).port);
@@ -105,8 +76,8 @@ export function startNodeProcess(env: Record<string, string | undefined>): Promi
           port,
           child,
           exited,
-          logs,
-          nextLog,
+          logs: tail.entries,
+          nextLog: (what, predicate, timeoutMs) => tail.next(what, predicate, timeoutMs),
           kill: (signal = 'SIGTERM') => {
             if (child.exitCode === null && child.signalCode === null) child.kill(signal);
             return exited;

@@ -5,4 +5,5 @@ export * from './services.ts';
 export * from './cli.ts';
 export * from './cluster.ts';
 export * from './ports.ts';
+export * from './logs.ts';
 export * from './tokens.ts';
