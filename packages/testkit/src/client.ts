@@ -211,17 +211,3 @@ export function collectUntil<T = unknown>(socket: ClientSocket, event: string, i
 export function request<T = unknown>(socket: ClientSocket, event: string, ...args: unknown[]): Promise<T> {
   return socket.timeout(EVENT_TIMEOUT_MS).emitWithAck(event, ...args) as Promise<T>;
 }
-
-/**
- * Probe until `ok` holds, for state a background task changes without telling anyone
- * (a heartbeat re-filing presence, a reconnection). Rejects after `timeoutMs`.
- */
-export async function eventually<T>(probe: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 8000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
