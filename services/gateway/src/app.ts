@@ -3,6 +3,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '@parley/config';
+import { isDatabaseUnavailable } from '@parley/db';
 import { errorBody, ParleyError } from '@parley/protocol';
 import { authPlugin } from './plugins/auth.ts';
 import { dbPlugin } from './plugins/db.ts';
@@ -26,6 +27,7 @@ const PLUGIN_TIMEOUT_MS = 120_000;
 
 function toErrorReply(err: FastifyError | ParleyError): { status: number; body: { error: ReturnType<typeof errorBody> } } {
   if (err instanceof ParleyError) return { status: err.status, body: { error: err.toBody() } };
+  if (isDatabaseUnavailable(err)) return { status: 503, body: { error: errorBody('unavailable', 'The database is unavailable') } };
   if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { status: 413, body: { error: errorBody('payload_too_large') } };
   if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
     // Fastify's own 4xx: malformed JSON, wrong content type, empty body...
@@ -57,7 +59,8 @@ export async function buildApp(config: Config, logger: Logger): Promise<FastifyI
 
   app.setErrorHandler((err: FastifyError | ParleyError, request, reply) => {
     const { status, body } = toErrorReply(err);
-    if (status >= 500) request.log.error({ err }, 'request failed');
+    if (status === 503) request.log.warn({ err }, 'request failed: a dependency is unavailable');
+    else if (status >= 500) request.log.error({ err }, 'request failed');
     return reply.code(status).send(body);
   });
   app.setNotFoundHandler((request, reply) =>

@@ -1,5 +1,6 @@
 import type { Socket } from 'socket.io';
 import type { z } from 'zod';
+import { isDatabaseUnavailable } from '@parley/db';
 import { ERRORS, ParleyError, type ErrorBody } from '@parley/protocol';
 import type { FastifyBaseLogger } from 'fastify';
 import type { TokenBucket } from '../domain/token-bucket.ts';
@@ -35,6 +36,9 @@ export function handle<S extends z.ZodType, R extends object | void>(
       let body: ErrorBody;
       if (err instanceof ParleyError) {
         body = err.toBody();
+      } else if (isDatabaseUnavailable(err)) {
+        log.warn({ err, event, socketId: socket.id, userId: socket.data.user.id }, 'socket handler: database unavailable');
+        body = { code: 'unavailable', message: 'The database is unavailable' };
       } else {
         log.error({ err, event, socketId: socket.id, userId: socket.data.user.id }, 'socket handler failed');
         body = { code: 'internal_error', message: ERRORS.internal_error.message };
