@@ -4,4 +4,7 @@ export * from './node.ts';
 export * from './services.ts';
 export * from './cli.ts';
 export * from './cluster.ts';
+export * from './ports.ts';
+export * from './logs.ts';
+export * from './postgres-server.ts';
 export * from './tokens.ts';

@@ -4,6 +4,7 @@ import pino from 'pino';
 import { loadConfig, type Config } from '@parley/config';
 import { buildApp } from '@parley/gateway';
 import { createTestDatabase, type TestDatabase } from './database.ts';
+import { LogTail, type LogEntry } from './logs.ts';
 
 /** The JWT secret every test node shares (a cluster needs one secret). */
 export const TEST_JWT_SECRET = 'parley-test-secret-0123456789abcdef';
@@ -13,6 +14,10 @@ export interface TestNode {
   port: number;
   app: FastifyInstance;
   config: Readonly<Config>;
+  /** Every log line at or above LOG_LEVEL (silent unless the test sets it) so far. */
+  logs: LogEntry[];
+  /** See `LogTail.next`: the next log line matching `predicate`, bounded. */
+  nextLog(what: string, predicate: (entry: LogEntry) => boolean, timeoutMs?: number): Promise<LogEntry>;
   close(): Promise<void>;
 }
 
@@ -33,10 +38,26 @@ export function testEnv(env: Record<string, string | undefined>): Record<string,
 /** Build and start one Parley node in this process on an ephemeral port. */
 export async function startNode(env: Record<string, string | undefined>): Promise<TestNode> {
   const config = loadConfig(testEnv(env));
-  const app = await buildApp(config, pino({ level: config.log.level, base: { nodeId: config.nodeId } }));
+  const tail = new LogTail(config.nodeId);
+  // Kept for nextLog; also printed when TEST_LOG_LEVEL asks for logs.
+  const destination = {
+    write(line: string) {
+      tail.push(JSON.parse(line) as LogEntry);
+      if (process.env.TEST_LOG_LEVEL) process.stdout.write(line);
+    },
+  };
+  const app = await buildApp(config, pino({ level: config.log.level, base: { nodeId: config.nodeId } }, destination));
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, port, app, config, close: () => app.close() };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    app,
+    config,
+    logs: tail.entries,
+    nextLog: (what, predicate, timeoutMs) => tail.next(what, predicate, timeoutMs),
+    close: () => app.close(),
+  };
 }
 
 export interface TestNodeWithDatabase extends TestNode {

@@ -6,6 +6,7 @@ import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCom
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '@parley/config';
+import { isDatabaseUnavailable } from '@parley/db';
 import { errorBody, ParleyError } from '@parley/protocol';
 import { describeIssue } from './domain/validation.ts';
 import { authPlugin } from './plugins/auth.ts';
@@ -32,6 +33,7 @@ const PLUGIN_TIMEOUT_MS = 120_000;
 
 function toErrorReply(err: FastifyError | ParleyError): { status: number; body: { error: ReturnType<typeof errorBody> } } {
   if (err instanceof ParleyError) return { status: err.status, body: { error: err.toBody() } };
+  if (isDatabaseUnavailable(err)) return { status: 503, body: { error: errorBody('unavailable', 'The database is unavailable') } };
   if (hasZodFastifySchemaValidationErrors(err)) {
     const issue = err.validation[0];
     const path = issue?.instancePath.split('/').filter(Boolean) ?? [];
@@ -72,7 +74,8 @@ export async function buildApp(config: Config, logger: Logger): Promise<FastifyI
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler((err: FastifyError | ParleyError, request, reply) => {
     const { status, body } = toErrorReply(err);
-    if (status >= 500) request.log.error({ err }, 'request failed');
+    if (status === 503) request.log.warn({ err }, 'request failed: a dependency is unavailable');
+    else if (status >= 500) request.log.error({ err }, 'request failed');
     return reply.code(status).send(body);
   });
   app.setNotFoundHandler((request, reply) =>

@@ -1,5 +1,6 @@
 import type { Socket } from 'socket.io';
 import type { z } from 'zod';
+import { isDatabaseUnavailable } from '@parley/db';
 import {
   ERRORS,
   EVENTS,
@@ -55,6 +56,9 @@ export function eventHandlers<N extends NamespaceName>(socket: AnySocket, log: F
         let body: ErrorBody;
         if (err instanceof ParleyError) {
           body = err.toBody();
+        } else if (isDatabaseUnavailable(err)) {
+          log.warn({ err, event: name, socketId: socket.id, userId: socket.data.user.id }, 'socket handler: database unavailable');
+          body = { code: 'unavailable', message: 'The database is unavailable' };
         } else {
           log.error({ err, event: name, socketId: socket.id, userId: socket.data.user.id }, 'socket handler failed');
           body = { code: 'internal_error', message: ERRORS.internal_error.message };
