@@ -11,7 +11,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { formatReport, runLoad, type LoadOptions, type LoadReport } from '@parley/loadgen';
-import { createTestDatabase, provideServices, startRedisServer } from '@parley/testkit';
+import { createTestDatabase, provideServices, startRedisServer } from '@parley/devcluster';
 import { startLesson, startParley, startRaw, type BenchServices, type RunningTarget } from './targets.ts';
 import { summarizeRuns, formatSummary, type RunSummary } from './summary.ts';
 

@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { provideServices } from './services.ts';
+import { provideServices } from '@parley/devcluster';
 
 declare module 'vitest' {
   export interface ProvidedContext {

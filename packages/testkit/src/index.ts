@@ -1,10 +1,7 @@
+// Dev processes and services (nginx, redis-server, PostgreSQL, gateway processes, scratch databases).
+export * from '@parley/devcluster';
 export * from './client.ts';
-export * from './database.ts';
 export * from './node.ts';
-export * from './services.ts';
 export * from './cli.ts';
-export * from './cluster.ts';
-export * from './ports.ts';
-export * from './logs.ts';
-export * from './postgres-server.ts';
+export { startCluster, startNodeProcess } from './cluster.ts';
 export * from './tokens.ts';

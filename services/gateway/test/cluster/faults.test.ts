@@ -16,7 +16,7 @@ import {
   within,
   type ClientSocket,
   type Session,
-  type TestCluster,
+  type Cluster,
   type TestDatabase,
 } from '@parley/testkit';
 
@@ -36,7 +36,7 @@ const CLEANUP_BOUND_MS = DESIGN_BOUND_MS + 2000;
 const ACK_TIMEOUT_MS = 3000;
 
 let db: TestDatabase;
-let cluster: TestCluster;
+let cluster: Cluster;
 let redis: Redis;
 const prefix = uniqueName('faults');
 const closers: (() => void)[] = [];

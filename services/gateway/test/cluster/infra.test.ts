@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ENV_VARS } from '@parley/config';
 import { REPO_ROOT } from '@parley/testkit';
-import { COMPOSE_NGINX, renderNginxConfig } from '../../../../infra/nginx/render.ts';
+import { COMPOSE_NGINX, renderNginxConfig } from '@parley/testkit';
 
 const run = promisify(execFile);
 const composeFile = join(REPO_ROOT, 'docker-compose.yml');

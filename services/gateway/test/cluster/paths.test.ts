@@ -18,12 +18,12 @@ import {
   within,
   type ClientSocket,
   type Session,
-  type TestCluster,
+  type Cluster,
   type TestDatabase,
 } from '@parley/testkit';
 
 let db: TestDatabase;
-let cluster: TestCluster;
+let cluster: Cluster;
 const sockets: ClientSocket[] = [];
 let url: (i: number) => string;
 /** The node each socket of this file is connected to (its Engine.IO connection counts there). */

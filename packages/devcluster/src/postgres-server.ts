@@ -3,12 +3,12 @@ import { chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { START_TIMEOUT_MS } from './gateway-process.ts';
 import { freePort, launch, startOnFreePort, type Launched } from './ports.ts';
 
 const run = promisify(execFile);
 /** Debian's PostgreSQL 15 server binaries. */
 const BIN = '/usr/lib/postgresql/15/bin';
-const START_TIMEOUT_MS = 45_000;
 
 export interface PostgresServer {
   port: number;
