@@ -14,6 +14,8 @@ import {
 
 const ROOM = 'lobby';
 const tooLong = 'x'.repeat(MAX_TEXT_LENGTH + 1);
+/** Stands for bob's user id in a payload (known only once he is registered). */
+const WATCHER = Symbol('watcher');
 
 /** Every inbound event of '/' with payloads it must refuse with invalid_payload. */
 const INVALID: Record<string, [string, unknown][]> = {
@@ -63,16 +65,18 @@ const INVALID: Record<string, [string, unknown][]> = {
     ['a list', [ROOM]],
     ['an object', { room: ROOM }],
   ],
+  // `to: WATCHER` is bob, who watches everything: had one of these got through, he would see it.
   privateMessage: [
     ['nothing', undefined],
     ['an empty object', {}],
-    ['no message', { to: 1 }],
+    ['no message', { to: WATCHER }],
     ['no recipient', { message: 'hi' }],
     ['a string recipient', { to: 'bob', message: 'hi' }],
-    ['an empty message', { to: 1, message: '' }],
-    ['a message over the limit', { to: 1, message: tooLong }],
-    ['a numeric message', { to: 1, message: 5 }],
-    ['a NUL character', { to: 1, message: '\u0000' }],
+    ['an empty message', { to: WATCHER, message: '' }],
+    ['a blank message', { to: WATCHER, message: '  ' }],
+    ['a message over the limit', { to: WATCHER, message: tooLong }],
+    ['a numeric message', { to: WATCHER, message: 5 }],
+    ['a NUL character', { to: WATCHER, message: '\u0000' }],
   ],
   typing: [
     ['nothing', undefined],
@@ -108,7 +112,10 @@ beforeAll(async () => {
   node = await startNodeWithDatabase(inject('postgresUrl'), { RATE_LIMIT_BURST: '10000' });
   [alice, bob] = await Promise.all([registerAndConnect(node.url), registerAndConnect(node.url)]);
   await request(bob.socket, 'join', { room: ROOM });
+  // Bob hears alice arrive now, not while a test watches what he hears.
+  const arrived = nextEvent<ChatMessage>(bob.socket, 'message', (m) => m.text === `${alice.user.username} has joined`);
   await request(alice.socket, 'join', { room: ROOM });
+  await arrived;
 });
 afterAll(async () => {
   alice?.socket.close();
@@ -116,7 +123,12 @@ afterAll(async () => {
   await node?.close();
 });
 
-const args = (payload: unknown) => (payload === undefined ? [] : [payload]);
+/** The emit arguments for `payload`, with WATCHER replaced by bob's id. */
+function args(payload: unknown): unknown[] {
+  if (payload === undefined) return [];
+  if (payload !== null && typeof payload === 'object' && 'to' in payload && payload.to === WATCHER) return [{ ...payload, to: bob.user.id }];
+  return [payload];
+}
 
 describe('invalid payloads', () => {
   it.each(cases)('$event with $name: ack {ok:false, invalid_payload}', async ({ event, payload }) => {
@@ -130,17 +142,33 @@ describe('invalid payloads', () => {
     expect(await error).toEqual({ code: 'invalid_payload', message: expect.any(String) });
   });
 
-  it('none of them was broadcast or stored, and the connection is still up', async () => {
+  it('none of them was broadcast or stored, with or without an ack, and the connection is still up', async () => {
+    // Everything either socket hears until the marker: a payload that got through would show
+    // up as message / newMessage / broadcast / typing / stopTyping / privateMessage / roomUsers...
+    const heard = { alice: [] as [string, unknown][], bob: [] as [string, unknown][] };
+    const recorders = { alice: (event: string, value: unknown) => heard.alice.push([event, value]), bob: (event: string, value: unknown) => heard.bob.push([event, value]) };
+    alice.socket.onAny(recorders.alice);
+    bob.socket.onAny(recorders.bob);
     const marker = uniqueName('marker');
-    const bobSaw = collectUntil<ChatMessage>(bob.socket, 'message', (m) => m.text === marker);
-    const noise = Promise.all(cases.map(({ event, payload }) => request(alice.socket, event, ...args(payload))));
+    const bobGotMarker = nextEvent<ChatMessage>(bob.socket, 'message', (m) => m.text === marker);
+    const acks = await Promise.all(cases.map(({ event, payload }) => request(alice.socket, event, ...args(payload))));
+    for (const { event, payload } of cases) alice.socket.emit(event, ...args(payload));
     const ack = await request<{ ok: boolean; id: number }>(alice.socket, 'chatMessage', marker);
-    await noise;
+    await bobGotMarker;
+    alice.socket.offAny(recorders.alice);
+    bob.socket.offAny(recorders.bob);
+
+    expect(acks).toEqual(cases.map(() => ({ ok: false, error: { code: 'invalid_payload', message: expect.any(String) } })));
+    expect(ack).toEqual({ ok: true, id: expect.any(Number) });
     expect(alice.socket.connected).toBe(true);
-    expect(ack.ok).toBe(true);
-    expect((await bobSaw).map((m) => m.text)).toEqual([marker]);
+    const markerMessage = ['message', expect.objectContaining({ id: ack.id, text: marker })];
+    expect(heard.bob).toEqual([markerMessage]);
+    // Alice: one 'error' per payload sent without an ack, then her own marker.
+    expect(heard.alice).toEqual([...cases.map(() => ['error', { code: 'invalid_payload', message: expect.any(String) }]), markerMessage]);
+
     const history = await http<{ messages: ChatMessage[] }>(node.url, 'GET', `/rooms/${ROOM}/messages`, { token: bob.token });
     expect(history.body.messages.map((m) => m.text)).toEqual([marker]);
+    // Room and private messages alike: the marker is the only row this file ever stored.
     const [count] = await node.db.query<{ n: string }>('SELECT count(*) AS n FROM messages');
     expect(Number(count?.n)).toBe(1);
   });
