@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '@parley/config';
 import { errorBody, ParleyError } from '@parley/protocol';
+import { toParleyError } from './errors.ts';
 import { authPlugin } from './plugins/auth.ts';
 import { dbPlugin } from './plugins/db.ts';
 import { notificationsPlugin } from './plugins/notifications.ts';
@@ -25,13 +26,15 @@ const BODY_LIMIT = 64 * 1024;
 const PLUGIN_TIMEOUT_MS = 120_000;
 
 function toErrorReply(err: FastifyError | ParleyError): { status: number; body: { error: ReturnType<typeof errorBody> } } {
-  if (err instanceof ParleyError) return { status: err.status, body: { error: err.toBody() } };
-  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { status: 413, body: { error: errorBody('payload_too_large') } };
-  if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
-    // Fastify's own 4xx: malformed JSON, wrong content type, empty body...
-    return { status: 400, body: { error: errorBody('invalid_payload', err.message) } };
+  if (!(err instanceof ParleyError)) {
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { status: 413, body: { error: errorBody('payload_too_large') } };
+    if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+      // Fastify's own 4xx: malformed JSON, wrong content type, empty body...
+      return { status: 400, body: { error: errorBody('invalid_payload', err.message) } };
+    }
   }
-  return { status: 500, body: { error: errorBody('internal_error') } };
+  const parley = toParleyError(err);
+  return { status: parley.status, body: { error: parley.toBody() } };
 }
 
 /** Readiness of Redis: fails at once while disconnected (commands would wait for the reconnection). */

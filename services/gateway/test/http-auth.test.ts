@@ -191,7 +191,7 @@ describe('health', () => {
     expect(res).toMatchObject({ status: 200, body: { status: 'ready', checks: { database: 'ok' } } });
   });
 
-  it('when the database is gone: /readyz 503, /healthz 200, sockets get errors but stay connected', async () => {
+  it('when the database is gone: /readyz 503, /healthz 200, calls that need it unavailable (503), sockets stay connected', async () => {
     const doomed = await startNodeWithDatabase(inject('postgresUrl'));
     try {
       const alice = await registerAndConnect(doomed.url);
@@ -200,7 +200,17 @@ describe('health', () => {
       const res = await http(doomed.url, 'GET', '/readyz');
       expect(res).toMatchObject({ status: 503, body: { status: 'unavailable', checks: { database: 'down' } } });
       expect((await http(doomed.url, 'GET', '/healthz')).status).toBe(200);
-      expect(await request(alice.socket, 'chatMessage', 'into the void')).toMatchObject({ ok: false, error: { code: 'internal_error' } });
+      const unavailable = { error: { code: 'unavailable', message: 'A dependency is unavailable' } };
+      for (const [method, path, options] of [
+        ['GET', '/me', { token: alice.token }],
+        ['POST', '/auth/login', { body: { username: alice.user.username, password: 'password123' } }],
+        ['GET', '/posts', {}],
+        ['GET', '/rooms/lobby/messages', { token: alice.token }],
+      ] as const) {
+        const answer = await http(doomed.url, method, path, options);
+        expect({ path, status: answer.status, body: answer.body }).toEqual({ path, status: 503, body: unavailable });
+      }
+      expect(await request(alice.socket, 'chatMessage', 'into the void')).toEqual({ ok: false, ...unavailable });
       expect(alice.socket.connected).toBe(true);
       // A new handshake cannot look its user up: refused as unavailable, not as a bad token.
       const err = await connectError(doomed.url, '/', alice.token);
@@ -209,6 +219,34 @@ describe('health', () => {
     } finally {
       await doomed.close();
     }
+  });
+
+  it('an unexpected failure on a working database is 500 internal_error, with no internals in the answer', async () => {
+    const alice = await registerAndConnect(node.url);
+    await request(alice.socket, 'join', { room: 'lobby' });
+    const internal = { error: { code: 'internal_error', message: 'Internal error' } };
+    // Columns renamed under the running node: its queries now fail inside PostgreSQL (42703),
+    // on connections that are fine. Not a dependency being down: a bug-like failure.
+    await node.db.query('ALTER TABLE posts RENAME COLUMN content TO content_gone');
+    await node.db.query('ALTER TABLE messages RENAME COLUMN text TO text_gone');
+    await node.db.query('ALTER TABLE users RENAME COLUMN role TO role_gone');
+    try {
+      expect(await http(node.url, 'GET', '/readyz')).toMatchObject({ status: 200, body: { checks: { database: 'ok' } } });
+      const posts = await http(node.url, 'GET', '/posts');
+      expect({ status: posts.status, body: posts.body }).toEqual({ status: 500, body: internal });
+      const me = await http(node.url, 'GET', '/me', { token: alice.token });
+      expect({ status: me.status, body: me.body }).toEqual({ status: 500, body: internal });
+      expect(await request(alice.socket, 'chatMessage', 'into a broken table')).toEqual({ ok: false, ...internal });
+      expect(alice.socket.connected).toBe(true);
+      const err = await connectError(node.url, '/', alice.token);
+      expect({ message: err.message, data: err.data }).toEqual({ message: 'Authentication error', data: internal.error });
+    } finally {
+      await node.db.query('ALTER TABLE posts RENAME COLUMN content_gone TO content');
+      await node.db.query('ALTER TABLE messages RENAME COLUMN text_gone TO text');
+      await node.db.query('ALTER TABLE users RENAME COLUMN role_gone TO role');
+    }
+    expect(await request(alice.socket, 'chatMessage', 'fixed')).toMatchObject({ ok: true });
+    alice.socket.close();
   });
 
   it('404 not_found for an unknown route', async () => {
