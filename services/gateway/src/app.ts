@@ -51,6 +51,8 @@ export async function buildApp(config: Config, logger: Logger): Promise<FastifyI
   const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: BODY_LIMIT, pluginTimeout: PLUGIN_TIMEOUT_MS,
     // Request lines are not logged (they would dominate under load); errors are.
     logController: new LogController({ disableRequestLogging: true }),
+    // Requests arriving while the node shuts down are refused below, in the protocol's shape.
+    return503OnClosing: false,
     // Errors raised before routing (a badly percent-encoded URL) get the same error shape.
     frameworkErrors: (err, _request, reply) => {
       const { status, body } = toErrorReply(err);
@@ -58,9 +60,21 @@ export async function buildApp(config: Config, logger: Logger): Promise<FastifyI
     },
   });
 
+  // Graceful shutdown (SIGTERM -> app.close()): from the first preClose hook on, every new
+  // request is 503 unavailable, so a load balancer sends it elsewhere.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return;
+    reply.header('connection', 'close');
+    throw new ParleyError('unavailable', 'This node is shutting down');
+  });
+
   app.setErrorHandler((err: FastifyError | ParleyError, request, reply) => {
     const { status, body } = toErrorReply(err);
-    if (status >= 500) request.log.error({ err }, 'request failed');
+    if (status >= 500 && !(err instanceof ParleyError)) request.log.error({ err, code: body.error.code }, 'request failed');
     return reply.code(status).send(body);
   });
   app.setNotFoundHandler((request, reply) =>
