@@ -214,3 +214,58 @@ describe('notifications', () => {
     await expect(node.app.notifier.notifyUser(999_999, { type: 'system', message: 'x', data: {} })).rejects.toMatchObject({ code: 'not_found' });
   });
 });
+
+describe('notifications: paging and bounds', () => {
+  type List = { notifications: Notification[]; unreadCount: number };
+  type Err = { error: { code: string } };
+
+  /** `count` unread notifications for `session`, made in one statement; their ids, newest first. */
+  async function bulk(session: Session, count: number): Promise<number[]> {
+    const rows = await node.db.query<{ id: string }>(
+      `INSERT INTO notifications (recipient_id, type, message) SELECT $1, 'bulk', 'n' || g FROM generate_series(1, ${count}) g RETURNING id`,
+      [session.user.id],
+    );
+    return rows.map((r) => Number(r.id)).sort((a, b) => b - a);
+  }
+
+  it('GET /notifications: the newest 50 by default, exactly limit up to 200, before pages back; bad values refused', async () => {
+    const user = await registerUser(node.url);
+    const newest = await bulk(user, 230);
+    const ids = async (query: string) => {
+      const res = await http<List>(node.url, 'GET', `/notifications${query}`, { token: user.token });
+      expect(res.status, query).toBe(200);
+      expect(res.body.unreadCount).toBe(230);
+      return res.body.notifications.map((n) => n.id);
+    };
+    expect(await ids('')).toEqual(newest.slice(0, 50));
+    expect(await ids('?limit=200')).toEqual(newest.slice(0, 200));
+    expect(await ids(`?limit=200&before=${newest[199]}`)).toEqual(newest.slice(200));
+    expect(await ids(`?unread=true&limit=2&before=${newest[10]}`)).toEqual(newest.slice(11, 13));
+    for (const query of ['limit=0', 'limit=201', 'limit=1.5', 'before=0', 'before=x', 'unread=yes']) {
+      const res = await http<Err>(node.url, 'GET', `/notifications?${query}`, { token: user.token });
+      expect({ query, status: res.status, code: res.body.error.code }).toEqual({ query, status: 400, code: 'invalid_payload' });
+    }
+  });
+
+  it('markRead takes 1 to 500 ids (0 and 501 are invalid_payload, nothing marked); read-all answers exactly how many it marked', async () => {
+    const user = await registerUser(node.url);
+    const ids = await bulk(user, 600);
+    const socket = await listen(user);
+    for (const bad of [{ ids: [] }, { ids: ids.slice(0, 501) }]) {
+      expect(await request(socket, 'markRead', bad), `${bad.ids.length} ids`).toEqual({
+        ok: false,
+        error: { code: 'invalid_payload', message: expect.any(String) },
+      });
+    }
+    const unread = async () => (await http<List>(node.url, 'GET', '/notifications?limit=1', { token: user.token })).body.unreadCount;
+    expect(await unread()).toBe(600);
+    expect(await request(socket, 'markRead', { ids: ids.slice(0, 500) })).toEqual({ ok: true, updated: 500 });
+    expect(await unread()).toBe(100);
+
+    const readAll = await http(node.url, 'POST', '/notifications/read-all', { token: user.token });
+    expect({ status: readAll.status, body: readAll.body }).toEqual({ status: 200, body: { updated: 100 } });
+    const again = await http(node.url, 'POST', '/notifications/read-all', { token: user.token });
+    expect({ status: again.status, body: again.body }).toEqual({ status: 200, body: { updated: 0 } });
+    expect(await unread()).toBe(0);
+  });
+});
