@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Announcement, Stats } from '@parley/protocol';
+import { MAX_INT4_ID, type Announcement, type Stats } from '@parley/protocol';
 import {
   connect,
     login,
@@ -98,5 +98,15 @@ describe('/admin', () => {
     // The bystander still works.
     expect(await request(other, 'join', { room: 'still-here' })).toMatchObject({ ok: true });
     expect(await request(adminSocket, 'disconnectUser', { userId: 'x' })).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
+  });
+
+  it('disconnectUser: a user without sockets is fine, an id with no account is not_found', async () => {
+    const offline = await registerUser(node.url);
+    expect(await request(adminSocket, 'disconnectUser', { userId: offline.user.id })).toEqual({ ok: true, userId: offline.user.id });
+    expect(await request(adminSocket, 'disconnectUser', { userId: MAX_INT4_ID })).toEqual({
+      ok: false,
+      error: { code: 'not_found', message: `No user ${MAX_INT4_ID}` },
+    });
+    expect(adminSocket.connected).toBe(true);
   });
 });
