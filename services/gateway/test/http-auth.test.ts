@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { HTTP_ROUTES, routePath, type RouteName } from '@parley/protocol';
 import {
   connectError,
   http,
@@ -87,6 +88,30 @@ describe('POST /auth/register', () => {
     const res = await http(node.url, 'POST', '/auth/register', { body: { username: 'big', password: 'x'.repeat(70_000) } });
     expect(res.status).toBe(413);
     expect(errorCode(res)).toBe('payload_too_large');
+  });
+});
+
+describe('413 payload_too_large on every route that takes a body', () => {
+  /** A JSON body of exactly `bytes` bytes. */
+  const jsonOf = (bytes: number) => {
+    const raw = JSON.stringify({ content: 'x'.repeat(bytes - '{"content":""}'.length) });
+    expect(Buffer.byteLength(raw)).toBe(bytes);
+    return raw;
+  };
+
+  it.each(Object.entries(HTTP_ROUTES).filter(([, route]) => route.method !== 'GET'))('%s: a body over 64 KiB', async (name, route) => {
+    const { token } = await registerUser(node.url);
+    const path = routePath(name as RouteName, { id: 1 });
+    const res = await http(node.url, route.method, path, { token, raw: jsonOf(64 * 1024 + 1) });
+    expect({ status: res.status, body: res.body }).toEqual({ status: 413, body: { error: { code: 'payload_too_large', message: expect.any(String) } } });
+  });
+
+  it('exactly 64 KiB is read (and judged on its content), one byte more is not', async () => {
+    const { token } = await registerUser(node.url);
+    const atLimit = await http(node.url, 'POST', '/posts', { token, raw: jsonOf(64 * 1024) });
+    expect([atLimit.status, errorCode(atLimit)]).toEqual([400, 'invalid_payload']);
+    const over = await http(node.url, 'POST', '/posts', { token, raw: jsonOf(64 * 1024 + 1) });
+    expect([over.status, errorCode(over)]).toEqual([413, 'payload_too_large']);
   });
 });
 
@@ -273,9 +298,21 @@ describe('CORS from CLIENT_URL', () => {
     expect(ok.headers.get('access-control-allow-origin')).toBe('http://client.example');
   });
 
-  it('applies to the Socket.IO polling handshake too', async () => {
-    const res = await fetch(new URL('/socket.io/?EIO=4&transport=polling', node.url), { headers: { origin: 'http://client.example' } });
+  it('applies to the Socket.IO polling handshake too: the configured origin is allowed, another is not', async () => {
+    const handshake = new URL('/socket.io/?EIO=4&transport=polling', node.url);
+    const res = await fetch(handshake, { headers: { origin: 'http://client.example' } });
     expect(res.headers.get('access-control-allow-origin')).toBe('http://client.example');
     await res.text();
+
+    // The refusal a browser acts on: no Access-Control-Allow-Origin, on the preflight or the GET.
+    const preflight = await fetch(handshake, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://evil.example', 'access-control-request-method': 'GET' },
+    });
+    await preflight.text();
+    expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+    const evil = await fetch(handshake, { headers: { origin: 'http://evil.example' } });
+    await evil.text();
+    expect(evil.headers.get('access-control-allow-origin')).toBeNull();
   });
 });
