@@ -1,14 +1,17 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { MAX_ROOMS_PER_JOIN, MAX_TEXT_LENGTH, type ChatMessage } from '@parley/protocol';
+import { EVENT_NAMES, MAX_ROOMS_PER_JOIN, MAX_TEXT_LENGTH, type Announcement, type ChatMessage } from '@parley/protocol';
 import {
   collectUntil,
+  connect,
   http,
   nextEvent,
   registerAndConnect,
+  registerUser,
   request,
   startNodeWithDatabase,
   uniqueName,
   type Client,
+  type ClientSocket,
   type TestNodeWithDatabase,
 } from '@parley/testkit';
 
@@ -176,5 +179,112 @@ describe('invalid payloads', () => {
   it('an unknown event is ignored and the connection stays up', async () => {
     alice.socket.emit('noSuchEvent', { anything: true });
     expect(await request(alice.socket, 'join', { room: ROOM })).toMatchObject({ ok: true });
+  });
+});
+
+/** The inbound events of the other namespaces that validate their payload, with payloads they must refuse. */
+const OTHER_NAMESPACES: Record<'/notifications' | '/admin', Record<string, [string, unknown][]>> = {
+  '/notifications': {
+    markRead: [
+      ['nothing', undefined],
+      ['null', null],
+      ['an empty object', {}],
+      ['no ids', { ids: [] }],
+      ['501 ids', { ids: Array.from({ length: 501 }, (_, i) => i + 1) }],
+      ['a string of ids', { ids: 'nope' }],
+      ['a string id', { ids: ['1'] }],
+      ['id 0', { ids: [0] }],
+      ['a fractional id', { ids: [1.5] }],
+      ['all: false', { all: false }],
+      ['all: "true"', { all: 'true' }],
+      ['a bare array', [1]],
+    ],
+  },
+  '/admin': {
+    announce: [
+      ['nothing', undefined],
+      ['an empty object', {}],
+      ['a bare string', 'text'],
+      ['an empty text', { text: '' }],
+      ['a blank text', { text: '   ' }],
+      ['a text over the limit', { text: tooLong }],
+      ['a numeric text', { text: 5 }],
+      ['a NUL character', { text: 'a\u0000b' }],
+    ],
+    disconnectUser: [
+      ['nothing', undefined],
+      ['an empty object', {}],
+      ['a string id', { userId: 'x' }],
+      ['id 0', { userId: 0 }],
+      ['a negative id', { userId: -1 }],
+      ['a fractional id', { userId: 1.5 }],
+      ['an id beyond the id range', { userId: 2 ** 31 }],
+      ['a bare number', 1],
+    ],
+  },
+};
+/** Inbound events that take any payload (or none), so have nothing to refuse. */
+const ANY_PAYLOAD = { '/user': ['whoami'], '/admin': ['stats'] } as Record<string, string[]>;
+
+const otherCases = Object.entries(OTHER_NAMESPACES).flatMap(([namespace, events]) =>
+  Object.entries(events).flatMap(([event, payloads]) => payloads.map(([name, payload]) => ({ namespace, event, name, payload }))),
+);
+
+describe('every inbound event of every namespace', () => {
+  it('has invalid payloads in this file, or is one that takes any payload', () => {
+    const covered = (namespace: string): string[] =>
+      [
+        ...Object.keys(namespace === '/' ? INVALID : (OTHER_NAMESPACES[namespace as keyof typeof OTHER_NAMESPACES] ?? {})),
+        ...(ANY_PAYLOAD[namespace] ?? []),
+      ].sort();
+    for (const [namespace, events] of Object.entries(EVENT_NAMES)) {
+      expect(covered(namespace), namespace).toEqual([...events.clientToServer].sort());
+    }
+  });
+});
+
+describe('invalid payloads on /notifications and /admin', () => {
+  let notifications: ClientSocket;
+  let admin: ClientSocket;
+  beforeAll(async () => {
+    // Made an admin in the database: the stored role counts, not the token's.
+    const root = await registerUser(node.url);
+    await node.db.query(`UPDATE users SET role = 'admin' WHERE id = $1`, [root.user.id]);
+    admin = await connect(node.url, '/admin', root.token);
+    notifications = await connect(node.url, '/notifications', bob.token);
+  });
+  afterAll(() => {
+    admin?.close();
+    notifications?.close();
+  });
+  const socketFor = (namespace: string) => (namespace === '/admin' ? admin : notifications);
+
+  it.each(otherCases)('$namespace $event with $name: ack {ok:false, invalid_payload}', async ({ namespace, event, payload }) => {
+    expect(await request(socketFor(namespace), event, ...args(payload))).toEqual({
+      ok: false,
+      error: { code: 'invalid_payload', message: expect.any(String) },
+    });
+  });
+
+  it.each(otherCases)("$namespace $event with $name, no ack: an 'error' event with invalid_payload", async ({ namespace, event, payload }) => {
+    const socket = socketFor(namespace);
+    const error = nextEvent(socket, 'error');
+    socket.emit(event, ...args(payload));
+    expect(await error).toEqual({ code: 'invalid_payload', message: expect.any(String) });
+  });
+
+  it('none of them announced, disconnected or marked anything', async () => {
+    const [unread] = await node.db.query<{ id: string }>(
+      `INSERT INTO notifications (recipient_id, type, message) VALUES ($1, 'system', 'keep me unread') RETURNING id`,
+      [bob.user.id],
+    );
+    const marker = uniqueName('announce');
+    const announced = collectUntil<Announcement>(bob.socket, 'announcement', (a) => a.text === marker);
+    await Promise.all(otherCases.map(({ namespace, event, payload }) => request(socketFor(namespace), event, ...args(payload))));
+    expect(await request(admin, 'announce', { text: marker })).toEqual({ ok: true });
+    expect((await announced).map((a) => a.text)).toEqual([marker]);
+    expect([alice.socket.connected, bob.socket.connected, notifications.connected, admin.connected]).toEqual([true, true, true, true]);
+    const [row] = await node.db.query<{ read_at: unknown }>('SELECT read_at FROM notifications WHERE id = $1', [unread!.id]);
+    expect(row).toEqual({ read_at: null });
   });
 });
