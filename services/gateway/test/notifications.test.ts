@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Notification, Post } from '@parley/protocol';
 import {
   collect,
+  collectUntil,
   connect,
     follow,
   createPost,
@@ -155,6 +156,24 @@ describe('notifications', () => {
     release();
     expect(await done).toBe(3);
     expect((await received).map((n) => n.id)).toEqual([1_000_001, 1_000_002, 1_000_003]);
+  });
+
+  it('skips the live copy of one the backlog already sent, when it arrives after the backlog', async () => {
+    const user = await registerUser(node.url);
+    const client = await listen(user);
+    const server = node.app.namespaces.notifications.sockets.get(client.id!);
+    expect(server).toBeDefined();
+    const hub = node.app.namespaces.notificationHub;
+    const make = (id: number): Notification => ({ id, type: 't', message: `m${id}`, data: {}, timestamp: new Date().toISOString(), readAt: null });
+    const received = collectUntil<Notification>(client, 'notification', (n) => n.id === 2_000_004);
+    expect(await hub.sendBacklog(server!, async (after) => (after > 0 ? [] : [make(2_000_001), make(2_000_002)]))).toBe(2);
+    // Committed before the backlog read them, delivered live only now (a fan-out batch's lag).
+    hub.deliverLocal([2_000_002, 2_000_003, 2_000_001, 2_000_004].map((id) => ({ recipientId: user.user.id, notification: make(id) })));
+    expect((await received).map((n) => n.id)).toEqual([2_000_001, 2_000_002, 2_000_003, 2_000_004]);
+    // Skipped once only: a later copy is a new delivery.
+    const again = nextEvent<Notification>(client, 'notification');
+    hub.deliverLocal([{ recipientId: user.user.id, notification: make(2_000_001) }]);
+    expect((await again).id).toBe(2_000_001);
   });
 
   it('lists, counts and marks read over HTTP and the socket', async () => {
