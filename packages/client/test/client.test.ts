@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ParleyClient, ParleyClientError } from '@parley/client';
 import type { ChatMessage } from '@parley/protocol';
-import { connect, createTestDatabase, registerUser, request, startNode, uniqueName, type TestDatabase, type TestNode } from '@parley/testkit';
+import { connect, createTestDatabase, nextEvent, registerUser, request, startNode, uniqueName, type TestDatabase, type TestNode } from '@parley/testkit';
 
 let db: TestDatabase;
 let node: TestNode;
@@ -51,7 +51,7 @@ describe('@parley/client', () => {
     const before = await request<{ id: number }>(other, 'chatMessage', { room, text: 'seen live' });
 
     // Drop the connection (as when a node dies) and talk while the client is away.
-    const gone = new Promise((resolve) => c.socket.once('disconnect', resolve));
+    const gone = nextEvent(c.socket, 'disconnect');
     c.socket.io.engine.close();
     await gone;
     const missed: number[] = [];

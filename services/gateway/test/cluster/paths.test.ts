@@ -201,7 +201,7 @@ describe('cluster: notifications and admin cross nodes', () => {
     expect(stats.nodes.every((n) => n.connections > 0)).toBe(true);
     expect(stats.rooms).toBeGreaterThanOrEqual(1);
 
-    const gone = targets.map((s) => new Promise((resolve) => s.once('disconnect', resolve)));
+    const gone = targets.map((s) => nextEvent(s, 'disconnect'));
     expect(await request(adminSocket, 'disconnectUser', { userId: target.user.id })).toEqual({ ok: true, userId: target.user.id });
     await Promise.all(gone);
     expect(listeners.every((s) => s.connected)).toBe(true);
