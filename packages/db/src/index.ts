@@ -7,4 +7,3 @@ export { PostRepository, type NewPost, type PostChanges } from './repositories/p
 export { FollowRepository } from './repositories/follows.ts';
 export { NotificationRepository, type NewNotification, type NotificationDelivery } from './repositories/notifications.ts';
 export { FanoutRepository } from './repositories/fanout.ts';
-export { isDatabaseUnavailable } from './errors.ts';
