@@ -8,4 +8,3 @@ export { FollowRepository } from './repositories/follows.ts';
 export { NotificationRepository, type NewNotification, type NotificationDelivery } from './repositories/notifications.ts';
 export { FanoutRepository } from './repositories/fanout.ts';
 export { createRepositories, type Repositories } from './repositories/index.ts';
-export { isDatabaseUnavailable } from './errors.ts';

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { loadConfig, type Config } from '@parley/config';
 import { buildApp } from '@parley/gateway';
+import { EVENT_TIMEOUT_MS } from './client.ts';
 import { createTestDatabase, LogTail, type LogEntry, type TestDatabase } from '@parley/devcluster';
 
 /** The JWT secret every test node shares (a cluster needs one secret). */
@@ -85,9 +86,19 @@ export async function startNodeWithDatabase(
   }
 }
 
-/** Resolves when the server has processed the disconnect of the socket with `socketId` on `namespace`. */
+/**
+ * Resolves when the server has processed the disconnect of the socket with `socketId` on
+ * `namespace`; rejects after EVENT_TIMEOUT_MS.
+ */
 export function serverDisconnect(node: TestNode, socketId: string, namespace = '/'): Promise<void> {
   const socket = node.app.io.of(namespace).sockets.get(socketId);
   if (!socket) return Promise.resolve();
-  return new Promise((resolve) => socket.once('disconnect', () => resolve()));
+  const timeout = new Error(`timed out waiting for the server to see ${socketId} disconnect`);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(timeout), EVENT_TIMEOUT_MS);
+    socket.once('disconnect', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }

@@ -1,8 +1,6 @@
 import type { Socket } from 'socket.io';
 import type { z } from 'zod';
-import { isDatabaseUnavailable } from '@parley/db';
 import {
-  ERRORS,
   EVENTS,
   ParleyError,
   type ErrorBody,
@@ -12,6 +10,7 @@ import {
   type InboundName,
   type NamespaceName,
 } from '@parley/protocol';
+import { toParleyError } from '../domain/errors.ts';
 import type { FastifyBaseLogger } from 'fastify';
 import type { TokenBucket } from '../domain/token-bucket.ts';
 import { parse } from '../domain/validation.ts';
@@ -53,15 +52,11 @@ export function eventHandlers<N extends NamespaceName>(socket: AnySocket, log: F
       const last = args[args.length - 1];
       const ack = typeof last === 'function' ? (args.pop() as Ack) : undefined;
       const fail = (err: unknown) => {
-        let body: ErrorBody;
-        if (err instanceof ParleyError) {
-          body = err.toBody();
-        } else if (isDatabaseUnavailable(err)) {
-          log.warn({ err, event: name, socketId: socket.id, userId: socket.data.user.id }, 'socket handler: database unavailable');
-          body = { code: 'unavailable', message: 'The database is unavailable' };
-        } else {
-          log.error({ err, event: name, socketId: socket.id, userId: socket.data.user.id }, 'socket handler failed');
-          body = { code: 'internal_error', message: ERRORS.internal_error.message };
+        const body: ErrorBody = toParleyError(err).toBody();
+        if (!(err instanceof ParleyError)) {
+          const context = { err, event: name, code: body.code, socketId: socket.id, userId: socket.data.user.id };
+          if (body.code === 'unavailable') log.warn(context, 'socket handler: a dependency is unavailable');
+          else log.error(context, 'socket handler failed');
         }
         if (ack) ack({ ok: false, error: body });
         else socket.emit('error', body);

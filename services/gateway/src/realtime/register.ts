@@ -12,7 +12,7 @@ import { userRoom, type AdminNamespace, type MainServer, type Namespaces, type N
  * notifications to this node's '/notifications' sockets (backlog first).
  */
 export function registerNamespaces(io: MainServer, deps: RealtimeDeps, resolveUser: ResolveUser, hub: NotificationHub): Namespaces {
-  const auth = authMiddleware(resolveUser);
+  const auth = authMiddleware(resolveUser, deps.log);
   io.use(auth);
   io.on('connection', (socket) => {
     socket.join(userRoom(socket.data.user.id));
@@ -45,7 +45,7 @@ export function registerNamespaces(io: MainServer, deps: RealtimeDeps, resolveUs
   });
 
   const admin: AdminNamespace = io.of(NAMESPACES.admin);
-  admin.use(authMiddleware(resolveUser, 'admin'));
+  admin.use(authMiddleware(resolveUser, deps.log, 'admin'));
   const namespaces = { main: io, user, notifications, admin };
   admin.on('connection', (socket) => {
     socket.join(userRoom(socket.data.user.id));

@@ -1,3 +1,4 @@
+import { ParleyError } from '@parley/protocol';
 import { eventHandlers } from '../handle.ts';
 import { userRoom, type AdminSocket, type MainServer, type Namespaces, type RealtimeDeps } from '../types.ts';
 
@@ -18,7 +19,9 @@ export function registerAdminHandlers(
 
   on('stats', {}, () => deps.presence.stats());
 
-  on('disconnectUser', {}, ({ userId }) => {
+  on('disconnectUser', {}, async ({ userId }) => {
+    // An id with no account is most likely a typo: say so rather than "done".
+    if ((await deps.userLookup.submit(userId)) === null) throw new ParleyError('not_found', `No user ${userId}`);
     // Through each namespace's adapter, so the user's sockets on every node go.
     for (const nsp of [namespaces.main, namespaces.user, namespaces.notifications, namespaces.admin]) {
       nsp.in(userRoom(userId)).disconnectSockets(true);
