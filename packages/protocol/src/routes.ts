@@ -36,6 +36,9 @@ export interface HttpRoute {
   errors: readonly ErrorCode[];
 }
 
+/** The error body every route answers with: `{ error: { code, message } }`. */
+export const errorResponseSchema = z.object({ error: errorBodySchema });
+
 const session = z.object({ token: z.string(), user: publicUserSchema });
 const users = z.object({ users: z.array(publicUserSchema) });
 const readiness = z.object({
@@ -69,7 +72,9 @@ export const HTTP_ROUTES = {
   },
   readyz: {
     method: 'GET', path: '/readyz', summary: 'Readiness: every dependency answers (503 with the failing check otherwise)',
-    tags: ['health'], auth: false, responses: { 200: readiness, 503: readiness }, errors: [],
+    tags: ['health'], auth: false,
+    // 503: the failing check, or the error body while the node shuts down.
+    responses: { 200: readiness, 503: z.union([readiness, errorResponseSchema]) }, errors: [],
   },
   roomMessages: {
     method: 'GET', path: '/rooms/:room/messages', summary: 'Chat history of a room, newest first', tags: ['rooms'], auth: true,
@@ -131,9 +136,6 @@ export const HTTP_ROUTES = {
 } as const satisfies Record<string, HttpRoute>;
 
 export type RouteName = keyof typeof HTTP_ROUTES;
-
-/** The error body every route answers with: `{ error: { code, message } }`. */
-export const errorResponseSchema = z.object({ error: errorBodySchema });
 
 /**
  * A route's path with its `:params` filled in (URI-encoded).
