@@ -115,14 +115,13 @@ export class ParleyClient {
 
   async leave(room: string): Promise<void> {
     this.rooms.delete(room);
-    const ack: Ack<AckBody<'/', 'leaveRoom'>> = await this.timed().emitWithAck('leaveRoom', room);
-    unwrap(ack);
+    await acked<AckBody<'/', 'leaveRoom'>>((done) => this.timed().emit('leaveRoom', room, done));
   }
 
   /** Send a chat message; resolves with its id once the server has persisted it. */
   async send(room: string, text: string): Promise<number> {
-    const ack: Ack<AckBody<'/', 'chatMessage'>> = await this.timed().emitWithAck('chatMessage', { room, text });
-    return unwrap(ack).id;
+    const { id } = await acked<AckBody<'/', 'chatMessage'>>((done) => this.timed().emit('chatMessage', { room, text }, done));
+    return id;
   }
 
   /** Highest message id seen in `room`. */
@@ -164,8 +163,9 @@ export class ParleyClient {
         await this.joinOnServer(room);
         let after = this.resumePoint(state);
         for (;;) {
-          const ack: Ack<AckBody<'/', 'sync'>> = await this.timed().emitWithAck('sync', { room, sinceId: after, limit: this.pageSize });
-          const page = unwrap(ack);
+          const page = await acked<AckBody<'/', 'sync'>>((done) =>
+            this.timed().emit('sync', { room, sinceId: after, limit: this.pageSize }, done),
+          );
           for (const m of page.messages) this.deliver(m);
           after = page.messages.at(-1)?.id ?? after;
           if (!page.hasMore) break;
@@ -178,23 +178,27 @@ export class ParleyClient {
   }
 
   private async joinOnServer(room: string): Promise<RoomUsers> {
-    const ack: Ack<AckBody<'/', 'join'>> = await this.timed().emitWithAck('join', { room });
-    const { users } = unwrap(ack);
+    const { users } = await acked<AckBody<'/', 'join'>>((done) => this.timed().emit('join', { room }, done));
     return { room, users };
   }
 
-  /**
-   * The socket with the ack timeout. socket.io-client types a timed `emitWithAck` as
-   * `Promise<any>` (the timeout error shifts the ack's arguments), so each call site states
-   * the ack type from the contract (`AckBody`); the payload is still checked.
-   */
+  /** The socket with the ack timeout: the ack callback gets the timeout error first. */
   private timed() {
     return this.socket.timeout(this.ackTimeoutMs);
   }
 }
 
-/** The ack's body, or a ParleyClientError for `{ ok: false, error }`. */
-function unwrap<T extends object>(ack: Ack<T>): AckOk<T> {
-  if (!ack.ok) throw new ParleyClientError(ack.error.code, ack.error.message);
-  return ack;
+/**
+ * Emit through `send` (which passes `done` as the ack callback of a timed emit, typed by the
+ * contract) and resolve with the ack's body; rejects with the timeout error, or with a
+ * ParleyClientError for `{ ok: false, error }`.
+ */
+function acked<T extends object>(send: (done: (err: Error | null, ack: Ack<T>) => void) => void): Promise<AckOk<T>> {
+  return new Promise((resolve, reject) => {
+    send((err, ack) => {
+      if (err) reject(err);
+      else if (!ack.ok) reject(new ParleyClientError(ack.error.code, ack.error.message));
+      else resolve(ack);
+    });
+  });
 }

@@ -61,7 +61,7 @@ export const realtimePlugin = fp<{ config: Config }>(
     );
     const deps: RealtimeDeps = { config, log: app.log, repos: app.repos, userLookup: app.userLookup, presence, messageWriter };
     const notificationHub = new NotificationHub(io.of(NAMESPACES.notifications));
-    const namespaces = registerNamespaces(io, deps, app.tokens.resolveUser, notificationHub);
+    const namespaces = registerNamespaces(io, deps, (token) => app.tokens.resolveUser(token), notificationHub);
 
     const main = io.of('/');
     // Keep only what handshakes read of each connection's first request; count connections for
@@ -113,7 +113,10 @@ export const realtimePlugin = fp<{ config: Config }>(
       await messageWriter.drain();
     });
     app.addHook('onClose', async () => {
-      await new Promise<void>((resolve) => io.close(() => resolve()));
+      // Resolves once the HTTP server is closed too (io.close's own promise comes earlier).
+      await new Promise<void>((resolve) => {
+        void io.close(() => resolve());
+      });
       await presence.close();
     });
   },

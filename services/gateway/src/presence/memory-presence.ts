@@ -15,7 +15,7 @@ export class MemoryPresence implements Presence {
 
   async join(room: string, member: PresenceMember): Promise<PresenceChange> {
     let users = this.rooms.get(room);
-    if (!users) this.rooms.set(room, (users = new Map()));
+    if (!users) this.rooms.set(room, (users = new Map<number, Entry>()));
     let entry = users.get(member.userId);
     const changed = !entry;
     if (!entry) users.set(member.userId, (entry = { username: member.username, sockets: new Set() }));

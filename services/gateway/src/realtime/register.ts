@@ -15,7 +15,7 @@ export function registerNamespaces(io: MainServer, deps: RealtimeDeps, resolveUs
   const auth = authMiddleware(resolveUser, deps.log);
   io.use(auth);
   io.on('connection', (socket) => {
-    socket.join(userRoom(socket.data.user.id));
+    void socket.join(userRoom(socket.data.user.id));
     registerRoomHandlers(io, socket, deps);
     registerChatHandlers(io, socket, deps);
   });
@@ -23,7 +23,7 @@ export function registerNamespaces(io: MainServer, deps: RealtimeDeps, resolveUs
   const user: UserNamespace = io.of(NAMESPACES.user);
   user.use(auth);
   user.on('connection', (socket) => {
-    socket.join(userRoom(socket.data.user.id));
+    void socket.join(userRoom(socket.data.user.id));
     eventHandlers(socket, deps.log, '/user')('whoami', {}, () => ({ user: socket.data.user }));
   });
 
@@ -32,7 +32,7 @@ export function registerNamespaces(io: MainServer, deps: RealtimeDeps, resolveUs
   notifications.on('connection', (socket) => {
     const userId = socket.data.user.id;
     // Join before reading the backlog: whatever arrives meanwhile is held, not missed.
-    socket.join(userRoom(userId));
+    void socket.join(userRoom(userId));
     eventHandlers(socket, deps.log, '/notifications')('markRead', {}, async (payload) => ({
       updated:
         'all' in payload
@@ -48,7 +48,7 @@ export function registerNamespaces(io: MainServer, deps: RealtimeDeps, resolveUs
   admin.use(authMiddleware(resolveUser, deps.log, 'admin'));
   const namespaces = { main: io, user, notifications, admin };
   admin.on('connection', (socket) => {
-    socket.join(userRoom(socket.data.user.id));
+    void socket.join(userRoom(socket.data.user.id));
     registerAdminHandlers(io, socket, deps, namespaces);
   });
 

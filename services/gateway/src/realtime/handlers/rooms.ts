@@ -38,7 +38,8 @@ export function registerRoomHandlers(io: MainServer, socket: MainSocket, deps: R
   /** Joins synchronously (later events see the room), then updates presence. Validate first. */
   function enter(room: string): Promise<PresenceChange> {
     const wasIn = socket.rooms.has(room);
-    socket.join(room);
+    // The in-memory and Redis adapters join at once (no promise to wait for).
+    void socket.join(room);
     if (!wasIn) return presence.join(room, memberOf(socket));
     return presence.users(room).then((users) => ({ room, users, changed: false }));
   }
@@ -74,7 +75,7 @@ export function registerRoomHandlers(io: MainServer, socket: MainSocket, deps: R
   on('leaveRoom', { bucket }, async (room) => {
     if (isReservedRoom(room)) throw new ParleyError('forbidden', `Room "${room}" is reserved`);
     if (!socket.rooms.has(room)) return;
-    socket.leave(room);
+    void socket.leave(room);
     if (socket.data.currentRoom === room) delete socket.data.currentRoom;
     const change = await presence.leave(room, memberOf(socket));
     if (change.changed) announceLeave(io, room, user.username, change.users);
