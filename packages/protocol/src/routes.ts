@@ -48,7 +48,7 @@ const readiness = z.object({
 });
 
 /**
- * Every HTTP route the gateway serves (CONTRACT.md and the extensions in docs/PROTOCOL.md),
+ * Every HTTP route the gateway serves (docs/PROTOCOL.md, extensions included),
  * declared once with its schemas. The gateway registers its routes from this, the OpenAPI
  * document at `/openapi.json` is generated from it, and clients, the load tool and the k6
  * scripts' check use it; `:param` segments are filled by `routePath`.

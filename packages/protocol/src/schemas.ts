@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Longest chat, private or announcement text, in UTF-16 code units (CONTRACT.md). */
+/** Longest chat, private or announcement text, in UTF-16 code units (docs/PROTOCOL.md). */
 export const MAX_TEXT_LENGTH = 2000;
 /** Most rooms one `joinRoom` call may name. */
 export const MAX_ROOMS_PER_JOIN = 20;

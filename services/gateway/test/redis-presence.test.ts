@@ -60,9 +60,9 @@ describe('RedisPresence', () => {
     // A node cannot remove a socket it does not hold.
     expect(await a.leave('r', u1b)).toEqual({ room: 'r', users: ['ann', 'bob'], changed: false });
     expect(await b.leave('r', u1b)).toEqual({ room: 'r', users: ['bob'], changed: true });
-    expect(await a.roomCount()).toBe(1);
+    expect((await a.stats()).rooms).toBe(1);
     expect(await b.leave('r', u2)).toEqual({ room: 'r', users: [], changed: true });
-    expect(await a.roomCount()).toBe(0);
+    expect((await a.stats()).rooms).toBe(0);
   });
 
   it('sums connections over live nodes', async () => {

@@ -20,7 +20,10 @@ declare module 'fastify' {
 /** Opens PostgreSQL or the embedded database, migrates, bootstraps the admin; closes last. */
 export const dbPlugin = fp<{ config: Config }>(
   async (app, { config }) => {
-    const db = await openDatabase(config.database);
+    const db = await openDatabase({
+      ...config.database,
+      onIdleError: (err) => app.log.warn({ err }, 'database: an idle connection failed (replaced when needed)'),
+    });
     app.addHook('onClose', () => db.close());
     if (config.migrateOnStart) {
       const report = await db.migrate();

@@ -40,10 +40,6 @@ export class MemoryPresence implements Presence {
     return users ? this.names(users) : [];
   }
 
-  async roomCount(): Promise<number> {
-    return this.rooms.size;
-  }
-
   onEviction(): void {
     // A single node never loses members to another node.
   }

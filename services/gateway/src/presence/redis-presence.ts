@@ -102,10 +102,6 @@ export class RedisPresence implements Presence {
     return this.call<string[]>('parleyUsers', room);
   }
 
-  async roomCount(): Promise<number> {
-    return (await this.stats()).rooms;
-  }
-
   onEviction(listener: (eviction: PresenceEviction) => void): void {
     this.listeners.push(listener);
   }
