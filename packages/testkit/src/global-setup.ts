@@ -5,6 +5,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     postgresUrl: string;
     redisUrl: string;
+    /** The back-end startTestBackend gives gateway tests; set per project in vitest.config.ts. */
+    backend: import('./backend.ts').BackendKind;
   }
 }
 

@@ -65,9 +65,15 @@ export async function startNodeWithDatabase(
   }
 }
 
-/** Resolves when the server has processed the disconnect of the socket with `socketId` on `namespace`. */
-export function serverDisconnect(node: TestNode, socketId: string, namespace = '/'): Promise<void> {
-  const socket = node.app.io.of(namespace).sockets.get(socketId);
-  if (!socket) return Promise.resolve();
-  return new Promise((resolve) => socket.once('disconnect', () => resolve()));
+/**
+ * Resolves when the server has processed the disconnect of the socket with `socketId` on
+ * `namespace`, on whichever of the nodes (`target.nodes`, or `target` alone) holds it.
+ */
+export function serverDisconnect(target: TestNode | { nodes: TestNode[] }, socketId: string, namespace = '/'): Promise<void> {
+  const nodes = 'nodes' in target ? target.nodes : [target];
+  for (const node of nodes) {
+    const socket = node.app.io.of(namespace).sockets.get(socketId);
+    if (socket) return new Promise((resolve) => socket.once('disconnect', () => resolve()));
+  }
+  return Promise.resolve();
 }

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_ROOMS_PER_JOIN, MAX_ROOMS_PER_SOCKET, type ChatMessage, type RoomUsers, type SystemMessage } from '@parley/protocol';
 import {
   collectUntil,
@@ -7,18 +7,18 @@ import {
   registerAndConnect,
   request,
   serverDisconnect,
-  startNodeWithDatabase,
   uniqueName,
   type Client,
   type ClientSocket,
-  type TestNodeWithDatabase,
+  type TestBackend,
 } from '@parley/testkit';
+import { startTestBackend } from '@parley/testkit/vitest';
 
 type Msg = ChatMessage | SystemMessage;
 
-let node: TestNodeWithDatabase;
+let node: TestBackend;
 beforeAll(async () => {
-  node = await startNodeWithDatabase(inject('postgresUrl'), { RATE_LIMIT_BURST: '200' });
+  node = await startTestBackend({ RATE_LIMIT_BURST: '200' });
 });
 afterAll(() => node?.close());
 
