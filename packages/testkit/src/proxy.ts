@@ -3,6 +3,16 @@ import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 /** Longest request head the proxy reads before it picks a node (a handshake is far smaller). */
 const MAX_HEAD_BYTES = 16 * 1024;
 
+/**
+ * The request head with `Connection: close`: the node closes the connection after answering, so
+ * the client's next request opens a new one, which goes to the next node (a balancer routes each
+ * request, not each connection).
+ */
+function oneRequestOnly(headers: string): string {
+  const lines = headers.split('\r\n').filter((line) => !/^(connection|keep-alive)\s*:/i.test(line));
+  return [...lines, 'Connection: close'].join('\r\n');
+}
+
 export interface RoundRobinProxy {
   url: string;
   port: number;
@@ -15,10 +25,11 @@ export interface RoundRobinProxy {
 /**
  * A TCP proxy on 127.0.0.1 (ephemeral port) that hands each incoming connection to the next of
  * `targets` in turn, like a load balancer without stickiness. WebSocket upgrades and plain HTTP
- * connections take turns separately, so consecutive Socket.IO clients alternate between the
- * targets whatever HTTP requests (register, login…) happen between them. A WebSocket is one
- * TCP connection, hence sticky by construction; long-polling (several requests, maybe on
- * several connections) is not: connect polling clients to a target directly.
+ * requests take turns separately, so consecutive Socket.IO clients alternate between the
+ * targets whatever HTTP requests (register, login…) happen between them, and consecutive HTTP
+ * requests alternate too (each gets `Connection: close`, hence a connection of its own). A
+ * WebSocket is one TCP connection, hence sticky by construction; long-polling (several
+ * requests) is not: connect polling clients to a target directly.
  */
 export async function startRoundRobinProxy(targets: { host: string; port: number }[]): Promise<RoundRobinProxy> {
   if (targets.length === 0) throw new Error('startRoundRobinProxy: no targets');
@@ -40,6 +51,7 @@ export async function startRoundRobinProxy(targets: { host: string; port: number
       client.pause();
       const headers = head.subarray(0, end < 0 ? head.length : end).toString('latin1');
       const kind = /^upgrade:\s*websocket\s*$/im.test(headers) ? 'websocket' : 'http';
+      if (kind === 'http' && end >= 0) head = Buffer.concat([Buffer.from(oneRequestOnly(headers), 'latin1'), head.subarray(end)]);
       const index = next[kind]++ % targets.length;
       counts[index]![kind] += 1;
       const target = targets[index]!;

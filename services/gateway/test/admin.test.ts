@@ -93,7 +93,7 @@ describe('/admin', () => {
     const [target, bystander] = await Promise.all([registerUser(node.url), registerUser(node.url)]);
     const targets = await Promise.all(['/', '/user', '/notifications', '/'].map((ns) => open(ns, target)));
     const other = await open('/', bystander);
-    const gone = targets.map((s) => new Promise<string>((resolve) => s.once('disconnect', resolve)));
+    const gone = targets.map((s) => nextEvent<string>(s, 'disconnect'));
     expect(await request(adminSocket, 'disconnectUser', { userId: target.user.id })).toEqual({ ok: true, userId: target.user.id });
     await Promise.all(gone);
     expect(targets.every((s) => !s.connected)).toBe(true);
