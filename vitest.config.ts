@@ -32,8 +32,12 @@ export default defineConfig({
         },
       },
       {
+        // The same files again on two nodes linked through Redis. Not isolated: the files share
+        // their worker's module cache (each still starts its own nodes, database and key prefix),
+        // which saves importing the gateway ten more times (measured on the loaded 2-core box:
+        // 80-108 s -> 29 s for the ten files).
         extends: true,
-        test: { name: 'redis', include: BOTH_BACKENDS, provide: { backend: 'redis' } },
+        test: { name: 'redis', include: BOTH_BACKENDS, provide: { backend: 'redis' }, isolate: false },
       },
       {
         // Each file runs 3 gateway processes (tsx start-up is CPU-heavy): alongside other

@@ -83,10 +83,14 @@ export async function startBackend(services: BackendServices, env: Record<string
     const prefix = `t-${randomBytes(6).toString('hex')}`;
     cleanups.push(() => deleteKeys(redisUrl, prefix));
     const shared = { DATABASE_URL: db.url, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix, ...env };
-    // One after the other: both would run the migrations and bootstrap the admin at once otherwise
-    // (that race has a test of its own in admin.test.ts).
     cleanups.push(() => Promise.all(nodes.map((n) => n.close())).then(() => undefined));
-    for (let i = 1; i <= REDIS_NODES; i++) nodes.push(await startNode({ ...shared, NODE_ID: `${prefix}-${i}` }));
+    // Together, as a cluster starts: migrations serialise on a lock, the admin bootstrap is idempotent.
+    const started = await Promise.allSettled(
+      Array.from({ length: REDIS_NODES }, (_, i) => startNode({ ...shared, NODE_ID: `${prefix}-${i + 1}` })),
+    );
+    for (const result of started) if (result.status === 'fulfilled') nodes.push(result.value);
+    const failed = started.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
     const proxy = await startRoundRobinProxy(nodes.map((n) => ({ host: '127.0.0.1', port: n.port })));
     cleanups.push(() => proxy.close());
     const first = nodes[0] as TestNode;
