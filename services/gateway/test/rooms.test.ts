@@ -35,11 +35,16 @@ async function messagesUntilMarker(watcher: ClientSocket, from: ClientSocket, ro
   return texts;
 }
 
-/** `joiner` joins `room` and `watcher` (already there) has seen it arrive. */
+/**
+ * `joiner` joins `room` and `watcher` (already there) has seen it arrive: the "has joined" and
+ * the roomUsers after it (from another node they may come in separate reads; a roomUsers
+ * awaited next must not be this one).
+ */
 async function joinSeenBy(joiner: ClientSocket, watcher: ClientSocket, room: string): Promise<void> {
   const seen = nextEvent<Msg>(watcher, 'message', (m) => m.text.endsWith('has joined'));
+  const listed = nextEvent<RoomUsers>(watcher, 'roomUsers', users(room));
   expect(await request(joiner, 'join', { room })).toMatchObject({ ok: true });
-  await seen;
+  await Promise.all([seen, listed]);
 }
 
 const users = (room: string) => (u: RoomUsers) => u.room === room;
