@@ -27,6 +27,8 @@ const options = z
 
 const children: ChildProcess[] = [];
 let stopping = false;
+/** Until everything answers, one process failing (a port in use) fails the start at once. */
+let started = false;
 
 async function stop(code: number): Promise<never> {
   stopping = true;
@@ -46,7 +48,13 @@ async function stop(code: number): Promise<never> {
 function run(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
   const child = spawn(command, args, { cwd: ROOT, env, stdio: 'inherit' });
   child.once('exit', (code, signal) => {
-    if (!stopping) process.stderr.write(`cluster: ${name} exited (${signal ?? code}); the others keep running\n`);
+    if (stopping) return;
+    if (!started) {
+      process.stderr.write(`cluster: failed to start: ${name} exited (${signal ?? code})\n`);
+      void stop(1);
+      return;
+    }
+    process.stderr.write(`cluster: ${name} exited (${signal ?? code}); the others keep running\n`);
   });
   children.push(child);
   return child;
@@ -90,13 +98,14 @@ try {
   await Promise.all(upstreams.map((u) => waitReady(`http://${u}`, deadline)));
   const dir = await mkdtemp(join(tmpdir(), 'parley-cluster-'));
   process.once('exit', () => void rm(dir, { recursive: true, force: true }));
-  const { file } = await writeNginxConfig(dir, { upstreams, listen: options.CLUSTER_NGINX_PORT, errorLog: '/dev/stderr' });
+  const { file } = await writeNginxConfig(dir, { upstreams, listen: options.CLUSTER_NGINX_PORT, errorLog: 'stderr' });
   run('nginx', 'nginx', ['-p', dir, '-c', file, '-g', 'daemon off;']);
   await waitReady(`http://127.0.0.1:${options.CLUSTER_NGINX_PORT}`, deadline);
 } catch (err) {
   process.stderr.write(`cluster: failed to start: ${String(err)}\n`);
   await stop(1);
 }
+started = true;
 process.stdout.write(
   `\nParley cluster: http://localhost:${options.CLUSTER_NGINX_PORT} (nginx, sticky) -> ${upstreams.join(', ')}\nCtrl-C stops everything.\n`,
 );

@@ -12,7 +12,7 @@ export interface NginxOptions {
   /** Folder for nginx's temporary files. */
   tempDir: string;
   pidFile: string;
-  /** A file, or `/dev/stderr`. */
+  /** A file, or `stderr` (nginx's own name for it: opening `/dev/stderr` fails when stderr is a socket, as under Node's spawn or journald). */
   errorLog: string;
   /** Seconds a failed node is skipped before nginx tries it again. @default 5 */
   failTimeoutSec?: number;

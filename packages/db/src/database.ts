@@ -13,6 +13,9 @@ export type Prisma = InstanceType<typeof PrismaClient>;
 /** prisma/migrations at the repository root. */
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../prisma/migrations', import.meta.url));
 
+/** Longest a new PostgreSQL connection may take to open. */
+const CONNECT_TIMEOUT_MS = 5000;
+
 export interface DatabaseOptions {
   /** PostgreSQL URL; unset = embedded PGlite under `dataDir`. */
   url: string | undefined;
@@ -37,7 +40,8 @@ export interface Database {
  */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.url) {
-    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize });
+    // A bounded connect: an unreachable server fails a request (503) instead of hanging it.
+    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
     // An idle client losing its server must not crash the process; pg replaces it.
     pool.on('error', () => {});
     const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });

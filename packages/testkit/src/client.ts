@@ -128,6 +128,22 @@ export async function connectError(
   throw new Error(`connected to ${namespace} but a connect_error was expected`);
 }
 
+/**
+ * Settle as `promise` does, or reject after `timeoutMs` with an error naming `what` (for waits
+ * that are not a socket event: a client library callback, a process exiting, a disconnect).
+ */
+export function within<T>(what: string, promise: Promise<T>, timeoutMs = EVENT_TIMEOUT_MS): Promise<T> {
+  // Made now so that its stack shows which wait timed out.
+  const timeout = new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(timeout), timeoutMs);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
 /** Resolve with the next `event` (its first argument); reject after `timeoutMs`. */
 export function nextEvent<T = unknown>(
   socket: ClientSocket,
@@ -194,18 +210,4 @@ export function collectUntil<T = unknown>(socket: ClientSocket, event: string, i
 /** Emit with an ack and resolve with the server's answer. */
 export function request<T = unknown>(socket: ClientSocket, event: string, ...args: unknown[]): Promise<T> {
   return socket.timeout(EVENT_TIMEOUT_MS).emitWithAck(event, ...args) as Promise<T>;
-}
-
-/**
- * Probe until `ok` holds, for state a background task changes without telling anyone
- * (a heartbeat re-filing presence, a reconnection). Rejects after `timeoutMs`.
- */
-export async function eventually<T>(probe: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 8000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }

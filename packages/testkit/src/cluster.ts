@@ -1,13 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { writeNginxConfig } from '../../../infra/nginx/render.ts';
+import { LogTail, type LogEntry } from './logs.ts';
 import { testEnv } from './node.ts';
+import { ADDRESS_IN_USE, freePort, launch, PortInUseError, startOnFreePort, type Launched } from './ports.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const MAIN = join(REPO_ROOT, 'services/gateway/src/main.ts');
@@ -31,7 +32,9 @@ export interface NodeProcess {
   /** Settles when the process exits. */
   exited: Promise<ExitStatus>;
   /** Every JSON log line it printed so far. */
-  logs: Record<string, unknown>[];
+  logs: LogEntry[];
+  /** See `LogTail.next`: the next log line matching `predicate`, bounded, failing if the process exits. */
+  nextLog(what: string, predicate: (entry: LogEntry) => boolean, timeoutMs?: number): Promise<LogEntry>;
   kill(signal?: NodeJS.Signals): Promise<ExitStatus>;
 }
 
@@ -44,8 +47,9 @@ export function startNodeProcess(env: Record<string, string | undefined>): Promi
     env: fullEnv,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const logs: Record<string, unknown>[] = [];
   const exited = new Promise<ExitStatus>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const tail = new LogTail(nodeId);
+  void exited.then((status) => tail.end(`exited (${JSON.stringify(status)})`));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -62,7 +66,7 @@ export function startNodeProcess(env: Record<string, string | undefined>): Promi
       } catch {
         return;
       }
-      logs.push(entry);
+      tail.push(entry);
       if (typeof entry.url === 'string' && entry.msg?.toString().startsWith('Parley is listening')) {
         clearTimeout(timer);
         const port = Number(new URL(entry.url).port);
@@ -72,7 +76,8 @@ export function startNodeProcess(env: Record<string, string | undefined>): Promi
           port,
           child,
           exited,
-          logs,
+          logs: tail.entries,
+          nextLog: (what, predicate, timeoutMs) => tail.next(what, predicate, timeoutMs),
           kill: (signal = 'SIGTERM') => {
             if (child.exitCode === null && child.signalCode === null) child.kill(signal);
             return exited;
@@ -81,39 +86,6 @@ export function startNodeProcess(env: Record<string, string | undefined>): Promi
       }
     });
   });
-}
-
-/** A port the OS reports free right now (for servers that cannot be told to use port 0). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function canListen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '0.0.0.0', () => server.close(() => resolve(true)));
-  });
-}
-
-/**
- * `count` consecutive free ports, for a program that takes a base port (`pnpm cluster`).
- * Picked below Linux's ephemeral range (32768+), where no outgoing connection can take one
- * between this check and the program's listen.
- */
-export async function freePortRange(count: number): Promise<number> {
-  for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * (32_000 - 20_000 - count));
-    const ports = Array.from({ length: count }, (_, i) => base + i);
-    if ((await Promise.all(ports.map(canListen))).every(Boolean)) return base;
-  }
 }
 
 /** GET `path` from `baseUrl`, leaving from `localAddress` (looks like another client to nginx). */
@@ -137,25 +109,60 @@ export interface NginxProcess {
   stop(): Promise<void>;
 }
 
-/** Debian's nginx with the project's template in front of `upstreams`; resolves once it proxies. */
-export async function startNginx(upstreams: string[]): Promise<NginxProcess> {
+/**
+ * Debian's nginx with the project's template in front of `upstreams`; resolves once it proxies.
+ * Retried on another port when its port was taken meanwhile (`pickPort` picks each one).
+ */
+export async function startNginx(upstreams: string[], pickPort: () => Promise<number> = freePort): Promise<NginxProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'parley-nginx-'));
-  const port = await freePort();
+  try {
+    return await startOnFreePort('nginx', (port) => launchNginx(dir, upstreams, port), pickPort);
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function launchNginx(dir: string, upstreams: string[], port: number): Promise<NginxProcess> {
+  const errorLog = join(dir, 'error.log');
+  await rm(errorLog, { force: true });
   const { file, config } = await writeNginxConfig(dir, {
     upstreams,
     listen: `127.0.0.1:${port}`,
-    errorLog: join(dir, 'error.log'),
+    errorLog,
     failTimeoutSec: 2,
   });
-  const child = spawn('nginx', ['-p', dir, '-c', file, '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const child = spawn('nginx', ['-p', dir, '-c', file, '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  // nginx retries a taken port for 2.5 s before it gives up: no need to wait for that.
+  const portTaken = new Promise<string>((resolve) => {
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+      if (ADDRESS_IN_USE.test(stderr)) resolve('address in use');
+    });
+  });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + START_TIMEOUT_MS;
   // nginx says nothing when it is up: wait until it proxies a health check.
   for (;;) {
-    const status = await getFrom(url, '/healthz', '127.0.0.1').then((r) => r.status, (err: unknown) => String(err));
+    // Raced with its failure: whatever else holds the port may never answer.
+    const status = await Promise.race([
+      getFrom(url, '/healthz', '127.0.0.1').then((r) => r.status, (err: unknown) => String(err)),
+      exited.then(() => 'exited'),
+      portTaken,
+    ]);
     if (status === 200) break;
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`nginx did not start: ${status}`);
+    if (status === 'address in use' || status === 'exited') {
+      child.kill('SIGKILL');
+      await exited;
+      const said = stderr + (await readFile(errorLog, 'utf8').catch(() => ''));
+      throw ADDRESS_IN_USE.test(said) ? new PortInUseError(port, said) : new Error(`nginx exited while starting: ${said}`);
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`nginx did not start: ${status}`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
@@ -195,42 +202,60 @@ export async function startCluster(size: number, env: Record<string, string | un
 export interface RedisServer {
   url: string;
   port: number;
-  /** Stop (SIGKILL: nothing is saved anyway) and start again on the same port, empty. */
+  /** Kill it (SIGKILL: nothing is saved anyway); `start()` brings it back. */
+  halt(): Promise<void>;
+  /** Start it again on the same port, empty (fails if another process took the port meanwhile). */
+  start(): Promise<void>;
+  /** `halt()` then `start()`. */
   restart(): Promise<void>;
+  /** Kill it for good and delete its folder. */
   stop(): Promise<void>;
 }
 
-/** A private redis-server (no persistence) on a spare port, for tests that stop or restart Redis. */
-export async function startRedisServer(): Promise<RedisServer> {
-  const port = await freePort();
+/**
+ * A private redis-server (no persistence) on a spare port, for tests that stop or restart Redis.
+ * Retried on another port when its port was taken meanwhile (`pickPort` picks each one).
+ */
+export async function startRedisServer(pickPort: () => Promise<number> = freePort): Promise<RedisServer> {
   const dir = await mkdtemp(join(tmpdir(), 'parley-redis-'));
-  let child: ChildProcess;
-  let exited: Promise<void>;
-  const launch = () =>
-    new Promise<void>((resolve, reject) => {
-      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      exited = new Promise((done) => child.once('exit', () => done()));
-      void exited.then(() => reject(new Error('redis-server exited while starting')));
-      createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-        if (line.includes('Ready to accept connections')) resolve();
-      });
+  const launchOn = (port: number) =>
+    launch('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+      name: 'redis-server',
+      port,
+      ready: /Ready to accept connections/,
+      timeoutMs: START_TIMEOUT_MS,
     });
-  const kill = async () => {
-    child.kill('SIGKILL');
-    await exited;
+  let server: Launched;
+  let port: number;
+  try {
+    server = await startOnFreePort('redis-server', async (p) => {
+      const launched = await launchOn(p);
+      port = p;
+      return launched;
+    }, pickPort);
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+  const halt = async () => {
+    server.child.kill('SIGKILL');
+    await server.exited;
   };
-  await launch();
+  // Same port (clients reconnect to it): if another process took it meanwhile, this fails.
+  const start = async () => {
+    server = await launchOn(port);
+  };
   return {
-    url: `redis://127.0.0.1:${port}`,
-    port,
+    url: `redis://127.0.0.1:${port!}`,
+    port: port!,
+    halt,
+    start,
     restart: async () => {
-      await kill();
-      await launch();
+      await halt();
+      await start();
     },
     stop: async () => {
-      await kill();
+      await halt();
       await rm(dir, { recursive: true, force: true });
     },
   };

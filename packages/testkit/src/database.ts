@@ -6,6 +6,11 @@ export interface TestDatabase {
   name: string;
   /** One statement on this database, on a connection of its own. */
   query<T extends object = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /**
+   * Run `sql` (e.g. `LOCK TABLE messages IN ACCESS EXCLUSIVE MODE`) in a transaction left open
+   * until the returned `release()` commits it: holds a lock for as long as a test needs.
+   */
+  hold(sql: string): Promise<() => Promise<void>>;
   drop(): Promise<void>;
 }
 
@@ -29,6 +34,24 @@ export async function createTestDatabase(serverUrl: string, prefix = 'parley_tes
     url: url.toString(),
     name,
     query: (sql, params) => queryOnce(url.toString(), sql, params),
+    hold: async (sql) => {
+      const client = new pg.Client({ connectionString: url.toString() });
+      await client.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query(sql);
+      } catch (err) {
+        await client.end();
+        throw err;
+      }
+      return async () => {
+        try {
+          await client.query('COMMIT');
+        } finally {
+          await client.end();
+        }
+      };
+    },
     drop: async () => {
       await queryOnce(serverUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
     },

@@ -6,4 +6,7 @@ export * from './proxy.ts';
 export * from './services.ts';
 export * from './cli.ts';
 export * from './cluster.ts';
+export * from './ports.ts';
+export * from './logs.ts';
+export * from './postgres-server.ts';
 export * from './tokens.ts';

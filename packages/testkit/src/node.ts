@@ -3,7 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { loadConfig, type Config } from '@parley/config';
 import { buildApp } from '@parley/gateway';
+import { EVENT_TIMEOUT_MS } from './client.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
+import { LogTail, type LogEntry } from './logs.ts';
 
 /** The JWT secret every test node shares (a cluster needs one secret). */
 export const TEST_JWT_SECRET = 'parley-test-secret-0123456789abcdef';
@@ -13,6 +15,10 @@ export interface TestNode {
   port: number;
   app: FastifyInstance;
   config: Readonly<Config>;
+  /** Every log line at or above LOG_LEVEL (silent unless the test sets it) so far. */
+  logs: LogEntry[];
+  /** See `LogTail.next`: the next log line matching `predicate`, bounded. */
+  nextLog(what: string, predicate: (entry: LogEntry) => boolean, timeoutMs?: number): Promise<LogEntry>;
   close(): Promise<void>;
 }
 
@@ -33,10 +39,26 @@ export function testEnv(env: Record<string, string | undefined>): Record<string,
 /** Build and start one Parley node in this process on an ephemeral port. */
 export async function startNode(env: Record<string, string | undefined>): Promise<TestNode> {
   const config = loadConfig(testEnv(env));
-  const app = await buildApp(config, pino({ level: config.log.level, base: { nodeId: config.nodeId } }));
+  const tail = new LogTail(config.nodeId);
+  // Kept for nextLog; also printed when TEST_LOG_LEVEL asks for logs.
+  const destination = {
+    write(line: string) {
+      tail.push(JSON.parse(line) as LogEntry);
+      if (process.env.TEST_LOG_LEVEL) process.stdout.write(line);
+    },
+  };
+  const app = await buildApp(config, pino({ level: config.log.level, base: { nodeId: config.nodeId } }, destination));
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, port, app, config, close: () => app.close() };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    app,
+    config,
+    logs: tail.entries,
+    nextLog: (what, predicate, timeoutMs) => tail.next(what, predicate, timeoutMs),
+    close: () => app.close(),
+  };
 }
 
 export interface TestNodeWithDatabase extends TestNode {
@@ -67,13 +89,19 @@ export async function startNodeWithDatabase(
 
 /**
  * Resolves when the server has processed the disconnect of the socket with `socketId` on
- * `namespace`, on whichever of the nodes (`target.nodes`, or `target` alone) holds it.
+ * `namespace`, on whichever of the nodes (`target.nodes`, or `target` alone) holds it; rejects
+ * after EVENT_TIMEOUT_MS.
  */
 export function serverDisconnect(target: TestNode | { nodes: TestNode[] }, socketId: string, namespace = '/'): Promise<void> {
   const nodes = 'nodes' in target ? target.nodes : [target];
-  for (const node of nodes) {
-    const socket = node.app.io.of(namespace).sockets.get(socketId);
-    if (socket) return new Promise((resolve) => socket.once('disconnect', () => resolve()));
-  }
-  return Promise.resolve();
+  const socket = nodes.map((node) => node.app.io.of(namespace).sockets.get(socketId)).find((s) => s !== undefined);
+  if (!socket) return Promise.resolve();
+  const timeout = new Error(`timed out waiting for the server to see ${socketId} disconnect`);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(timeout), EVENT_TIMEOUT_MS);
+    socket.once('disconnect', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }

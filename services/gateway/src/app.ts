@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '@parley/config';
 import { errorBody, ParleyError } from '@parley/protocol';
+import { toParleyError } from './errors.ts';
 import { authPlugin } from './plugins/auth.ts';
 import { dbPlugin } from './plugins/db.ts';
 import { notificationsPlugin } from './plugins/notifications.ts';
@@ -25,13 +26,15 @@ const BODY_LIMIT = 64 * 1024;
 const PLUGIN_TIMEOUT_MS = 120_000;
 
 function toErrorReply(err: FastifyError | ParleyError): { status: number; body: { error: ReturnType<typeof errorBody> } } {
-  if (err instanceof ParleyError) return { status: err.status, body: { error: err.toBody() } };
-  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { status: 413, body: { error: errorBody('payload_too_large') } };
-  if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
-    // Fastify's own 4xx: malformed JSON, wrong content type, empty body...
-    return { status: 400, body: { error: errorBody('invalid_payload', err.message) } };
+  if (!(err instanceof ParleyError)) {
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { status: 413, body: { error: errorBody('payload_too_large') } };
+    if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+      // Fastify's own 4xx: malformed JSON, wrong content type, empty body...
+      return { status: 400, body: { error: errorBody('invalid_payload', err.message) } };
+    }
   }
-  return { status: 500, body: { error: errorBody('internal_error') } };
+  const parley = toParleyError(err);
+  return { status: parley.status, body: { error: parley.toBody() } };
 }
 
 /** Readiness of Redis: fails at once while disconnected (commands would wait for the reconnection). */
@@ -48,6 +51,8 @@ export async function buildApp(config: Config, logger: Logger): Promise<FastifyI
   const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: BODY_LIMIT, pluginTimeout: PLUGIN_TIMEOUT_MS,
     // Request lines are not logged (they would dominate under load); errors are.
     logController: new LogController({ disableRequestLogging: true }),
+    // Requests arriving while the node shuts down are refused below, in the protocol's shape.
+    return503OnClosing: false,
     // Errors raised before routing (a badly percent-encoded URL) get the same error shape.
     frameworkErrors: (err, _request, reply) => {
       const { status, body } = toErrorReply(err);
@@ -55,9 +60,22 @@ export async function buildApp(config: Config, logger: Logger): Promise<FastifyI
     },
   });
 
+  // Graceful shutdown (SIGTERM -> app.close()): from the first preClose hook on, every new
+  // request is 503 unavailable, so a load balancer sends it elsewhere.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return;
+    reply.header('connection', 'close');
+    throw new ParleyError('unavailable', 'This node is shutting down');
+  });
+
   app.setErrorHandler((err: FastifyError | ParleyError, request, reply) => {
     const { status, body } = toErrorReply(err);
-    if (status >= 500) request.log.error({ err }, 'request failed');
+    if (status === 503 && !(err instanceof ParleyError)) request.log.warn({ err, code: body.error.code }, 'request failed: a dependency is unavailable');
+    else if (status >= 500 && !(err instanceof ParleyError)) request.log.error({ err, code: body.error.code }, 'request failed');
     return reply.code(status).send(body);
   });
   app.setNotFoundHandler((request, reply) =>

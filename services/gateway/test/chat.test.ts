@@ -165,6 +165,28 @@ describe('privateMessage', () => {
     alice2.close();
   });
 
+  it("to oneself: the sender's other sockets get it, the sending socket does not; stored", async () => {
+    const alice2 = await connect(node.url, '/', alice.token);
+    const message = uniqueName('note-to-self');
+    const onOther = nextEvent<PrivateMessage>(alice2, 'privateMessage', (m) => m.message === message);
+    const onSender = collectUntil<PrivateMessage>(alice.socket, 'privateMessage', (m) => m.message === `${message}-marker`);
+    const ack = await request<{ ok: true; id: number }>(alice.socket, 'privateMessage', { to: alice.user.id, message });
+    expect(ack).toEqual({ ok: true, id: expect.any(Number) });
+    expect(await onOther).toEqual({
+      id: ack.id,
+      from: alice.user.id,
+      fromUsername: alice.user.username,
+      to: alice.user.id,
+      message,
+      timestamp: expect.any(String),
+    });
+    await request(alice2, 'privateMessage', { to: alice.user.id, message: `${message}-marker` });
+    expect((await onSender).map((m) => m.message)).toEqual([`${message}-marker`]);
+    const [row] = await node.db.query('SELECT author_id, recipient_id, room, text FROM messages WHERE id = $1', [ack.id]);
+    expect(row).toEqual({ author_id: alice.user.id, recipient_id: alice.user.id, room: null, text: message });
+    alice2.close();
+  });
+
   it('an unknown user is not_found', async () => {
     expect(await request(alice.socket, 'privateMessage', { to: MAX_INT4_ID, message: 'anyone?' })).toMatchObject({
       ok: false,
@@ -201,9 +223,16 @@ describe('typing / stopTyping', () => {
     expect(await atAlice).toEqual([{ user: bob.user.username, room }]);
   });
 
-  it('in a room the sender is not in is forbidden', async () => {
-    const room = uniqueName('elsewhere');
-    expect(await request(alice.socket, 'typing', { room })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+  it.each(['typing', 'stopTyping'])('%s in a room the sender is not in (or has left) is forbidden and reaches no one', async (event) => {
+    const room = await sharedRoom();
+    const elsewhere = uniqueName('elsewhere');
+    await request(bob.socket, 'join', { room: elsewhere });
+    const bobSaw = collectUntil<TypingEvent>(bob.socket, event, (e) => e.user === alice.user.username && e.room === room);
+    expect(await request(alice.socket, event, { room: elsewhere })).toEqual({ ok: false, error: { code: 'forbidden', message: expect.any(String) } });
+    expect(await request(alice.socket, event, { room })).toEqual({ ok: true });
+    expect(await bobSaw).toEqual([{ user: alice.user.username, room }]);
+    expect(await request(alice.socket, 'leaveRoom', room)).toEqual({ ok: true });
+    expect(await request(alice.socket, event, { room })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
   });
 });
 
@@ -221,5 +250,33 @@ describe('sync (extension)', () => {
     expect(page.messages.map((m) => m.text)).toEqual(['two']);
     const rest = await request<{ messages: ChatMessage[]; hasMore: boolean }>(bob.socket, 'sync', { room, sinceId: ids[1] });
     expect(rest).toMatchObject({ hasMore: false, messages: [{ id: ids[2], text: 'three' }] });
+  });
+
+  it('without a limit answers the oldest 100 after sinceId (docs/PROTOCOL.md: default 100), up to 500 with one', async () => {
+    const room = await sharedRoom();
+    // More than the largest page, in one statement (sending them would take the rate limit).
+    const rows = await node.db.query<{ id: string }>(
+      `INSERT INTO messages (room, author_id, text) SELECT $1, $2, 's' || g FROM generate_series(1, 520) g RETURNING id`,
+      [room, alice.user.id],
+    );
+    const ids = rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+    type Page = { ok: true; messages: ChatMessage[]; hasMore: boolean };
+    const first = await request<Page>(bob.socket, 'sync', { room, sinceId: 0 });
+    expect([first.ok, first.hasMore, first.messages.map((m) => m.id)]).toEqual([true, true, ids.slice(0, 100)]);
+    const largest = await request<Page>(bob.socket, 'sync', { room, sinceId: ids[9], limit: 500 });
+    expect([largest.hasMore, largest.messages.map((m) => m.id)]).toEqual([true, ids.slice(10, 510)]);
+    const rest = await request<Page>(bob.socket, 'sync', { room, sinceId: ids[509], limit: 500 });
+    expect([rest.hasMore, rest.messages.map((m) => m.id)]).toEqual([false, ids.slice(510)]);
+  });
+
+  it('an ordinary room the socket is not in (or has left) is forbidden', async () => {
+    const room = uniqueName('not-mine');
+    await request(bob.socket, 'join', { room });
+    expect(await request(bob.socket, 'chatMessage', { room, text: 'private talk' })).toMatchObject({ ok: true });
+    expect(await request(alice.socket, 'sync', { room, sinceId: 0 })).toEqual({ ok: false, error: { code: 'forbidden', message: expect.any(String) } });
+    await request(alice.socket, 'join', { room });
+    expect(await request(alice.socket, 'sync', { room, sinceId: 0 })).toMatchObject({ ok: true, messages: [{ text: 'private talk' }] });
+    await request(alice.socket, 'leaveRoom', room);
+    expect(await request(alice.socket, 'sync', { room, sinceId: 0 })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
   });
 });

@@ -2,12 +2,12 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Notification } from '@parley/protocol';
 import {
   connect,
-    follow,
+  follow,
   nextEvent,
   registerUser,
   startNodeWithDatabase,
   type Session,
-    type TestNodeWithDatabase,
+  type TestNodeWithDatabase,
 } from '@parley/testkit';
 
 let node: TestNodeWithDatabase;
@@ -19,8 +19,18 @@ afterAll(async () => {
   await node?.close();
 });
 
-/** A post whose fan-out job a dead node claimed and advanced to `cursor` (notifying those followers). */
-async function orphanedPost(author: Session, followers: Session[], done: number): Promise<number> {
+/**
+ * A post whose fan-out job another node claimed `claimAge` ago (a Postgres interval; negative =
+ * a claim renewed into the future) and advanced past the first `done` followers (notified).
+ * The job row is created with its claim in one statement: the sweeper (every 50 ms) never sees
+ * it in any other state.
+ */
+async function orphanedPost(
+  author: Session,
+  followers: Session[],
+  done: number,
+  claimAge = '1 hour',
+): Promise<{ postId: number; jobId: number }> {
   const sql = node.app.db.sql;
   const [post] = await sql.query<{ id: number }>(
     `INSERT INTO posts (content, author_id, updated_at) VALUES ('orphan', $1, now()) RETURNING id`,
@@ -32,12 +42,12 @@ async function orphanedPost(author: Session, followers: Session[], done: number)
      SELECT id, 'new_post', $2, jsonb_build_object('postId', $3::int) FROM unnest($1::int[]) AS id`,
     [notified, `${author.user.username} created a new post`, post!.id],
   );
-  await sql.query(
+  const [job] = await sql.query<{ id: string }>(
     `INSERT INTO fanout_jobs (post_id, author_id, cursor, claimed_by, claimed_at)
-     VALUES ($1, $2, $3, 'dead-node', now() - interval '1 hour')`,
-    [post!.id, author.user.id, Math.max(0, ...notified)],
+     VALUES ($1, $2, $3, 'dead-node', now() - $4::interval) RETURNING id`,
+    [post!.id, author.user.id, Math.max(0, ...notified), claimAge],
   );
-  return post!.id;
+  return { postId: post!.id, jobId: Number(job!.id) };
 }
 
 describe('durable fan-out', () => {
@@ -50,7 +60,7 @@ describe('durable fan-out', () => {
     const socket = await connect(node.url, '/notifications', last.token);
     try {
       const arrived = nextEvent<Notification>(socket, 'notification');
-      const postId = await orphanedPost(author, followers, 2);
+      const { postId } = await orphanedPost(author, followers, 2);
       // The sweeper (every 50 ms) claims the stale job; the last follower hears of it.
       expect((await arrived).data).toEqual({ postId });
       await node.app.fanout.idle();
@@ -69,11 +79,11 @@ describe('durable fan-out', () => {
     const author = await registerUser(node.url);
     const follower = await registerUser(node.url);
     await follow(node.url, follower, author.user.id);
-    const postId = await orphanedPost(author, [follower], 0);
-    await node.app.db.sql.query(`UPDATE fanout_jobs SET claimed_at = now() + interval '1 hour' WHERE post_id = $1`, [postId]);
+    // Claimed an hour into the future: fresh for every sweep of this test.
+    const { postId, jobId } = await orphanedPost(author, [follower], 0, '-1 hour');
     expect(await node.app.fanout.sweep()).toEqual([]);
     // A job taken over elsewhere stops this node's run: nextBatch checks the claim.
-    const [job] = await node.app.db.sql.query<{ id: string }>('SELECT id FROM fanout_jobs WHERE post_id = $1', [postId]);
-    expect(await node.app.repos.fanout.nextBatch(Number(job!.id), node.config.nodeId, 10)).toEqual([]);
+    expect(await node.app.repos.fanout.nextBatch(jobId, node.config.nodeId, 10)).toEqual([]);
+    expect(await node.app.db.sql.query('SELECT claimed_by FROM fanout_jobs WHERE post_id = $1', [postId])).toEqual([{ claimed_by: 'dead-node' }]);
   });
 });

@@ -54,11 +54,6 @@ describe('GET /rooms/:room/messages', () => {
     expect(last.body.messages.map((m) => m.text)).toEqual(['m0']);
   });
 
-  it('accepts the bounds limit=1 and limit=100', async () => {
-    expect((await get('?limit=1')).body.messages).toHaveLength(1);
-    expect((await get('?limit=100')).body.messages).toHaveLength(COUNT);
-  });
-
   it('an unknown room is empty', async () => {
     expect(await get('', 'nobody here')).toMatchObject({ status: 200, body: { messages: [] } });
   });
@@ -112,5 +107,39 @@ describe('GET /rooms/:room/messages', () => {
     const expired = await get('', ROOM, tokenFor(alice.user, { expiresInSec: -1 }));
     expect(expired.status).toBe(401);
     expect(expired.body.error?.code).toBe('token_expired');
+  });
+});
+
+describe('GET /rooms/:room/messages: default and largest page', () => {
+  const BULK_ROOM = 'bulk room';
+  const BULK = 120;
+  /** Ids of BULK_ROOM, oldest first. */
+  let bulk: number[];
+  beforeAll(async () => {
+    // More messages than the largest page, in one statement: sending them would take a rate limit.
+    const rows = await node.db.query<{ id: string }>(
+      `INSERT INTO messages (room, author_id, text) SELECT $1, $2, 'b' || g FROM generate_series(1, ${BULK}) g RETURNING id`,
+      [BULK_ROOM, alice.user.id],
+    );
+    bulk = rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+    expect(bulk).toHaveLength(BULK);
+  });
+  const newest = (n: number) => [...bulk].reverse().slice(0, n);
+
+  it('without a limit: exactly the newest 50 (docs/PROTOCOL.md: default limit 50)', async () => {
+    const res = await get('', BULK_ROOM);
+    expect(res.status).toBe(200);
+    expect(res.body.messages.map((m) => m.id)).toEqual(newest(50));
+    expect(res.body.messages.map((m) => m.text)).toEqual(newest(50).map((_, i) => `b${BULK - i}`));
+  });
+
+  it('limit=100 (the largest): exactly the newest 100; limit=1: the newest one', async () => {
+    expect((await get('?limit=100', BULK_ROOM)).body.messages.map((m) => m.id)).toEqual(newest(100));
+    expect((await get('?limit=1', BULK_ROOM)).body.messages.map((m) => m.id)).toEqual(newest(1));
+  });
+
+  it('before pages past the first 100 to the oldest', async () => {
+    const rest = await get(`?limit=100&before=${newest(100)[99]}`, BULK_ROOM);
+    expect(rest.body.messages.map((m) => m.id)).toEqual(newest(BULK).slice(100));
   });
 });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HTTP_ROUTES, routePath, type RouteName } from '@parley/protocol';
 import {
   connectError,
   http,
@@ -87,6 +88,30 @@ describe('POST /auth/register', () => {
     const res = await http(node.url, 'POST', '/auth/register', { body: { username: 'big', password: 'x'.repeat(70_000) } });
     expect(res.status).toBe(413);
     expect(errorCode(res)).toBe('payload_too_large');
+  });
+});
+
+describe('413 payload_too_large on every route that takes a body', () => {
+  /** A JSON body of exactly `bytes` bytes. */
+  const jsonOf = (bytes: number) => {
+    const raw = JSON.stringify({ content: 'x'.repeat(bytes - '{"content":""}'.length) });
+    expect(Buffer.byteLength(raw)).toBe(bytes);
+    return raw;
+  };
+
+  it.each(Object.entries(HTTP_ROUTES).filter(([, route]) => route.method !== 'GET'))('%s: a body over 64 KiB', async (name, route) => {
+    const { token } = await registerUser(node.url);
+    const path = routePath(name as RouteName, { id: 1 });
+    const res = await http(node.url, route.method, path, { token, raw: jsonOf(64 * 1024 + 1) });
+    expect({ status: res.status, body: res.body }).toEqual({ status: 413, body: { error: { code: 'payload_too_large', message: expect.any(String) } } });
+  });
+
+  it('exactly 64 KiB is read (and judged on its content), one byte more is not', async () => {
+    const { token } = await registerUser(node.url);
+    const atLimit = await http(node.url, 'POST', '/posts', { token, raw: jsonOf(64 * 1024) });
+    expect([atLimit.status, errorCode(atLimit)]).toEqual([400, 'invalid_payload']);
+    const over = await http(node.url, 'POST', '/posts', { token, raw: jsonOf(64 * 1024 + 1) });
+    expect([over.status, errorCode(over)]).toEqual([413, 'payload_too_large']);
   });
 });
 
@@ -193,7 +218,7 @@ describe('health', () => {
     expect(res).toMatchObject({ status: 200, body: { status: 'ready', checks: { database: 'ok' } } });
   });
 
-  it('when the database is gone: /readyz 503, /healthz 200, sockets get errors but stay connected', async () => {
+  it('when the database is gone: /readyz 503, /healthz 200, calls that need it unavailable (503), sockets stay connected', async () => {
     const doomed = await startTestBackend();
     try {
       const alice = await registerAndConnect(doomed.url);
@@ -202,7 +227,17 @@ describe('health', () => {
       const res = await http(doomed.url, 'GET', '/readyz');
       expect(res).toMatchObject({ status: 503, body: { status: 'unavailable', checks: { database: 'down' } } });
       expect((await http(doomed.url, 'GET', '/healthz')).status).toBe(200);
-      expect(await request(alice.socket, 'chatMessage', 'into the void')).toMatchObject({ ok: false, error: { code: 'internal_error' } });
+      const unavailable = { error: { code: 'unavailable', message: 'A dependency is unavailable' } };
+      for (const [method, path, options] of [
+        ['GET', '/me', { token: alice.token }],
+        ['POST', '/auth/login', { body: { username: alice.user.username, password: 'password123' } }],
+        ['GET', '/posts', {}],
+        ['GET', '/rooms/lobby/messages', { token: alice.token }],
+      ] as const) {
+        const answer = await http(doomed.url, method, path, options);
+        expect({ path, status: answer.status, body: answer.body }).toEqual({ path, status: 503, body: unavailable });
+      }
+      expect(await request(alice.socket, 'chatMessage', 'into the void')).toEqual({ ok: false, ...unavailable });
       expect(alice.socket.connected).toBe(true);
       // A new handshake cannot look its user up: refused as unavailable, not as a bad token.
       const err = await connectError(doomed.url, '/', alice.token);
@@ -211,6 +246,34 @@ describe('health', () => {
     } finally {
       await doomed.close();
     }
+  });
+
+  it('an unexpected failure on a working database is 500 internal_error, with no internals in the answer', async () => {
+    const alice = await registerAndConnect(node.url);
+    await request(alice.socket, 'join', { room: 'lobby' });
+    const internal = { error: { code: 'internal_error', message: 'Internal error' } };
+    // Columns renamed under the running node: its queries now fail inside PostgreSQL (42703),
+    // on connections that are fine. Not a dependency being down: a bug-like failure.
+    await node.db.query('ALTER TABLE posts RENAME COLUMN content TO content_gone');
+    await node.db.query('ALTER TABLE messages RENAME COLUMN text TO text_gone');
+    await node.db.query('ALTER TABLE users RENAME COLUMN role TO role_gone');
+    try {
+      expect(await http(node.url, 'GET', '/readyz')).toMatchObject({ status: 200, body: { checks: { database: 'ok' } } });
+      const posts = await http(node.url, 'GET', '/posts');
+      expect({ status: posts.status, body: posts.body }).toEqual({ status: 500, body: internal });
+      const me = await http(node.url, 'GET', '/me', { token: alice.token });
+      expect({ status: me.status, body: me.body }).toEqual({ status: 500, body: internal });
+      expect(await request(alice.socket, 'chatMessage', 'into a broken table')).toEqual({ ok: false, ...internal });
+      expect(alice.socket.connected).toBe(true);
+      const err = await connectError(node.url, '/', alice.token);
+      expect({ message: err.message, data: err.data }).toEqual({ message: 'Authentication error', data: internal.error });
+    } finally {
+      await node.db.query('ALTER TABLE posts RENAME COLUMN content_gone TO content');
+      await node.db.query('ALTER TABLE messages RENAME COLUMN text_gone TO text');
+      await node.db.query('ALTER TABLE users RENAME COLUMN role_gone TO role');
+    }
+    expect(await request(alice.socket, 'chatMessage', 'fixed')).toMatchObject({ ok: true });
+    alice.socket.close();
   });
 
   it('404 not_found for an unknown route', async () => {
@@ -226,7 +289,7 @@ describe('CORS from CLIENT_URL', () => {
       method: 'OPTIONS',
       headers: { origin: 'http://client.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
     });
-    expect(res.status).toBeLessThan(300);
+    expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-origin')).toBe('http://client.example');
   });
 
@@ -237,9 +300,21 @@ describe('CORS from CLIENT_URL', () => {
     expect(ok.headers.get('access-control-allow-origin')).toBe('http://client.example');
   });
 
-  it('applies to the Socket.IO polling handshake too', async () => {
-    const res = await fetch(new URL('/socket.io/?EIO=4&transport=polling', node.url), { headers: { origin: 'http://client.example' } });
+  it('applies to the Socket.IO polling handshake too: the configured origin is allowed, another is not', async () => {
+    const handshake = new URL('/socket.io/?EIO=4&transport=polling', node.url);
+    const res = await fetch(handshake, { headers: { origin: 'http://client.example' } });
     expect(res.headers.get('access-control-allow-origin')).toBe('http://client.example');
     await res.text();
+
+    // The refusal a browser acts on: no Access-Control-Allow-Origin, on the preflight or the GET.
+    const preflight = await fetch(handshake, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://evil.example', 'access-control-request-method': 'GET' },
+    });
+    await preflight.text();
+    expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+    const evil = await fetch(handshake, { headers: { origin: 'http://evil.example' } });
+    await evil.text();
+    expect(evil.headers.get('access-control-allow-origin')).toBeNull();
   });
 });

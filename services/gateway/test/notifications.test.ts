@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Notification, Post } from '@parley/protocol';
 import {
   collect,
+  collectUntil,
   connect,
     follow,
   createPost,
@@ -162,6 +163,26 @@ describe('notifications', () => {
     expect((await received).map((n) => n.id)).toEqual([1_000_001, 1_000_002, 1_000_003]);
   });
 
+  it('skips the live copy of one the backlog already sent, when it arrives after the backlog', async () => {
+    const user = await registerUser(node.url);
+    const client = await listen(user);
+    // The hub of the node that holds the socket.
+    const { app } = node.nodeOf(client.id!);
+    const server = app.namespaces.notifications.sockets.get(client.id!);
+    expect(server).toBeDefined();
+    const hub = app.namespaces.notificationHub;
+    const make = (id: number): Notification => ({ id, type: 't', message: `m${id}`, data: {}, timestamp: new Date().toISOString(), readAt: null });
+    const received = collectUntil<Notification>(client, 'notification', (n) => n.id === 2_000_004);
+    expect(await hub.sendBacklog(server!, async (after) => (after > 0 ? [] : [make(2_000_001), make(2_000_002)]))).toBe(2);
+    // Committed before the backlog read them, delivered live only now (a fan-out batch's lag).
+    hub.deliverLocal([2_000_002, 2_000_003, 2_000_001, 2_000_004].map((id) => ({ recipientId: user.user.id, notification: make(id) })));
+    expect((await received).map((n) => n.id)).toEqual([2_000_001, 2_000_002, 2_000_003, 2_000_004]);
+    // Skipped once only: a later copy is a new delivery.
+    const again = nextEvent<Notification>(client, 'notification');
+    hub.deliverLocal([{ recipientId: user.user.id, notification: make(2_000_001) }]);
+    expect((await again).id).toBe(2_000_001);
+  });
+
   it('lists, counts and marks read over HTTP and the socket', async () => {
     const user = await registerUser(node.url);
     for (const text of ['a', 'b', 'c', 'd']) await node.app.notifier.notifyUser(user.user.id, { type: 'system', message: text, data: { text } });
@@ -217,5 +238,60 @@ describe('notifications', () => {
 
   it('notifyUser refuses an unknown user', async () => {
     await expect(node.app.notifier.notifyUser(999_999, { type: 'system', message: 'x', data: {} })).rejects.toMatchObject({ code: 'not_found' });
+  });
+});
+
+describe('notifications: paging and bounds', () => {
+  type List = { notifications: Notification[]; unreadCount: number };
+  type Err = { error: { code: string } };
+
+  /** `count` unread notifications for `session`, made in one statement; their ids, newest first. */
+  async function bulk(session: Session, count: number): Promise<number[]> {
+    const rows = await node.db.query<{ id: string }>(
+      `INSERT INTO notifications (recipient_id, type, message) SELECT $1, 'bulk', 'n' || g FROM generate_series(1, ${count}) g RETURNING id`,
+      [session.user.id],
+    );
+    return rows.map((r) => Number(r.id)).sort((a, b) => b - a);
+  }
+
+  it('GET /notifications: the newest 50 by default, exactly limit up to 200, before pages back; bad values refused', async () => {
+    const user = await registerUser(node.url);
+    const newest = await bulk(user, 230);
+    const ids = async (query: string) => {
+      const res = await http<List>(node.url, 'GET', `/notifications${query}`, { token: user.token });
+      expect(res.status, query).toBe(200);
+      expect(res.body.unreadCount).toBe(230);
+      return res.body.notifications.map((n) => n.id);
+    };
+    expect(await ids('')).toEqual(newest.slice(0, 50));
+    expect(await ids('?limit=200')).toEqual(newest.slice(0, 200));
+    expect(await ids(`?limit=200&before=${newest[199]}`)).toEqual(newest.slice(200));
+    expect(await ids(`?unread=true&limit=2&before=${newest[10]}`)).toEqual(newest.slice(11, 13));
+    for (const query of ['limit=0', 'limit=201', 'limit=1.5', 'before=0', 'before=x', 'unread=yes']) {
+      const res = await http<Err>(node.url, 'GET', `/notifications?${query}`, { token: user.token });
+      expect({ query, status: res.status, code: res.body.error.code }).toEqual({ query, status: 400, code: 'invalid_payload' });
+    }
+  });
+
+  it('markRead takes 1 to 500 ids (0 and 501 are invalid_payload, nothing marked); read-all answers exactly how many it marked', async () => {
+    const user = await registerUser(node.url);
+    const ids = await bulk(user, 600);
+    const socket = await listen(user);
+    for (const bad of [{ ids: [] }, { ids: ids.slice(0, 501) }]) {
+      expect(await request(socket, 'markRead', bad), `${bad.ids.length} ids`).toEqual({
+        ok: false,
+        error: { code: 'invalid_payload', message: expect.any(String) },
+      });
+    }
+    const unread = async () => (await http<List>(node.url, 'GET', '/notifications?limit=1', { token: user.token })).body.unreadCount;
+    expect(await unread()).toBe(600);
+    expect(await request(socket, 'markRead', { ids: ids.slice(0, 500) })).toEqual({ ok: true, updated: 500 });
+    expect(await unread()).toBe(100);
+
+    const readAll = await http(node.url, 'POST', '/notifications/read-all', { token: user.token });
+    expect({ status: readAll.status, body: readAll.body }).toEqual({ status: 200, body: { updated: 100 } });
+    const again = await http(node.url, 'POST', '/notifications/read-all', { token: user.token });
+    expect({ status: again.status, body: again.body }).toEqual({ status: 200, body: { updated: 0 } });
+    expect(await unread()).toBe(0);
   });
 });

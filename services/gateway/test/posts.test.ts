@@ -98,7 +98,7 @@ describe('follows', () => {
     const page = await http<{ users: { id: number }[] }>(node.url, 'GET', `/users/${carol.user.id}/followers?after=${alice.user.id}`);
     expect(page.body.users).toEqual([bob.user]);
     const following = await http<{ users: unknown[] }>(node.url, 'GET', `/users/${alice.user.id}/following`);
-    expect(following.body.users).toContainEqual(carol.user);
+    expect(following.body.users).toEqual([carol.user]);
 
     for (let i = 0; i < 2; i++) {
       expect((await http(node.url, 'DELETE', `/users/${carol.user.id}/follow`, { token: alice.token })).status).toBe(204);
@@ -120,6 +120,84 @@ describe('follows', () => {
     for (const [method, path, token, status, code] of cases) {
       const res = await http<{ error: { code: string } }>(node.url, method, path, token ? { token } : {});
       expect({ method, path, status: res.status, code: res.body.error.code }).toEqual({ method, path, status, code });
+    }
+  });
+});
+
+describe('posts: bounds and paging', () => {
+  type Err = { error: { code: string } };
+
+  it('content 20000 characters and title 200 are accepted; 20001 and 201 are invalid_payload (create and update)', async () => {
+    const longest = await createPost(alice, { title: 't'.repeat(200), content: 'c'.repeat(20_000) });
+    expect([longest.title?.length, longest.content.length]).toEqual([200, 20_000]);
+    for (const [method, path, body] of [
+      ['POST', '/posts', { content: 'c'.repeat(20_001) }],
+      ['POST', '/posts', { title: 't'.repeat(201), content: 'x' }],
+      ['PUT', `/posts/${longest.id}`, { content: 'c'.repeat(20_001) }],
+      ['PUT', `/posts/${longest.id}`, { title: 't'.repeat(201) }],
+    ] as const) {
+      const res = await http<Err>(node.url, method, path, { token: alice.token, body });
+      expect({ method, status: res.status, code: res.body.error.code }).toEqual({ method, status: 400, code: 'invalid_payload' });
+    }
+    const updated = await http<Post>(node.url, 'PUT', `/posts/${longest.id}`, { token: alice.token, body: { title: 'u'.repeat(200), content: 'd'.repeat(20_000) } });
+    expect([updated.status, updated.body.title?.length, updated.body.content.length]).toEqual([200, 200, 20_000]);
+  });
+
+  it('GET /posts: the newest 50 by default, exactly limit up to 100, before pages back; limit 0 / 101 refused', async () => {
+    // More posts than the largest page, in one statement; they are the newest there are.
+    const rows = await node.db.query<{ id: number }>(
+      `INSERT INTO posts (author_id, content, updated_at) SELECT $1, 'bulk ' || g, now() FROM generate_series(1, 110) g RETURNING id`,
+      [bob.user.id],
+    );
+    const newest = rows.map((r) => r.id).sort((a, b) => b - a);
+    const ids = async (query: string) => {
+      const res = await http<{ posts: Post[] }>(node.url, 'GET', `/posts${query}`);
+      expect(res.status).toBe(200);
+      return res.body.posts.map((p) => p.id);
+    };
+    expect(await ids('')).toEqual(newest.slice(0, 50));
+    expect(await ids('?limit=100')).toEqual(newest.slice(0, 100));
+    expect(await ids(`?limit=10&before=${newest[99]}`)).toEqual(newest.slice(100, 110));
+    expect(await ids(`?before=${newest[0]}&limit=2`)).toEqual(newest.slice(1, 3));
+    for (const query of ['?limit=0', '?limit=101', '?before=0', '?limit=x']) {
+      const res = await http<Err>(node.url, 'GET', `/posts${query}`);
+      expect({ query, status: res.status, code: res.body.error.code }).toEqual({ query, status: 400, code: 'invalid_payload' });
+    }
+  });
+});
+
+describe('follows: paging', () => {
+  it('followers and following: ascending ids after `after`, 50 by default, up to 100', async () => {
+    const star = await registerUser(node.url);
+    // 60 followers of star, made in the database (registering them would take a minute of scrypt).
+    const fans = await node.db.query<{ id: number }>(
+      `INSERT INTO users (username, password_hash) SELECT $1 || g, 'x' FROM generate_series(1, 60) g RETURNING id`,
+      [`fan_${star.user.id}_`],
+    );
+    const fanIds = fans.map((f) => f.id).sort((a, b) => a - b);
+    await node.db.query('INSERT INTO follows (follower_id, followee_id) SELECT unnest($1::int[]), $2', [fanIds, star.user.id]);
+    // The first fan follows star and two more, so `following` has something to page through.
+    const others = [alice.user.id, bob.user.id].sort((a, b) => a - b);
+    await node.db.query('INSERT INTO follows (follower_id, followee_id) SELECT $1, unnest($2::int[])', [fanIds[0], others]);
+    const page = async (path: string) => {
+      const res = await http<{ users: { id: number }[] }>(node.url, 'GET', path);
+      expect(res.status, path).toBe(200);
+      return res.body.users.map((u) => u.id);
+    };
+    const followers = `/users/${star.user.id}/followers`;
+    expect(await page(followers)).toEqual(fanIds.slice(0, 50));
+    expect(await page(`${followers}?limit=100`)).toEqual(fanIds);
+    expect(await page(`${followers}?after=${fanIds[49]}`)).toEqual(fanIds.slice(50));
+    expect(await page(`${followers}?after=${fanIds[9]}&limit=3`)).toEqual(fanIds.slice(10, 13));
+    expect(await page(`${followers}?after=${fanIds[59]}`)).toEqual([]);
+    const following = `/users/${fanIds[0]}/following`;
+    expect(await page(following)).toEqual([...others, star.user.id].sort((a, b) => a - b));
+    expect(await page(`${following}?after=${others[0]}&limit=1`)).toEqual([[...others, star.user.id].sort((a, b) => a - b)[1]]);
+    for (const query of ['limit=0', 'limit=101', 'after=-1', 'after=x']) {
+      for (const path of [followers, following]) {
+        const res = await http<{ error: { code: string } }>(node.url, 'GET', `${path}?${query}`);
+        expect({ path, query, status: res.status, code: res.body.error.code }).toEqual({ path, query, status: 400, code: 'invalid_payload' });
+      }
     }
   });
 });

@@ -1,10 +1,9 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { eventually, uniqueName } from '@parley/testkit';
+import { LogTail, uniqueName, within } from '@parley/testkit';
 import type { PresenceEviction, PresenceMember } from '../src/domain/presence.ts';
 import { RedisPresence } from '../src/domain/redis-presence.ts';
 
-const log = { warn: () => {} };
 const connections: Redis[] = [];
 const started: RedisPresence[] = [];
 
@@ -13,16 +12,32 @@ afterAll(async () => {
   for (const c of connections) c.disconnect();
 });
 
-/** Presence instances ("nodes") sharing one fresh key prefix, each on its own connection. */
-function cluster(ttlSec = 2) {
+/**
+ * A live node's TTL. All nodes of a file share this process: an event-loop stall longer than
+ * the TTL (a loaded machine) would delay every heartbeat and reap nodes that are alive, so
+ * nodes meant to stay alive get a TTL no stall reaches.
+ */
+const LIVE_TTL_SEC = 60;
+/** A node meant to die: the shortest TTL the configuration allows, so it is reaped quickly. */
+const DOOMED_TTL_SEC = 2;
+/** Heartbeat and sweep period of every node. */
+const INTERVAL_MS = 100;
+
+/**
+ * Presence instances ("nodes") sharing one fresh key prefix, each on its own connection.
+ * Each node's warnings go to `logs` (a LogTail named after it).
+ */
+function cluster() {
   const keyPrefix = uniqueName('presence');
-  return async (nodeId: string, intervalMs = 100): Promise<RedisPresence> => {
+  return async (nodeId: string, ttlSec = LIVE_TTL_SEC): Promise<RedisPresence & { logs: LogTail }> => {
     const redis = new Redis(inject('redisUrl'));
     connections.push(redis);
-    const presence = new RedisPresence(redis, { nodeId, keyPrefix, ttlSec, intervalMs, log });
+    const logs = new LogTail(nodeId);
+    const log = { warn: (obj: object, msg: string) => logs.push({ ...obj, msg }) };
+    const presence = new RedisPresence(redis, { nodeId, keyPrefix, ttlSec, intervalMs: INTERVAL_MS, log });
     await presence.start();
     started.push(presence);
-    return presence;
+    return Object.assign(presence, { logs });
   };
 }
 
@@ -67,10 +82,13 @@ describe('RedisPresence', () => {
 
   it("reaps a dead node's members once, cluster-wide, keeping users who are still elsewhere", async () => {
     const node = cluster();
-    const [a, b, dead, dead2] = await Promise.all([node('a'), node('b'), node('dead'), node('dead2')]);
+    const [a, b, dead, dead2] = await Promise.all([node('a'), node('b'), node('dead', DOOMED_TTL_SEC), node('dead2', DOOMED_TTL_SEC)]);
     const seen: PresenceEviction[] = [];
     const waiters: [room: string, resolve: () => void][] = [];
-    const evicted = (room: string) => new Promise<void>((resolve) => waiters.push([room, resolve]));
+    // Design bound: the dead node's deadline (≤ its TTL after its last heartbeat) plus one sweep
+    // period; 5 s more because timers fire late on a loaded machine.
+    const bound = DOOMED_TTL_SEC * 1000 + INTERVAL_MS + 5000;
+    const evicted = (room: string) => within(`the eviction from "${room}"`, new Promise<void>((resolve) => waiters.push([room, resolve])), bound);
     // Whichever live node wins the reaper lock reports the evictions.
     for (const p of [a, b, dead2]) {
       p.onEviction((e) => {
@@ -112,14 +130,17 @@ describe('RedisPresence', () => {
   });
 
   it('re-files its share when Redis forgets it', async () => {
-    const node = cluster(2);
+    const node = cluster();
     const a = await node('a');
     await a.join('r', member(1, 'ann'));
     await a.join('r', member(2, 'bob'));
     const redis = connections[connections.length - 1] as Redis;
     const keys = await redis.keys(`${(a as unknown as { base: string }).base}*`);
+    // Its next heartbeat (every 100 ms) finds it forgotten, re-files the share, then says so.
+    const refiled = a.logs.next('re-registered', (e) => e.msg === 'presence: re-registered after Redis lost it');
     await redis.del(...keys);
     expect(await a.users('r')).toEqual([]);
-    expect(await eventually(() => a.users('r'), (u) => u.length === 2)).toEqual(['ann', 'bob']);
+    expect(await refiled).toMatchObject({ nodeId: 'a', entries: 2 });
+    expect(await a.users('r')).toEqual(['ann', 'bob']);
   });
 });

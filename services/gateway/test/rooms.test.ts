@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_ROOMS_PER_JOIN, MAX_ROOMS_PER_SOCKET, type ChatMessage, type RoomUsers, type SystemMessage } from '@parley/protocol';
+import { MAX_ROOMS_PER_JOIN, MAX_ROOMS_PER_SOCKET, type ChatMessage, type PrivateMessage, type RoomUsers, type SystemMessage } from '@parley/protocol';
 import {
   collectUntil,
   connect,
@@ -247,11 +247,37 @@ describe('reserved rooms', () => {
     }
   });
 
-  it("a socket-id-shaped room gives no access to that socket's private traffic", async () => {
-    const spy = collectUntil<{ message: string }>(alice.socket, 'privateMessage', (m) => m.message === 'to alice');
-    await request(alice.socket, 'joinRoom', bob.socket.id);
-    await request(alice.socket, 'privateMessage', { to: bob.user.id, message: 'secret' });
-    await request(bob.socket, 'privateMessage', { to: alice.user.id, message: 'to alice' });
-    expect((await spy).map((m) => m.message)).toEqual(['to alice']);
+  it("another socket's id-room cannot be entered: its owner hears nothing of the attempts and still reaches the intruder", async () => {
+    // Every socket is in the room named after its id, and Socket.IO leaves that room out of
+    // the socket's own broadcasts. Had alice got into bob's, bob would hear userJoined /
+    // roomUsers / chat / typing addressed to it, and bob's private messages and broadcasts
+    // (which leave out his own room) would leave alice out too.
+    const target = bob.socket.id!;
+    const bobHeard: string[] = [];
+    const record = (event: string) => bobHeard.push(event);
+    bob.socket.onAny(record);
+    const marker = uniqueName('marker');
+    const bobGotMarker = nextEvent<PrivateMessage>(bob.socket, 'privateMessage', (m) => m.message === marker);
+    for (const [event, payload] of [
+      ['joinRoom', target],
+      ['joinRoom', [target]],
+      ['join', { room: target }],
+      ['chatMessage', { room: target, text: 'psst' }],
+      ['typing', { room: target }],
+      ['stopTyping', { room: target }],
+    ] as const) {
+      expect(await request(alice.socket, event, payload), event).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    }
+    expect(await request(alice.socket, 'privateMessage', { to: bob.user.id, message: marker })).toMatchObject({ ok: true });
+    await bobGotMarker;
+    bob.socket.offAny(record);
+    expect(bobHeard).toEqual(['privateMessage']);
+
+    const reply = uniqueName('reply');
+    const privately = nextEvent<PrivateMessage>(alice.socket, 'privateMessage', (m) => m.message === reply);
+    const relayed = nextEvent(alice.socket, 'newMessage', (data) => data === reply);
+    expect(await request(bob.socket, 'privateMessage', { to: alice.user.id, message: reply })).toMatchObject({ ok: true });
+    bob.socket.emit('message', reply);
+    await Promise.all([privately, relayed]);
   });
 });

@@ -149,8 +149,9 @@ export class RedisPresence implements Presence {
     try {
       const known = await this.call<number>('parleyHeartbeat', this.options.nodeId, this.ttlMs, this.connections);
       if (known === 0) {
-        this.options.log.warn({ nodeId: this.options.nodeId, entries: this.mirror.size }, 'presence: re-registering after Redis lost it');
         await this.register();
+        // Logged once the share is back (tests await this line).
+        this.options.log.warn({ nodeId: this.options.nodeId, entries: this.mirror.size }, 'presence: re-registered after Redis lost it');
       }
       const evictions = toEvictions(await this.call<RawEviction[]>('parleyReap', this.options.nodeId, this.intervalMs - 50));
       for (const eviction of evictions) for (const listener of this.listeners) listener(eviction);

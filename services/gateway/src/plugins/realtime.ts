@@ -1,8 +1,10 @@
-import type { IncomingMessage } from 'node:http';
+import { ServerResponse, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
 import fp from 'fastify-plugin';
 import { Server, type ServerOptions } from 'socket.io';
 import type { Config } from '@parley/config';
+import { errorBody } from '@parley/protocol';
 import type { NewPrivateMessage, NewRoomMessage } from '@parley/db';
 import { GroupCommit } from '../domain/group-commit.ts';
 import { MemoryPresence } from '../domain/memory-presence.ts';
@@ -70,6 +72,23 @@ export const realtimePlugin = fp<{ config: Config }>(
     });
     if (presence instanceof RedisPresence) await presence.start();
 
+    // While shutting down, new Engine.IO handshakes (no `sid` yet) get HTTP 503 `unavailable`
+    // in the protocol's error shape; the client's transport fails and it reconnects elsewhere.
+    let shuttingDown = false;
+    io.engine.use((req: IncomingMessage, res: ServerResponse | { socket: Duplex }, next: (err?: Error) => void) => {
+      if (!shuttingDown || new URL(req.url ?? '/', 'http://x').searchParams.has('sid')) return next();
+      const body = JSON.stringify({ error: errorBody('unavailable', 'This node is shutting down') });
+      if (res instanceof ServerResponse) {
+        res.writeHead(503, { 'content-type': 'application/json', connection: 'close' }).end(body);
+      } else {
+        // A WebSocket upgrade: no ServerResponse, answer on the raw socket.
+        res.socket.end(
+          `HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        );
+      }
+      next(new Error('shutting down'));
+    });
+
     app.decorate('io', io);
     app.decorate('namespaces', namespaces);
     app.decorate('presence', presence);
@@ -78,7 +97,7 @@ export const realtimePlugin = fp<{ config: Config }>(
     // withdraw this node's presence (announcing who left), flush buffered writes (their acks
     // still reach the clients), close transports, flush what came in meanwhile.
     app.addHook('preClose', async () => {
-      io.engine.opts.allowRequest = (_req, callback) => callback('shutting down', false);
+      shuttingDown = true;
       main.local.emit('serverShutdown', { nodeId: config.nodeId, reconnect: true });
       for (const e of await presence.withdraw()) announceLeave(io, e.room, e.username, e.users);
       await messageWriter.drain();

@@ -1,6 +1,7 @@
 import type { Socket } from 'socket.io';
 import type { z } from 'zod';
-import { ERRORS, ParleyError, type ErrorBody } from '@parley/protocol';
+import { ParleyError, type ErrorBody } from '@parley/protocol';
+import { toParleyError } from '../errors.ts';
 import type { FastifyBaseLogger } from 'fastify';
 import type { TokenBucket } from '../domain/token-bucket.ts';
 import { parse } from '../validation.ts';
@@ -32,12 +33,11 @@ export function handle<S extends z.ZodType, R extends object | void>(
     const last = args[args.length - 1];
     const ack = typeof last === 'function' ? (args.pop() as Ack) : undefined;
     const fail = (err: unknown) => {
-      let body: ErrorBody;
-      if (err instanceof ParleyError) {
-        body = err.toBody();
-      } else {
-        log.error({ err, event, socketId: socket.id, userId: socket.data.user.id }, 'socket handler failed');
-        body = { code: 'internal_error', message: ERRORS.internal_error.message };
+      const body: ErrorBody = toParleyError(err).toBody();
+      if (!(err instanceof ParleyError)) {
+        const context = { err, event, code: body.code, socketId: socket.id, userId: socket.data.user.id };
+        if (body.code === 'unavailable') log.warn(context, 'socket handler: a dependency is unavailable');
+        else log.error(context, 'socket handler failed');
       }
       if (ack) ack({ ok: false, error: body });
       else socket.emit('error', body);

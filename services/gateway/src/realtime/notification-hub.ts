@@ -4,16 +4,28 @@ import { userRoom, type NotificationsNamespace, type NotificationsSocket } from 
 
 /** Unread notifications read per query while sending a backlog. */
 const BACKLOG_PAGE = 500;
+/**
+ * How long after a backlog its recent notifications may still arrive live: a notification
+ * committed before the backlog read it can be delivered (fan-out batch, Redis bus) after the
+ * backlog is done. Far above the commit-to-delivery lag of a fan-out batch.
+ */
+const ECHO_WINDOW_MS = 60_000;
 
 /**
  * This node's side of notification delivery on '/notifications'. Live notifications go to
  * the recipient's room `user:<id>`; a socket still receiving its backlog gets them held
- * and sent after the backlog, skipping any the backlog already carried (by id). So a
- * client sees its unread notifications oldest first, then live ones, each exactly once.
+ * and sent after the backlog, skipping any the backlog already carried (by id); the live
+ * copy of one the backlog carried that arrives after the backlog is done is skipped too.
+ * So a client sees its unread notifications oldest first, then live ones, each exactly once.
  */
 export class NotificationHub {
   /** Sockets receiving their backlog -> live notifications held for them. */
   private readonly held = new Map<string, Notification[]>();
+  /**
+   * Sockets whose backlog is done -> ids it sent that were created within ECHO_WINDOW_MS and
+   * not yet seen live: their live delivery, when it comes, is skipped (once).
+   */
+  private readonly echoes = new Map<string, Set<number>>();
 
   constructor(private readonly nsp: NotificationsNamespace) {}
 
@@ -23,14 +35,22 @@ export class NotificationHub {
       // Most recipients of a big fan-out are offline: skip them before encoding anything.
       const socketIds = this.nsp.adapter.rooms.get(userRoom(recipientId));
       if (!socketIds) continue;
-      if (this.held.size === 0) {
+      if (this.held.size === 0 && this.echoes.size === 0) {
         this.nsp.local.to(userRoom(recipientId)).emit('notification', notification);
         continue;
       }
       for (const socketId of socketIds) {
         const held = this.held.get(socketId);
-        if (held) held.push(notification);
-        else this.nsp.sockets.get(socketId)?.emit('notification', notification);
+        if (held) {
+          held.push(notification);
+          continue;
+        }
+        const echoes = this.echoes.get(socketId);
+        if (echoes?.delete(notification.id)) {
+          if (echoes.size === 0) this.echoes.delete(socketId);
+          continue;
+        }
+        this.nsp.sockets.get(socketId)?.emit('notification', notification);
       }
     }
   }
@@ -48,10 +68,15 @@ export class NotificationHub {
       sent.add(n.id);
       socket.emit('notification', n);
     };
+    const recent = new Set<number>();
+    const since = Date.now() - ECHO_WINDOW_MS;
     try {
       for (let after = 0; ; ) {
         const page = await load(after, BACKLOG_PAGE);
-        page.forEach(send);
+        for (const n of page) {
+          if (!sent.has(n.id) && Date.parse(n.timestamp) >= since) recent.add(n.id);
+          send(n);
+        }
         const last = page[page.length - 1];
         if (!last || page.length < BACKLOG_PAGE) break;
         after = last.id;
@@ -59,8 +84,23 @@ export class NotificationHub {
     } finally {
       const held = this.held.get(socket.id) ?? [];
       this.held.delete(socket.id);
+      // Those already seen live while held will not come again.
+      for (const n of held) recent.delete(n.id);
       held.forEach(send);
+      if (recent.size > 0 && socket.connected) this.expectEchoes(socket, recent);
     }
     return sent.size;
+  }
+
+  /** Skip the live copies of `ids` that reach `socket` within ECHO_WINDOW_MS. */
+  private expectEchoes(socket: NotificationsSocket, ids: Set<number>): void {
+    this.echoes.set(socket.id, ids);
+    const forget = () => {
+      clearTimeout(timer);
+      if (this.echoes.get(socket.id) === ids) this.echoes.delete(socket.id);
+    };
+    const timer = setTimeout(forget, ECHO_WINDOW_MS);
+    timer.unref();
+    socket.once('disconnect', forget);
   }
 }

@@ -19,7 +19,7 @@ export interface Namespaces {
 
 /** Wire every namespace: handshake auth first, then each event group's handlers. */
 export function registerNamespaces(io: MainServer, deps: RealtimeDeps, authenticate: Authenticate): Namespaces {
-  const auth = authMiddleware(authenticate);
+  const auth = authMiddleware(authenticate, deps.log);
   io.use(auth);
   io.on('connection', (socket) => {
     socket.join(userRoom(socket.data.user.id));
@@ -53,7 +53,7 @@ export function registerNamespaces(io: MainServer, deps: RealtimeDeps, authentic
   });
 
   const admin: AdminNamespace = io.of(NAMESPACES.admin);
-  admin.use(authMiddleware(authenticate, 'admin'));
+  admin.use(authMiddleware(authenticate, deps.log, 'admin'));
   const namespaces = { main: io, user, notifications, admin };
   admin.on('connection', (socket) => {
     socket.join(userRoom(socket.data.user.id));

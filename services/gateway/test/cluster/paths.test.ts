@@ -4,9 +4,9 @@ import {
   collect,
   connect,
   createTestDatabase,
-  eventually,
   follow,
   createPost,
+  getFrom,
   http,
   login,
   nextEvent,
@@ -15,6 +15,7 @@ import {
   runCli,
   startCluster,
   uniqueName,
+  within,
   type ClientSocket,
   type Session,
   type TestCluster,
@@ -25,6 +26,10 @@ let db: TestDatabase;
 let cluster: TestCluster;
 const sockets: ClientSocket[] = [];
 let url: (i: number) => string;
+/** The node each socket of this file is connected to (its Engine.IO connection counts there). */
+const nodeOf = new Map<ClientSocket, string>();
+/** The node nginx sends this machine's clients (127.0.0.1) to. */
+let nginxNode: string;
 const ADMIN = { username: 'cluster_admin', password: 'admin-password-1' };
 const prefix = uniqueName('paths');
 
@@ -36,8 +41,11 @@ beforeAll(async () => {
     REDIS_KEY_PREFIX: prefix,
     ADMIN_USERNAME: ADMIN.username,
     ADMIN_PASSWORD: ADMIN.password,
+    // For 'socket left its rooms': the proof that a node has processed a disconnect.
+    LOG_LEVEL: 'debug',
   });
   url = (i) => (cluster.nodes[i] as { url: string }).url;
+  nginxNode = (await getFrom<{ nodeId: string }>(cluster.nginx.url, '/healthz', '127.0.0.1')).body.nodeId;
 });
 afterAll(async () => {
   for (const s of sockets) s.close();
@@ -48,6 +56,7 @@ afterAll(async () => {
 async function on(node: number, session: Session, options = {}): Promise<ClientSocket> {
   const socket = await connect(node < 0 ? cluster.nginx.url : url(node), '/', session.token, options);
   sockets.push(socket);
+  nodeOf.set(socket, node < 0 ? nginxNode : `node-${node + 1}`);
   return socket;
 }
 
@@ -86,8 +95,13 @@ describe('cluster: every path crosses nodes', () => {
     const ack = await request<{ users: string[] }>(a2, 'join', { room });
     expect(ack.users).toEqual([b.user.username, a.user.username]);
 
+    // a2 still holds the room. Node 1 logs 'socket left its rooms' once it has left a1's rooms
+    // and announced (or not) its departure; a chat message sent after that proves no "has
+    // left" came in between.
+    const a1Id = a1.id;
+    const a1Left = cluster.nodes[0]!.nextLog('a1 left its rooms', (e) => e.msg === 'socket left its rooms' && e.socketId === a1Id);
     a1.close();
-    // a2 still holds the room: a further chat message proves no "has left" came in between.
+    await a1Left;
     const marker = nextEvent(sb, 'message', isText('still here'));
     await request(a2, 'chatMessage', { room, text: 'still here' });
     await marker;
@@ -150,6 +164,7 @@ describe('cluster: notifications and admin cross nodes', () => {
     await follow(url(0), follower, author.user.id);
     const devices = await Promise.all([1, 2].map((i) => connect(url(i), '/notifications', follower.token)));
     sockets.push(...devices);
+    for (const [i, d] of devices.entries()) nodeOf.set(d, `node-${i + 2}`);
     const got = devices.map((d) => nextEvent<Notification>(d, 'notification', (n) => n.type === 'new_post'));
     const post = await createPost(url(0), author, { content: 'hello cluster' });
     for (const n of await Promise.all(got)) expect(n).toMatchObject({ message: `${author.user.username} created a new post`, data: { postId: post.id } });
@@ -181,34 +196,42 @@ describe('cluster: notifications and admin cross nodes', () => {
     const admin = await login(url(0), ADMIN.username, ADMIN.password);
     const adminSocket = await connect(url(0), '/admin', admin.token);
     sockets.push(adminSocket);
+    nodeOf.set(adminSocket, 'node-1');
     const target = await registerUser(url(0));
     const targets = await Promise.all([on(1, target), on(2, target), on(-1, target)]);
-    const listeners = await Promise.all([1, 2].map(async (i) => on(i, await registerUser(url(0)))));
+    const listeners = await Promise.all([0, 1, 2].map(async (i) => on(i, await registerUser(url(0)))));
 
     const heard = [...targets, ...listeners].map((s) => nextEvent<Announcement>(s, 'announcement', (a) => a.text === 'cluster-wide'));
     expect(await request(adminSocket, 'announce', { text: 'cluster-wide' })).toEqual({ ok: true });
     await Promise.all(heard);
 
-    // Every node reports its own Engine.IO connections; the sum is what each node holds.
-    // (Counts are written when connections open and close, so the last closes may still be landing.)
-    const open = sockets.filter((s) => s.connected).length;
-    const stats = await eventually(
-      () => request<{ ok: true } & Stats>(adminSocket, 'stats'),
-      (s) => s.connections === open,
-    );
-    expect(stats.nodes.map((n) => n.nodeId).sort()).toEqual(['node-1', 'node-2', 'node-3']);
-    expect(stats.connections).toBe(stats.nodes.reduce((sum, n) => sum + n.connections, 0));
-    expect(stats.nodes.every((n) => n.connections > 0)).toBe(true);
-    expect(stats.rooms).toBeGreaterThanOrEqual(1);
+    // Each node writes its Engine.IO connection count to Redis on the turn after a connection
+    // opens or closes, on the connection its presence commands use. So a presence command
+    // acked by every node (a listener there joining a room) proves the counts are stored.
+    const room = uniqueName('room');
+    const { rooms: roomsBefore } = await request<{ ok: true } & Stats>(adminSocket, 'stats');
+    const settle = () => Promise.all(listeners.map((s) => request(s, 'join', { room })));
+    /** Open connections per node, from the sockets of this file. */
+    const expected = () => {
+      const counts = new Map<string, number>(['node-1', 'node-2', 'node-3'].map((id) => [id, 0]));
+      for (const s of sockets) if (s.connected) counts.set(nodeOf.get(s)!, counts.get(nodeOf.get(s)!)! + 1);
+      return [...counts].map(([nodeId, connections]) => ({ nodeId, connections }));
+    };
+    const byNode = (stats: Stats) => [...stats.nodes].sort((p, q) => p.nodeId.localeCompare(q.nodeId));
 
-    const gone = targets.map((s) => new Promise((resolve) => s.once('disconnect', resolve)));
+    await settle();
+    const stats = await request<{ ok: true } & Stats>(adminSocket, 'stats');
+    expect(byNode(stats)).toEqual(expected());
+    expect(stats.connections).toBe(sockets.filter((s) => s.connected).length);
+    expect(stats.rooms).toBe(roomsBefore + 1);
+
+    const gone = targets.map((s, i) => within(`target socket ${i} disconnected`, new Promise((resolve) => s.once('disconnect', resolve))));
     expect(await request(adminSocket, 'disconnectUser', { userId: target.user.id })).toEqual({ ok: true, userId: target.user.id });
     await Promise.all(gone);
     expect(listeners.every((s) => s.connected)).toBe(true);
-    const after = await eventually(
-      () => request<{ ok: true } & Stats>(adminSocket, 'stats'),
-      (s) => s.connections === open - targets.length,
-    );
-    expect(after.nodes).toHaveLength(3);
+    await settle();
+    const after = await request<{ ok: true } & Stats>(adminSocket, 'stats');
+    expect(byNode(after)).toEqual(expected());
+    expect(after.connections).toBe(stats.connections - targets.length);
   });
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { announceSchema, disconnectUserSchema } from '@parley/protocol';
+import { announceSchema, disconnectUserSchema, ParleyError } from '@parley/protocol';
 import { handle } from '../handle.ts';
 import { userRoom, type AdminSocket, type MainServer, type RealtimeDeps } from '../types.ts';
 import type { Namespaces } from '../register.ts';
@@ -20,7 +20,9 @@ export function registerAdminHandlers(
 
   handle(socket, log, 'stats', { schema: z.unknown() }, () => deps.presence.stats());
 
-  handle(socket, log, 'disconnectUser', { schema: disconnectUserSchema }, ({ userId }) => {
+  handle(socket, log, 'disconnectUser', { schema: disconnectUserSchema }, async ({ userId }) => {
+    // An id with no account is most likely a typo: say so rather than "done".
+    if ((await deps.userLookup.submit(userId)) === null) throw new ParleyError('not_found', `No user ${userId}`);
     // Through each namespace's adapter, so the user's sockets on every node go.
     for (const nsp of [namespaces.main, namespaces.user, namespaces.notifications, namespaces.admin]) {
       nsp.in(userRoom(userId)).disconnectSockets(true);

@@ -103,14 +103,20 @@ export function registerRoomHandlers(io: MainServer, socket: MainSocket, deps: R
 
   socket.on('disconnecting', () => {
     const member = memberOf(socket);
+    const leaving: Promise<void>[] = [];
     for (const room of socket.rooms) {
       if (room === socket.id || isReservedRoom(room)) continue;
-      presence.leave(room, member).then(
-        (change) => {
-          if (change.changed) announceLeave(io, room, user.username, change.users);
-        },
-        (err: unknown) => log.error({ err, room, socketId: socket.id }, 'presence leave failed'),
+      leaving.push(
+        presence.leave(room, member).then(
+          (change) => {
+            if (change.changed) announceLeave(io, room, user.username, change.users);
+          },
+          (err: unknown) => log.error({ err, room, socketId: socket.id }, 'presence leave failed'),
+        ),
       );
     }
+    // Logged once every room is left and announced (or not): a test's proof that the server
+    // has processed a disconnect.
+    void Promise.all(leaving).then(() => log.debug({ socketId: socket.id, userId: user.id, rooms: leaving.length }, 'socket left its rooms'));
   });
 }

@@ -1,5 +1,7 @@
+import type { FastifyBaseLogger } from 'fastify';
 import type { ExtendedError, Socket } from 'socket.io';
 import { ParleyError, type ErrorBody, type PublicUser, type Role } from '@parley/protocol';
+import { toParleyError } from '../../errors.ts';
 
 type Middleware = (socket: Socket, next: (err?: ExtendedError) => void) => void;
 
@@ -24,9 +26,10 @@ function tokenOf(socket: Socket): unknown {
  * Handshake middleware: verifies `auth.token` (JWT), loads its user (a deleted account is
  * refused; the stored role counts, not the token's) and stores it on socket.data.
  * Failure -> connect_error 'Authentication error' with data.code 'unauthorized' or
- * 'token_expired'; a role below `role` -> connect_error 'Forbidden' (data.code 'forbidden').
+ * 'token_expired' ('unavailable' / 'internal_error' when the user cannot be looked up); a
+ * role below `role` -> connect_error 'Forbidden' (data.code 'forbidden').
  */
-export function authMiddleware(authenticate: Authenticate, role?: Role): Middleware {
+export function authMiddleware(authenticate: Authenticate, log: FastifyBaseLogger, role?: Role): Middleware {
   return (socket, next) => {
     const token = tokenOf(socket);
     if (typeof token !== 'string' || token.length === 0) {
@@ -41,9 +44,10 @@ export function authMiddleware(authenticate: Authenticate, role?: Role): Middlew
         next();
       },
       (err: unknown) => {
-        // Anything but a ParleyError is the user lookup failing, not the token.
-        const body = err instanceof ParleyError ? err.toBody() : { code: 'unavailable' as const, message: 'Cannot check the token now' };
-        next(rejection('Authentication error', body));
+        // A bad token is a ParleyError; anything else is the user lookup failing (unavailable
+        // when the database cannot be reached, internal_error otherwise).
+        if (!(err instanceof ParleyError)) log.error({ err, socketId: socket.id }, 'handshake: user lookup failed');
+        next(rejection('Authentication error', toParleyError(err).toBody()));
       },
     );
   };

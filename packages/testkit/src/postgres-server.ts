@@ -1,0 +1,82 @@
+import { execFile } from 'node:child_process';
+import { chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { freePort, launch, startOnFreePort, type Launched } from './ports.ts';
+
+const run = promisify(execFile);
+/** Debian's PostgreSQL 15 server binaries. */
+const BIN = '/usr/lib/postgresql/15/bin';
+const START_TIMEOUT_MS = 45_000;
+
+export interface PostgresServer {
+  port: number;
+  /** `postgresql://postgres@127.0.0.1:<port>/<database>` (trust auth). */
+  url(database?: string): string;
+  /** Fast shutdown (SIGINT: sessions are ended, nothing waits for clients); `start()` brings it back. */
+  halt(): Promise<void>;
+  /** Start again on the same port over the same data (fails if another process took the port meanwhile). */
+  start(): Promise<void>;
+  /** Halt and delete its data. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A private PostgreSQL 15 server over a fresh data folder (initdb, trust auth, no fsync) on a
+ * spare port, for tests that stop and restart the database. PostgreSQL refuses to run as root:
+ * initdb and the server run as the `postgres` user, in a temporary folder it owns (its unix
+ * socket goes there too).
+ */
+export async function startPostgresServer(): Promise<PostgresServer> {
+  const [uid, gid] = await Promise.all(['-u', '-g'].map(async (flag) => Number((await run('id', [flag, 'postgres'])).stdout.trim())));
+  const as = { uid: uid!, gid: gid! };
+  const dir = await mkdtemp(join(tmpdir(), 'parley-pg-'));
+  const data = join(dir, 'data');
+  try {
+    await mkdir(data);
+    await Promise.all([chown(dir, as.uid, as.gid), chown(data, as.uid, as.gid)]);
+    await run(join(BIN, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C'], { ...as, cwd: dir });
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+  const launchOn = (port: number) =>
+    launch(
+      join(BIN, 'postgres'),
+      ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'full_page_writes=off'],
+      { name: 'postgres', port, ready: /database system is ready to accept connections/, timeoutMs: START_TIMEOUT_MS, spawn: { ...as, cwd: dir } },
+    );
+  let server: Launched;
+  let port = 0;
+  try {
+    server = await startOnFreePort(
+      'postgres',
+      async (p) => {
+        const launched = await launchOn(p);
+        port = p;
+        return launched;
+      },
+      freePort,
+    );
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+  const halt = async () => {
+    server.child.kill('SIGINT');
+    await server.exited;
+  };
+  return {
+    port,
+    url: (database = 'postgres') => `postgresql://postgres@127.0.0.1:${port}/${database}`,
+    halt,
+    start: async () => {
+      server = await launchOn(port);
+    },
+    stop: async () => {
+      await halt();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
