@@ -104,6 +104,26 @@ describe('join', () => {
   });
 });
 
+describe('order', () => {
+  // With the Redis adapter a room broadcast reaches even this node's sockets only after the
+  // publish round trip; the sender's own copy must still come before its ack, as on one node.
+  it("the sender gets its own events of join, joinRoom, chatMessage and message before the ack", async () => {
+    const alice = await registerAndConnect(node.url);
+    const seen: string[] = [];
+    for (const event of ['message', 'roomUsers', 'userJoined', 'response', 'broadcast']) alice.socket.on(event, () => seen.push(event));
+    const sent = async (event: string, payload: unknown) => {
+      seen.length = 0;
+      expect(await request(alice.socket, event, payload)).toMatchObject({ ok: true });
+      return [...seen, 'ack'];
+    };
+    expect(await sent('join', { room: uniqueName('room') })).toEqual(['message', 'roomUsers', 'ack']);
+    expect(await sent('joinRoom', uniqueName('room'))).toEqual(['userJoined', 'roomUsers', 'ack']);
+    expect(await sent('chatMessage', 'hello')).toEqual(['message', 'ack']);
+    expect(await sent('message', 'lesson')).toEqual(['response', 'broadcast', 'ack']);
+    alice.socket.close();
+  });
+});
+
 describe('joinRoom / leaveRoom', () => {
   it('joins one room by name: the room gets userJoined (socket id) and roomUsers', async () => {
     const room = uniqueName('room');
