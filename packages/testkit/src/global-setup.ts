@@ -1,17 +1,35 @@
 import type { TestProject } from 'vitest/node';
-import { provideServices } from '@parley/devcluster';
+import { provideServices, type TestServices } from '@parley/devcluster';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     postgresUrl: string;
     redisUrl: string;
+    /** The back-end startTestBackend gives gateway tests; set per project in vitest.config.ts. */
+    backend: import('./backend.ts').BackendKind;
   }
 }
 
+/**
+ * Vitest runs a global setup once per project (and once for the root), all in its main
+ * process: they share one set of services (one pair of containers where Docker runs), stopped
+ * by the last teardown.
+ */
+const SHARED = Symbol.for('parley.testkit.services');
+type Shared = { services: Promise<TestServices>; users: number };
+
 /** Once per run: find (or start) PostgreSQL and Redis and hand their URLs to every test file. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const services = await provideServices();
+  const global = globalThis as { [SHARED]?: Shared };
+  const shared = (global[SHARED] ??= { services: provideServices(), users: 0 });
+  shared.users += 1;
+  const services = await shared.services;
   project.provide('postgresUrl', services.postgresUrl);
   project.provide('redisUrl', services.redisUrl);
-  return () => services.stop();
+  return async () => {
+    shared.users -= 1;
+    if (shared.users > 0) return;
+    delete global[SHARED];
+    await services.stop();
+  };
 }

@@ -2,6 +2,8 @@
 export * from '@parley/devcluster';
 export * from './client.ts';
 export * from './node.ts';
+export * from './backend.ts';
+export * from './proxy.ts';
 export * from './cli.ts';
 export { startCluster, startNodeProcess } from './cluster.ts';
 export * from './tokens.ts';

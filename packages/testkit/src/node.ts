@@ -88,10 +88,12 @@ export async function startNodeWithDatabase(
 
 /**
  * Resolves when the server has processed the disconnect of the socket with `socketId` on
- * `namespace`; rejects after EVENT_TIMEOUT_MS.
+ * `namespace`, on whichever of the nodes (`target.nodes`, or `target` alone) holds it; rejects
+ * after EVENT_TIMEOUT_MS.
  */
-export function serverDisconnect(node: TestNode, socketId: string, namespace = '/'): Promise<void> {
-  const socket = node.app.io.of(namespace).sockets.get(socketId);
+export function serverDisconnect(target: TestNode | { nodes: TestNode[] }, socketId: string, namespace = '/'): Promise<void> {
+  const nodes = 'nodes' in target ? target.nodes : [target];
+  const socket = nodes.map((node) => node.app.io.of(namespace).sockets.get(socketId)).find((s) => s !== undefined);
   if (!socket) return Promise.resolve();
   const timeout = new Error(`timed out waiting for the server to see ${socketId} disconnect`);
   return new Promise((resolve, reject) => {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_INT4_ID, MAX_TEXT_LENGTH, type ChatMessage, type PrivateMessage, type TypingEvent } from '@parley/protocol';
 import {
   collectUntil,
@@ -7,17 +7,17 @@ import {
   nextEvent,
   registerAndConnect,
   request,
-  startNodeWithDatabase,
   uniqueName,
   type Client,
-  type TestNodeWithDatabase,
+  type TestBackend,
 } from '@parley/testkit';
+import { startTestBackend } from '@parley/testkit/vitest';
 
-let node: TestNodeWithDatabase;
+let node: TestBackend;
 let alice: Client;
 let bob: Client;
 beforeAll(async () => {
-  node = await startNodeWithDatabase(inject('postgresUrl'), { RATE_LIMIT_BURST: '200' });
+  node = await startTestBackend({ RATE_LIMIT_BURST: '200' });
   [alice, bob] = await Promise.all([registerAndConnect(node.url), registerAndConnect(node.url)]);
 });
 afterAll(async () => {

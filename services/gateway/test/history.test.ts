@@ -1,15 +1,16 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatMessage } from '@parley/protocol';
-import { http, registerAndConnect, request, startNodeWithDatabase, tokenFor, type Client, type TestNodeWithDatabase } from '@parley/testkit';
+import { http, registerAndConnect, request, tokenFor, type Client, type TestBackend } from '@parley/testkit';
+import { startTestBackend } from '@parley/testkit/vitest';
 
 const ROOM = 'history room';
 const COUNT = 7;
 
-let node: TestNodeWithDatabase;
+let node: TestBackend;
 let alice: Client;
 let ids: number[];
 beforeAll(async () => {
-  node = await startNodeWithDatabase(inject('postgresUrl'));
+  node = await startTestBackend();
   alice = await registerAndConnect(node.url);
   await request(alice.socket, 'join', { room: ROOM });
   ids = [];

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HTTP_ROUTES, routePath, type RouteName } from '@parley/protocol';
 import {
   connectError,
@@ -6,16 +6,16 @@ import {
   registerAndConnect,
   registerUser,
   request,
-  startNodeWithDatabase,
   tokenFor,
   uniqueName,
   type Session,
-  type TestNodeWithDatabase,
+  type TestBackend,
 } from '@parley/testkit';
+import { startTestBackend } from '@parley/testkit/vitest';
 
-let node: TestNodeWithDatabase;
+let node: TestBackend;
 beforeAll(async () => {
-  node = await startNodeWithDatabase(inject('postgresUrl'), { CLIENT_URL: 'http://client.example' });
+  node = await startTestBackend({ CLIENT_URL: 'http://client.example' });
 });
 afterAll(() => node?.close());
 
@@ -207,8 +207,10 @@ describe('GET /me', () => {
 
 describe('health', () => {
   it('GET /healthz answers ok with the node id', async () => {
-    const res = await http(node.url, 'GET', '/healthz');
-    expect(res).toMatchObject({ status: 200, body: { status: 'ok', nodeId: node.config.nodeId } });
+    for (const { url, config } of node.nodes) {
+      const res = await http(url, 'GET', '/healthz');
+      expect(res).toMatchObject({ status: 200, body: { status: 'ok', nodeId: config.nodeId } });
+    }
   });
 
   it('GET /readyz answers 200 while the database answers', async () => {
@@ -217,7 +219,7 @@ describe('health', () => {
   });
 
   it('when the database is gone: /readyz 503, /healthz 200, calls that need it unavailable (503), sockets stay connected', async () => {
-    const doomed = await startNodeWithDatabase(inject('postgresUrl'));
+    const doomed = await startTestBackend();
     try {
       const alice = await registerAndConnect(doomed.url);
       await request(alice.socket, 'join', { room: 'lobby' });

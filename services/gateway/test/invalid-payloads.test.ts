@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_NAMES, MAX_ROOMS_PER_JOIN, MAX_TEXT_LENGTH, type Announcement, type ChatMessage } from '@parley/protocol';
 import {
   collectUntil,
@@ -8,12 +8,12 @@ import {
   registerAndConnect,
   registerUser,
   request,
-  startNodeWithDatabase,
   uniqueName,
   type Client,
   type ClientSocket,
-  type TestNodeWithDatabase,
+  type TestBackend,
 } from '@parley/testkit';
+import { startTestBackend } from '@parley/testkit/vitest';
 
 const ROOM = 'lobby';
 const tooLong = 'x'.repeat(MAX_TEXT_LENGTH + 1);
@@ -107,12 +107,12 @@ const INVALID: Record<string, [string, unknown][]> = {
 
 const cases = Object.entries(INVALID).flatMap(([event, payloads]) => payloads.map(([name, payload]) => ({ event, name, payload })));
 
-let node: TestNodeWithDatabase;
+let node: TestBackend;
 let alice: Client;
 let bob: Client;
 beforeAll(async () => {
   // A generous rate limit: this file sends many events quickly on purpose.
-  node = await startNodeWithDatabase(inject('postgresUrl'), { RATE_LIMIT_BURST: '10000' });
+  node = await startTestBackend({ RATE_LIMIT_BURST: '10000' });
   [alice, bob] = await Promise.all([registerAndConnect(node.url), registerAndConnect(node.url)]);
   await request(bob.socket, 'join', { room: ROOM });
   // Bob hears alice arrive now, not while a test watches what he hears.

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Ack } from '@parley/protocol';
 import {
   connect,
@@ -7,18 +7,18 @@ import {
   registerAndConnect,
   registerUser,
   request,
-  startNodeWithDatabase,
   uniqueName,
-  type TestNodeWithDatabase,
+  type TestBackend,
 } from '@parley/testkit';
+import { startTestBackend } from '@parley/testkit/vitest';
 
 const BURST = 5;
 const MAX_PACKET = 4096;
 
-let node: TestNodeWithDatabase;
+let node: TestBackend;
 beforeAll(async () => {
   // A tiny bucket refilled slowly, so a flood is refused deterministically.
-  node = await startNodeWithDatabase(inject('postgresUrl'), {
+  node = await startTestBackend({
     RATE_LIMIT_BURST: String(BURST),
     RATE_LIMIT_PER_SEC: '0.001',
     MAX_HTTP_BUFFER_SIZE: String(MAX_PACKET),

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Notification, Post } from '@parley/protocol';
 import {
   collect,
@@ -11,17 +11,17 @@ import {
   nextEvents,
   registerUser,
   request,
-  startNodeWithDatabase,
   type ClientSocket,
   type Session,
-    type TestNodeWithDatabase,
+    type TestBackend,
 } from '@parley/testkit';
+import { startTestBackend } from '@parley/testkit/vitest';
 
-let node: TestNodeWithDatabase;
+let node: TestBackend;
 const sockets: ClientSocket[] = [];
 beforeAll(async () => {
   // Small batches so a post to a handful of followers takes several.
-  node = await startNodeWithDatabase(inject('postgresUrl'), { FANOUT_BATCH_SIZE: '2' });
+  node = await startTestBackend({ FANOUT_BATCH_SIZE: '2' });
 });
 afterAll(async () => {
   for (const s of sockets) s.close();
@@ -36,10 +36,13 @@ async function listen(session: Session): Promise<ClientSocket> {
 
 const post = (author: Session, content = 'news'): Promise<Post> => createPost(node.url, author, { content });
 
-/** Resolves once every earlier delivery to `session` reached `socket` (same node, in order). */
+/** Resolves when the fan-out jobs started so far are done on every node (a post's job runs on the node that took the POST). */
+const fanoutIdle = () => Promise.all(node.nodes.map((n) => n.app.fanout.idle()));
+
+/** Resolves once every earlier delivery to `session` reached `socket` (all delivered, then a marker through the same sink). */
 async function barrier(session: Session, socket: ClientSocket): Promise<void> {
   const marker = nextEvent<Notification>(socket, 'notification', (n) => n.type === 'barrier');
-  await node.app.fanout.idle();
+  await fanoutIdle();
   await node.app.notifier.notifyUser(session.user.id, { type: 'barrier', message: 'barrier', data: {} });
   await marker;
   await http(node.url, 'POST', '/notifications/read-all', { token: session.token });
@@ -76,7 +79,7 @@ describe('notifications', () => {
     const received = listeners.map((s) => collect<Notification>(s, 'notification'));
     const created = await post(author);
     await Promise.all(listeners.map((s, i) => (received[i]!.length > 0 ? Promise.resolve() : nextEvent(s, 'notification'))));
-    await node.app.fanout.idle();
+    await fanoutIdle();
     for (const list of received) expect(list).toEqual([expect.objectContaining(newPostNotification(author, created.id))]);
     const rows = await node.app.db.sql.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM notifications WHERE data->>'postId' = $1`,
@@ -93,7 +96,7 @@ describe('notifications', () => {
     const posts: Post[] = [];
     for (const content of ['one', 'two', 'three']) {
       posts.push(await post(author, content));
-      await node.app.fanout.idle();
+      await fanoutIdle();
     }
 
     let backlog!: Promise<Notification[]>;
@@ -137,19 +140,21 @@ describe('notifications', () => {
   it('holds live notifications until the backlog is sent, and drops the ones it carried', async () => {
     const user = await registerUser(node.url);
     const client = await listen(user);
-    const server = node.app.namespaces.notifications.sockets.get(client.id!);
+    // The hub of the node that holds the socket.
+    const { app } = node.nodeOf(client.id!);
+    const server = app.namespaces.notifications.sockets.get(client.id!);
     expect(server).toBeDefined();
     const make = (id: number): Notification => ({ id, type: 't', message: `m${id}`, data: {}, timestamp: new Date().toISOString(), readAt: null });
     let release!: () => void;
     const loading = new Promise<void>((resolve) => (release = resolve));
     const received = nextEvents<Notification>(client, 'notification', 3);
-    const done = node.app.notificationHub.sendBacklog(server!, async (after) => {
+    const done = app.notificationHub.sendBacklog(server!, async (after) => {
       if (after > 0) return [];
       await loading;
       return [make(1_000_001), make(1_000_002)];
     });
     // Arrive while the backlog query is in flight: one already in the backlog, one new.
-    node.app.notificationHub.deliverLocal([
+    app.notificationHub.deliverLocal([
       { recipientId: user.user.id, notification: make(1_000_002) },
       { recipientId: user.user.id, notification: make(1_000_003) },
     ]);
@@ -161,9 +166,11 @@ describe('notifications', () => {
   it('skips the live copy of one the backlog already sent, when it arrives after the backlog', async () => {
     const user = await registerUser(node.url);
     const client = await listen(user);
-    const server = node.app.namespaces.notifications.sockets.get(client.id!);
+    // The hub of the node that holds the socket.
+    const { app } = node.nodeOf(client.id!);
+    const server = app.namespaces.notifications.sockets.get(client.id!);
     expect(server).toBeDefined();
-    const hub = node.app.notificationHub;
+    const hub = app.notificationHub;
     const make = (id: number): Notification => ({ id, type: 't', message: `m${id}`, data: {}, timestamp: new Date().toISOString(), readAt: null });
     const received = collectUntil<Notification>(client, 'notification', (n) => n.id === 2_000_004);
     expect(await hub.sendBacklog(server!, async (after) => (after > 0 ? [] : [make(2_000_001), make(2_000_002)]))).toBe(2);

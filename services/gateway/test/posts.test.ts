@@ -1,12 +1,13 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Post } from '@parley/protocol';
-import { connect, createPost as createPostAs, http, nextEvent, registerUser, startNodeWithDatabase, type Session, type TestNodeWithDatabase } from '@parley/testkit';
+import { connect, createPost as createPostAs, http, nextEvent, registerUser, type Session, type TestBackend } from '@parley/testkit';
+import { startTestBackend } from '@parley/testkit/vitest';
 
-let node: TestNodeWithDatabase;
+let node: TestBackend;
 let alice: Session;
 let bob: Session;
 beforeAll(async () => {
-  node = await startNodeWithDatabase(inject('postgresUrl'));
+  node = await startTestBackend();
   // One after the other: follower lists are ordered by id, and the tests expect alice first.
   alice = await registerUser(node.url);
   bob = await registerUser(node.url);

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_ROOMS_PER_JOIN, MAX_ROOMS_PER_SOCKET, type ChatMessage, type PrivateMessage, type RoomUsers, type SystemMessage } from '@parley/protocol';
 import {
   collectUntil,
@@ -7,18 +7,18 @@ import {
   registerAndConnect,
   request,
   serverDisconnect,
-  startNodeWithDatabase,
   uniqueName,
   type Client,
   type ClientSocket,
-  type TestNodeWithDatabase,
+  type TestBackend,
 } from '@parley/testkit';
+import { startTestBackend } from '@parley/testkit/vitest';
 
 type Msg = ChatMessage | SystemMessage;
 
-let node: TestNodeWithDatabase;
+let node: TestBackend;
 beforeAll(async () => {
-  node = await startNodeWithDatabase(inject('postgresUrl'), { RATE_LIMIT_BURST: '200' });
+  node = await startTestBackend({ RATE_LIMIT_BURST: '200' });
 });
 afterAll(() => node?.close());
 
@@ -35,11 +35,16 @@ async function messagesUntilMarker(watcher: ClientSocket, from: ClientSocket, ro
   return texts;
 }
 
-/** `joiner` joins `room` and `watcher` (already there) has seen it arrive. */
+/**
+ * `joiner` joins `room` and `watcher` (already there) has seen it arrive: the "has joined" and
+ * the roomUsers after it (from another node they may come in separate reads; a roomUsers
+ * awaited next must not be this one).
+ */
 async function joinSeenBy(joiner: ClientSocket, watcher: ClientSocket, room: string): Promise<void> {
   const seen = nextEvent<Msg>(watcher, 'message', (m) => m.text.endsWith('has joined'));
+  const listed = nextEvent<RoomUsers>(watcher, 'roomUsers', users(room));
   expect(await request(joiner, 'join', { room })).toMatchObject({ ok: true });
-  await seen;
+  await Promise.all([seen, listed]);
 }
 
 const users = (room: string) => (u: RoomUsers) => u.room === room;
@@ -96,6 +101,26 @@ describe('join', () => {
     expect(await left).toEqual({ username: 'System', text: `${alice.user.username} has left`, timestamp: expect.any(String) });
     expect(await after).toEqual({ room, users: [bob.user.username] });
     bob.socket.close();
+  });
+});
+
+describe('order', () => {
+  // With the Redis adapter a room broadcast reaches even this node's sockets only after the
+  // publish round trip; the sender's own copy must still come before its ack, as on one node.
+  it("the sender gets its own events of join, joinRoom, chatMessage and message before the ack", async () => {
+    const alice = await registerAndConnect(node.url);
+    const seen: string[] = [];
+    for (const event of ['message', 'roomUsers', 'userJoined', 'response', 'broadcast']) alice.socket.on(event, () => seen.push(event));
+    const sent = async (event: string, payload: unknown) => {
+      seen.length = 0;
+      expect(await request(alice.socket, event, payload)).toMatchObject({ ok: true });
+      return [...seen, 'ack'];
+    };
+    expect(await sent('join', { room: uniqueName('room') })).toEqual(['message', 'roomUsers', 'ack']);
+    expect(await sent('joinRoom', uniqueName('room'))).toEqual(['userJoined', 'roomUsers', 'ack']);
+    expect(await sent('chatMessage', 'hello')).toEqual(['message', 'ack']);
+    expect(await sent('message', 'lesson')).toEqual(['response', 'broadcast', 'ack']);
+    alice.socket.close();
   });
 });
 

@@ -1,5 +1,6 @@
 import { isReservedRoom, ParleyError, type ChatMessage } from '@parley/protocol';
 import { socketBucket } from '../buckets.ts';
+import { emitToRoom } from '../emit.ts';
 import { eventHandlers } from '../handle.ts';
 import { userRoom, type MainServer, type MainSocket, type RealtimeDeps } from '../types.ts';
 
@@ -16,7 +17,9 @@ export function registerChatHandlers(io: MainServer, socket: MainSocket, deps: R
     if (data === undefined) throw new ParleyError('invalid_payload', 'message needs a payload');
     socket.emit('response', { message: 'Received' });
     socket.broadcast.emit('newMessage', data);
-    io.emit('broadcast', data);
+    // Own copy first (see emitToRoom): through the Redis adapter it would come after the ack.
+    socket.emit('broadcast', data);
+    socket.broadcast.emit('broadcast', data);
   });
 
   on('chatMessage', { bucket: sendBucket }, async (payload) => {
@@ -27,7 +30,7 @@ export function registerChatHandlers(io: MainServer, socket: MainSocket, deps: R
     const createdAt = new Date();
     const id = await messageWriter.submit({ room, authorId: user.id, text, createdAt });
     const message: ChatMessage = { id, room, username: user.username, userId: user.id, text, timestamp: createdAt.toISOString() };
-    io.to(room).emit('message', message);
+    emitToRoom(socket, room, 'message', message);
     return { id };
   });
 

@@ -6,6 +6,7 @@ import {
 import type { PresenceChange, PresenceMember } from '../../presence/presence.ts';
 import { announceLeave, systemMessage } from '../announcements.ts';
 import { socketBucket } from '../buckets.ts';
+import { emitToRoom } from '../emit.ts';
 import { eventHandlers } from '../handle.ts';
 import type { MainServer, MainSocket, RealtimeDeps } from '../types.ts';
 
@@ -53,7 +54,7 @@ export function registerRoomHandlers(io: MainServer, socket: MainSocket, deps: R
     socket.emit('message', systemMessage(`Welcome to ${room}!`));
     if (change.changed) {
       socket.to(room).emit('message', systemMessage(`${user.username} has joined`));
-      io.to(room).emit('roomUsers', { room, users: change.users });
+      emitToRoom(socket, room, 'roomUsers', { room, users: change.users });
     } else {
       socket.emit('roomUsers', { room, users: change.users });
     }
@@ -66,8 +67,8 @@ export function registerRoomHandlers(io: MainServer, socket: MainSocket, deps: R
     // Rooms the socket is already in are not joined again (no presence call, no event).
     const changes = await Promise.all(list.filter((room) => !socket.rooms.has(room)).map(enter));
     for (const change of changes) {
-      io.to(change.room).emit('userJoined', socket.id);
-      if (change.changed) io.to(change.room).emit('roomUsers', { room: change.room, users: change.users });
+      emitToRoom(socket, change.room, 'userJoined', socket.id);
+      if (change.changed) emitToRoom(socket, change.room, 'roomUsers', { room: change.room, users: change.users });
     }
     return { rooms: list };
   });
