@@ -1,5 +1,14 @@
 import type { LoadOptions } from '@parley/loadgen';
-import { launch, REPO_ROOT, START_TIMEOUT_MS, startGatewayProcess, startNginx, type Launched, type NodeProcess, type RedisServer } from '@parley/devcluster';
+import {
+  launch,
+  REPO_ROOT,
+  START_TIMEOUT_MS,
+  startGatewayProcess,
+  startNginx,
+  type Launched,
+  type NodeProcess,
+  type RedisServer,
+} from '@parley/devcluster';
 
 /** The bench servers print `{"listening":<port>}` once they listen. */
 const LISTENING = /^\{"listening":(\d+)\}$/;
@@ -85,7 +94,12 @@ export async function startParley(
     await nginx?.stop();
     await Promise.all(nodes.map((n) => n.kill('SIGKILL')));
   };
-  const load: Partial<LoadOptions> = { protocol: 'socketio', auth: true, redisPort: services.redis.port, pgDatabase: services.databaseName };
+  const load: Partial<LoadOptions> = {
+    protocol: 'socketio',
+    auth: true,
+    redisPort: services.redis.port,
+    pgDatabase: services.databaseName,
+  };
   if (!nginx) return running(servers, load, stop);
   load.targets = [nginx.url];
   return { ...running(servers, load, stop), note: 'server CPU excludes nginx' };
@@ -94,7 +108,8 @@ export async function startParley(
 /** The lesson's Socket.IO + Redis adapter chat, `nodes` processes on the same Redis. */
 export async function startLesson(services: BenchServices, nodes = 2): Promise<RunningTarget> {
   const servers: BenchServer[] = [];
-  for (let i = 1; i <= nodes; i++) servers.push(await startBenchServer(`lesson-${i}`, 'lesson-server.ts', { REDIS_URL: services.redis.url }));
+  for (let i = 1; i <= nodes; i++)
+    servers.push(await startBenchServer(`lesson-${i}`, 'lesson-server.ts', { REDIS_URL: services.redis.url }));
   return running(
     servers.map((s) => ({ label: s.label, pid: s.server.child.pid!, url: `http://127.0.0.1:${s.port}` })),
     { protocol: 'socketio', auth: false, redisPort: services.redis.port },
@@ -105,7 +120,9 @@ export async function startLesson(services: BenchServices, nodes = 2): Promise<R
 /** The raw `ws` fan-out server, one process. */
 export async function startRaw(): Promise<RunningTarget> {
   const raw = await startBenchServer('raw-ws', 'raw-ws-server.ts', {});
-  return running([{ label: raw.label, pid: raw.server.child.pid!, url: `http://127.0.0.1:${raw.port}` }], { protocol: 'raw', auth: false }, () =>
-    stopBenchServer(raw),
+  return running(
+    [{ label: raw.label, pid: raw.server.child.pid!, url: `http://127.0.0.1:${raw.port}` }],
+    { protocol: 'raw', auth: false },
+    () => stopBenchServer(raw),
   );
 }

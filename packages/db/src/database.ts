@@ -64,12 +64,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   });
 }
 
-function assemble(
-  kind: Database['kind'],
-  prisma: Prisma,
-  sql: SqlClient,
-  close: () => Promise<void>,
-): Database {
+function assemble(kind: Database['kind'], prisma: Prisma, sql: SqlClient, close: () => Promise<void>): Database {
   let closing: Promise<void> | undefined;
   return {
     kind,

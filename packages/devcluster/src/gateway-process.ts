@@ -48,7 +48,11 @@ export interface GatewayProcessOptions {
 export function startGatewayProcess(env: Record<string, string | undefined>, options: GatewayProcessOptions = {}): Promise<NodeProcess> {
   const fullEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
   const nodeId = fullEnv.NODE_ID ?? 'node';
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], { cwd: REPO_ROOT, env: fullEnv, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+    cwd: REPO_ROOT,
+    env: fullEnv,
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
   const exited = new Promise<ExitStatus>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const tail = new LogTail(nodeId);
   void exited.then((status) => tail.end(`exited (${JSON.stringify(status)})`));
@@ -104,4 +108,3 @@ export function getFrom<T>(baseUrl: string, path: string, localAddress: string):
     req.end();
   });
 }
-

@@ -68,7 +68,10 @@ async function launchNginx(dir: string, upstreams: string[], port: number, optio
   for (;;) {
     // Raced with its failure: whatever else holds the port may never answer.
     const status = await Promise.race([
-      getFrom(url, '/healthz', '127.0.0.1').then((r) => r.status, (err: unknown) => String(err)),
+      getFrom(url, '/healthz', '127.0.0.1').then(
+        (r) => r.status,
+        (err: unknown) => String(err),
+      ),
       exited.then(() => 'exited'),
       portTaken,
     ]);
@@ -97,4 +100,3 @@ async function launchNginx(dir: string, upstreams: string[], port: number, optio
     },
   };
 }
-

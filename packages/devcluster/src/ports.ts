@@ -116,7 +116,9 @@ export function launch(command: string, args: string[], options: LaunchOptions):
     }, options.timeoutMs);
     void exited.then(() => {
       clearTimeout(timer);
-      reject(ADDRESS_IN_USE.test(text) ? new PortInUseError(options.port, text) : new Error(`${options.name} exited while starting:\n${text}`));
+      reject(
+        ADDRESS_IN_USE.test(text) ? new PortInUseError(options.port, text) : new Error(`${options.name} exited while starting:\n${text}`),
+      );
     });
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream as NodeJS.ReadableStream }).on('line', (line) => {

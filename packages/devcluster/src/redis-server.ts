@@ -33,11 +33,15 @@ export async function startRedisServer(pickPort: () => Promise<number> = freePor
   let server: Launched;
   let port: number;
   try {
-    server = await startOnFreePort('redis-server', async (p) => {
-      const launched = await launchOn(p);
-      port = p;
-      return launched;
-    }, pickPort);
+    server = await startOnFreePort(
+      'redis-server',
+      async (p) => {
+        const launched = await launchOn(p);
+        port = p;
+        return launched;
+      },
+      pickPort,
+    );
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw err;

@@ -117,8 +117,9 @@ export type Ack<T extends object = object> = AckOk<T> | AckError;
 export type AckFn<T extends object = object> = (response: Ack<T>) => void;
 
 /** The success body of event `E`'s ack (`{}` for an ack with nothing but `ok`). */
-export type AckBody<N extends NamespaceName, E extends InboundName<N>> =
-  Inbound<N>[E] extends { ack: infer A extends z.ZodObject } ? z.output<A> : Record<never, never>;
+export type AckBody<N extends NamespaceName, E extends InboundName<N>> = Inbound<N>[E] extends { ack: infer A extends z.ZodObject }
+  ? z.output<A>
+  : Record<never, never>;
 
 /** What a handler of `E` returns: the ack body, or nothing when the ack carries no data. */
 export type HandlerResult<N extends NamespaceName, E extends InboundName<N>> =

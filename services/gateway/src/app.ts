@@ -59,9 +59,12 @@ async function pingRedis(client: Redis): Promise<void> {
  * database (and Redis) when made ready, never listens; `main.ts` does that.
  */
 export async function buildApp(config: Config, logger: Logger): Promise<FastifyInstance> {
-  // pino's Logger is a FastifyBaseLogger; the cast keeps the instance's logger type the base one.
-  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
-  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: BODY_LIMIT, pluginTimeout: PLUGIN_TIMEOUT_MS,
+  const app = Fastify({
+    // pino's Logger is a FastifyBaseLogger; the cast keeps the instance's logger type the base one.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT,
+    pluginTimeout: PLUGIN_TIMEOUT_MS,
     // Request lines are not logged (they would dominate under load); errors are.
     logController: new LogController({ disableRequestLogging: true }),
     // Requests arriving while the node shuts down are refused below, in the protocol's shape.
@@ -92,7 +95,8 @@ export async function buildApp(config: Config, logger: Logger): Promise<FastifyI
 
   app.setErrorHandler((err: FastifyError | ParleyError, request, reply) => {
     const { status, body } = toErrorReply(err);
-    if (status === 503 && !(err instanceof ParleyError)) request.log.warn({ err, code: body.error.code }, 'request failed: a dependency is unavailable');
+    if (status === 503 && !(err instanceof ParleyError))
+      request.log.warn({ err, code: body.error.code }, 'request failed: a dependency is unavailable');
     else if (status >= 500 && !(err instanceof ParleyError)) request.log.error({ err, code: body.error.code }, 'request failed');
     return reply.code(status).send(body);
   });
@@ -104,7 +108,11 @@ export async function buildApp(config: Config, logger: Logger): Promise<FastifyI
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Parley', version: API_VERSION, description: 'HTTP API of a Parley node (the Socket.IO events are in docs/PROTOCOL.md)' },
+      info: {
+        title: 'Parley',
+        version: API_VERSION,
+        description: 'HTTP API of a Parley node (the Socket.IO events are in docs/PROTOCOL.md)',
+      },
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },
     transform: jsonSchemaTransform,
@@ -128,4 +136,3 @@ export async function buildApp(config: Config, logger: Logger): Promise<FastifyI
   await app.register(notificationRoutes);
   return app;
 }
-

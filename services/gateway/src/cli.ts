@@ -36,9 +36,7 @@ const commands: Record<string, Command> = {
     const message = parse(notificationMessageSchema, words.join(' '));
     const redis = config.redis.url ? new Redis(config.redis.url) : undefined;
     try {
-      const sink = redis
-        ? new RedisBusSink(redis, busChannel(config.redis.keyPrefix))
-        : { deliver: async () => {} };
+      const sink = redis ? new RedisBusSink(redis, busChannel(config.redis.keyPrefix)) : { deliver: async () => {} };
       const notifier = new Notifier(new NotificationRepository(db.sql), sink);
       const notification = await notifier.notifyUser(recipientId, { type: 'system', message, data: {} });
       return { notification, delivered: redis ? 'live (Redis bus)' : 'stored; sent when the user next connects' };

@@ -9,8 +9,14 @@ async function failures(url: string, sql: string): Promise<unknown[]> {
   const db = await openDatabase({ url, poolSize: 1, dataDir: '' });
   try {
     return await Promise.all([
-      db.sql.query(sql).then(() => new Error(`${sql} succeeded`), (err: unknown) => err),
-      db.prisma.$queryRawUnsafe(sql).then(() => new Error(`${sql} succeeded`), (err: unknown) => err),
+      db.sql.query(sql).then(
+        () => new Error(`${sql} succeeded`),
+        (err: unknown) => err,
+      ),
+      db.prisma.$queryRawUnsafe(sql).then(
+        () => new Error(`${sql} succeeded`),
+        (err: unknown) => err,
+      ),
     ]);
   } finally {
     await db.close();

@@ -88,7 +88,8 @@ describe('RedisPresence', () => {
     // Design bound: the dead node's deadline (≤ its TTL after its last heartbeat) plus one sweep
     // period; 5 s more because timers fire late on a loaded machine.
     const bound = DOOMED_TTL_SEC * 1000 + INTERVAL_MS + 5000;
-    const evicted = (room: string) => within(`the eviction from "${room}"`, new Promise<void>((resolve) => waiters.push([room, resolve])), bound);
+    const evicted = (room: string) =>
+      within(`the eviction from "${room}"`, new Promise<void>((resolve) => waiters.push([room, resolve])), bound);
     // Whichever live node wins the reaper lock reports the evictions.
     for (const p of [a, b, dead2]) {
       p.onEviction((e) => {

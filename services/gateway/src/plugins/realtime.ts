@@ -56,9 +56,7 @@ export const realtimePlugin = fp<{ config: Config }>(
           log: app.log,
         })
       : new MemoryPresence(config.nodeId);
-    const messageWriter = new GroupCommit<NewRoomMessage | NewPrivateMessage, number>((batch) =>
-      app.repos.messages.insertMany(batch),
-    );
+    const messageWriter = new GroupCommit<NewRoomMessage | NewPrivateMessage, number>((batch) => app.repos.messages.insertMany(batch));
     const deps: RealtimeDeps = { config, log: app.log, repos: app.repos, userLookup: app.userLookup, presence, messageWriter };
     const notificationHub = new NotificationHub(io.of(NAMESPACES.notifications));
     const namespaces = registerNamespaces(io, deps, (token) => app.tokens.resolveUser(token), notificationHub);

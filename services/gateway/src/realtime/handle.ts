@@ -16,12 +16,18 @@ import type { TokenBucket } from '../domain/token-bucket.ts';
 import { parse } from '../domain/validation.ts';
 import type { ServerSocketData } from './types.ts';
 
-type AnySocket = Socket<Record<string, (...args: unknown[]) => void>, { error: (e: ErrorBody) => void }, Record<string, never>, ServerSocketData>;
+type AnySocket = Socket<
+  Record<string, (...args: unknown[]) => void>,
+  { error: (e: ErrorBody) => void },
+  Record<string, never>,
+  ServerSocketData
+>;
 type Ack = (response: object) => void;
 
 /** The validated payload of event `E` (undefined for an event whose only argument is its ack). */
-export type PayloadOf<N extends NamespaceName, E extends InboundName<N>> =
-  Inbound<N>[E] extends { payload: infer P extends z.ZodType } ? z.output<P> : undefined;
+export type PayloadOf<N extends NamespaceName, E extends InboundName<N>> = Inbound<N>[E] extends { payload: infer P extends z.ZodType }
+  ? z.output<P>
+  : undefined;
 
 export interface HandlerOptions {
   /** Bucket charged before the handler runs; empty bucket -> 'rate_limited'. */

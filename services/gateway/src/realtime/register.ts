@@ -5,7 +5,15 @@ import { registerRoomHandlers } from './handlers/rooms.ts';
 import { eventHandlers } from './handle.ts';
 import { authMiddleware, type ResolveUser } from './middleware/auth.ts';
 import type { NotificationHub } from './notification-hub.ts';
-import { userRoom, type AdminNamespace, type MainServer, type Namespaces, type NotificationsNamespace, type RealtimeDeps, type UserNamespace } from './types.ts';
+import {
+  userRoom,
+  type AdminNamespace,
+  type MainServer,
+  type Namespaces,
+  type NotificationsNamespace,
+  type RealtimeDeps,
+  type UserNamespace,
+} from './types.ts';
 
 /**
  * Wire every namespace: handshake auth first, then each event group's handlers. `hub` delivers

@@ -3,12 +3,7 @@ import { eventHandlers } from '../handle.ts';
 import { userRoom, type AdminSocket, type MainServer, type Namespaces, type RealtimeDeps } from '../types.ts';
 
 /** announce / stats / disconnectUser, for sockets that passed the admin role check. */
-export function registerAdminHandlers(
-  io: MainServer,
-  socket: AdminSocket,
-  deps: RealtimeDeps,
-  namespaces: Namespaces,
-): void {
+export function registerAdminHandlers(io: MainServer, socket: AdminSocket, deps: RealtimeDeps, namespaces: Namespaces): void {
   const { log } = deps;
   const on = eventHandlers(socket, log, '/admin');
 

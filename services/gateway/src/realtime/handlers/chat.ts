@@ -40,7 +40,9 @@ export function registerChatHandlers(io: MainServer, socket: MainSocket, deps: R
     const id = await messageWriter.submit({ authorId: user.id, recipientId: to, text: message, createdAt });
     const payload = { id, from: user.id, fromUsername: user.username, to, message, timestamp: createdAt.toISOString() };
     // Every device of the recipient, and the sender's other devices (not this socket).
-    io.to([userRoom(to), userRoom(user.id)]).except(socket.id).emit('privateMessage', payload);
+    io.to([userRoom(to), userRoom(user.id)])
+      .except(socket.id)
+      .emit('privateMessage', payload);
     return { id };
   });
 

@@ -1,8 +1,4 @@
-import {
-  isReservedRoom,
-  MAX_ROOMS_PER_SOCKET,
-  ParleyError,
-} from '@parley/protocol';
+import { isReservedRoom, MAX_ROOMS_PER_SOCKET, ParleyError } from '@parley/protocol';
 import type { PresenceChange, PresenceMember } from '../../presence/presence.ts';
 import { announceLeave, systemMessage } from '../announcements.ts';
 import { socketBucket } from '../buckets.ts';
@@ -106,6 +102,8 @@ export function registerRoomHandlers(io: MainServer, socket: MainSocket, deps: R
     }
     // Logged once every room is left and announced (or not): a test's proof that the server
     // has processed a disconnect.
-    void Promise.all(leaving).then(() => log.debug({ socketId: socket.id, userId: user.id, rooms: leaving.length }, 'socket left its rooms'));
+    void Promise.all(leaving).then(() =>
+      log.debug({ socketId: socket.id, userId: user.id, rooms: leaving.length }, 'socket left its rooms'),
+    );
   });
 }
