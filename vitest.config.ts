@@ -7,9 +7,18 @@ const CLUSTER = ['services/gateway/test/cluster/**/*.test.ts'];
  * the `redis` project on two nodes linked through Redis (adapter, presence, notification bus),
  * the path production takes. They get their gateway(s) from testkit's startTestBackend.
  */
-const BOTH_BACKENDS = ['rooms', 'chat', 'limits', 'invalid-payloads', 'admin', 'handshake', 'posts', 'notifications', 'history', 'http-auth'].map(
-  (name) => `services/gateway/test/${name}.test.ts`,
-);
+const BOTH_BACKENDS = [
+  'rooms',
+  'chat',
+  'limits',
+  'invalid-payloads',
+  'admin',
+  'handshake',
+  'posts',
+  'notifications',
+  'history',
+  'http-auth',
+].map((name) => `services/gateway/test/${name}.test.ts`);
 
 export default defineConfig({
   test: {

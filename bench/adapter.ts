@@ -43,7 +43,6 @@ async function redisCpuMs(redis: Redis): Promise<number> {
   return (value('used_cpu_user') + value('used_cpu_sys')) * 1000;
 }
 
-
 async function runOnce(nodes: NodeProcess[], redis: Redis, layout: Layout): Promise<Result> {
   const sockets: ClientSocket[] = [];
   let deliveries = 0;
@@ -65,9 +64,7 @@ async function runOnce(nodes: NodeProcess[], redis: Redis, layout: Layout): Prom
   deliveries = 0;
   const nodeBefore = nodes.map((n) => processCpuMs(n.child.pid as number));
   const redisBefore = await redisCpuMs(redis);
-  const timers = senders.map(({ socket, room }, i) =>
-    setInterval(() => socket.emit('chatMessage', { room, text: `m${i}` }), 1000 / RATE),
-  );
+  const timers = senders.map(({ socket, room }, i) => setInterval(() => socket.emit('chatMessage', { room, text: `m${i}` }), 1000 / RATE));
   await new Promise((r) => setTimeout(r, SECONDS * 1000));
   for (const t of timers) clearInterval(t);
   await new Promise((r) => setTimeout(r, 500)); // let the last deliveries land

@@ -29,7 +29,9 @@ function open(url: string, token: string): Promise<Socket> {
   });
 }
 
-process.on('message', async (message: ToClient) => {
+process.on('message', (message: ToClient) => void onMessage(message));
+
+async function onMessage(message: ToClient): Promise<void> {
   if (message.type === 'close') {
     for (const s of sockets) s.close();
     process.exit(0);
@@ -39,4 +41,4 @@ process.on('message', async (message: ToClient) => {
     sockets.push(...(await Promise.all(batch.map((t) => open(message.url, t)))));
   }
   send({ type: 'ready', sockets: sockets.length });
-});
+}

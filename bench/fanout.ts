@@ -16,7 +16,6 @@ const WORKERS = Number(process.env.WORKERS ?? 2);
 const RUNS = Number(process.env.RUNS ?? 5);
 const BUS = process.env.BUS === 'redis' ? 'redis' : 'local';
 
-
 const services = await provideServices();
 const db = await createTestDatabase(services.postgresUrl, 'parley_bench');
 const node = await startNode({
@@ -85,10 +84,9 @@ try {
     if (res.status !== 201) throw new Error(`POST /posts: ${res.status}`);
     await node.app.fanout.idle();
     const allRows = Date.now() - t0;
-    const [{ n } = { n: 0 }] = await sql.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM notifications WHERE data->>'postId' = $1`,
-      [String(res.body.id)],
-    );
+    const [{ n } = { n: 0 }] = await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM notifications WHERE data->>'postId' = $1`, [
+      String(res.body.id),
+    ]);
     if (n !== FOLLOWERS) throw new Error(`expected ${FOLLOWERS} notifications, found ${n}`);
     // Every worker reports once all of its sockets have the notification.
     await allReceived(res.body.id);

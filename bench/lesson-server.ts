@@ -29,7 +29,7 @@ io.on('connection', (socket) => {
   socket.on('join', ({ username, room }: { username: string; room: string }) => {
     const user: User = { id: socket.id, username, room };
     users.set(socket.id, user);
-    socket.join(room);
+    void socket.join(room);
     socket.emit('message', formatMessage('ChatBot', 'Welcome to the chat!'));
     socket.broadcast.to(room).emit('message', formatMessage('ChatBot', `${username} has joined the chat`));
     io.to(room).emit('roomUsers', { room, users: roomUsers(room) });
@@ -54,7 +54,7 @@ httpServer.listen(Number(process.env.PORT ?? 3000), '127.0.0.1', () => {
   process.stdout.write(`${JSON.stringify({ listening: typeof address === 'object' && address ? address.port : 0 })}\n`);
 });
 process.once('SIGTERM', () => {
-  io.close();
+  void io.close();
   pubClient.disconnect();
   subClient.disconnect();
 });

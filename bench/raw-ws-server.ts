@@ -19,7 +19,8 @@ wss.on('connection', (ws, request) => {
   ws.on('message', (data) => {
     let text: unknown;
     try {
-      text = (JSON.parse(data.toString()) as { text?: unknown }).text;
+      // binaryType 'nodebuffer' (the default): every message is a Buffer.
+      text = (JSON.parse((data as Buffer).toString()) as { text?: unknown }).text;
     } catch {
       return;
     }

@@ -11,7 +11,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { formatReport, runLoad, type LoadOptions, type LoadReport } from '@parley/loadgen';
-import { createTestDatabase, provideServices, startRedisServer } from '@parley/testkit';
+import { createTestDatabase, provideServices, startRedisServer } from '@parley/devcluster';
 import { startLesson, startParley, startRaw, type BenchServices, type RunningTarget } from './targets.ts';
 import { summarizeRuns, formatSummary, type RunSummary } from './summary.ts';
 
@@ -34,7 +34,9 @@ const only = new Set((values.only?.split(',') ?? SUITES) as Suite[]);
 const repeat = Number(values.repeat ?? (quick ? 1 : 3));
 const parleyNodes = Number(values['parley-nodes'] ?? 2);
 /** Extra environment for Parley's nodes (KEY=VALUE), to measure one lever at a time. */
-const parleyEnv = Object.fromEntries((values['parley-env'] ?? []).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+const parleyEnv = Object.fromEntries(
+  (values['parley-env'] ?? []).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+);
 
 /** The load shape (the quick one only checks that every step works). */
 const SHAPE: Partial<LoadOptions> = quick
@@ -101,18 +103,42 @@ async function withTarget(start: () => Promise<RunningTarget>, body: (target: Ru
 
 try {
   const parley = (nginx = false) => startParley(bench, { nodes: parleyNodes, env: parleyEnv, nginx });
-  if (only.has('parley')) await withTarget(() => parley(), async (t) => void summaries.push(await measure('parley', t, SHAPE)));
-  if (only.has('lesson')) await withTarget(() => startLesson(bench), async (t) => void summaries.push(await measure('lesson', t, SHAPE)));
-  if (only.has('raw')) await withTarget(() => startRaw(), async (t) => void summaries.push(await measure('raw-ws', t, SHAPE)));
+  if (only.has('parley'))
+    await withTarget(
+      () => parley(),
+      async (t) => void summaries.push(await measure('parley', t, SHAPE)),
+    );
+  if (only.has('lesson'))
+    await withTarget(
+      () => startLesson(bench),
+      async (t) => void summaries.push(await measure('lesson', t, SHAPE)),
+    );
+  if (only.has('raw'))
+    await withTarget(
+      () => startRaw(),
+      async (t) => void summaries.push(await measure('raw-ws', t, SHAPE)),
+    );
   if (only.has('polling')) {
     // Long-polling through nginx (ip_hash): clients come from 64 source addresses so both nodes get some.
     const polling = { ...SHAPE, transport: 'polling' as const, sourceIps: 64 };
-    await withTarget(() => parley(true), async (t) => void summaries.push(await measure('parley polling via nginx', t, polling)));
+    await withTarget(
+      () => parley(true),
+      async (t) => void summaries.push(await measure('parley polling via nginx', t, polling)),
+    );
   }
   if (only.has('idle')) {
-    await withTarget(() => startParley(bench, { nodes: 1 }), async (t) => void summaries.push(await measureIdle('parley idle', t)));
-    await withTarget(() => startLesson(bench, 1), async (t) => void summaries.push(await measureIdle('lesson idle', t)));
-    await withTarget(() => startRaw(), async (t) => void summaries.push(await measureIdle('raw-ws idle', t)));
+    await withTarget(
+      () => startParley(bench, { nodes: 1 }),
+      async (t) => void summaries.push(await measureIdle('parley idle', t)),
+    );
+    await withTarget(
+      () => startLesson(bench, 1),
+      async (t) => void summaries.push(await measureIdle('lesson idle', t)),
+    );
+    await withTarget(
+      () => startRaw(),
+      async (t) => void summaries.push(await measureIdle('raw-ws idle', t)),
+    );
   }
 } finally {
   await redis.stop();

@@ -67,10 +67,7 @@ export function summarizeRuns(name: string, reports: LoadReport[], note?: string
 const f = (v: number | undefined, digits = 2) => (v === undefined || Number.isNaN(v) ? '–' : v.toFixed(digits));
 
 /** Markdown tables: throughput runs, Parley's ratios, idle memory. */
-export function formatSummary(
-  summaries: RunSummary[],
-  meta: { quick: boolean; repeat: number; shape: Partial<LoadOptions> },
-): string {
+export function formatSummary(summaries: RunSummary[], meta: { quick: boolean; repeat: number; shape: Partial<LoadOptions> }): string {
   const s = meta.shape;
   const lines = [
     `## Results${meta.quick ? ' (--quick: smoke shape, not comparable)' : ''}`,
@@ -82,8 +79,13 @@ export function formatSummary(
   ];
   const throughput = summaries.filter((x) => x.idleKiBPerConnection === undefined);
   for (const x of throughput) {
-    const cpu = Object.entries(x.cpuPercent).map(([k, v]) => `${k} ${f(v, 0)}`).join(', ');
-    const errors = Object.entries(x.errors).map(([k, v]) => `${k}: ${v}`).join(', ') || '0';
+    const cpu = Object.entries(x.cpuPercent)
+      .map(([k, v]) => `${k} ${f(v, 0)}`)
+      .join(', ');
+    const errors =
+      Object.entries(x.errors)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(', ') || '0';
     lines.push(
       `| ${x.name} | ${f(x.deliveryRatio, 4)} | ${f(x.deliveriesPerSec, 0)} | ${f(x.p50)} | ${f(x.p95)} | ${f(x.p99)} | ${f(x.max)} | ${f(x.cpuMicrosPerDelivery)} | ${cpu} | ${f(x.generatorCpuPercent, 0)} | ${errors} |`,
     );
@@ -101,7 +103,10 @@ export function formatSummary(
   if (idle.length > 0) {
     lines.push('', '| idle connections | connected | connect s | RSS KiB / connection | errors |', '| --- | --- | --- | --- | --- |');
     for (const x of idle) {
-      const errors = Object.entries(x.errors).map(([k, v]) => `${k}: ${v}`).join(', ') || '0';
+      const errors =
+        Object.entries(x.errors)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join(', ') || '0';
       lines.push(`| ${x.name} | ${x.idleConnections} | ${f(x.connectSeconds)} | ${f(x.idleKiBPerConnection)} | ${errors} |`);
     }
   }

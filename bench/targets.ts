@@ -1,8 +1,40 @@
 import type { LoadOptions } from '@parley/loadgen';
-import { REPO_ROOT, startNginx, startNodeProcess, type NodeProcess, type RedisServer } from '@parley/testkit';
-import { listeningLine, startProcess, type ServerProcess } from './processes.ts';
+import {
+  launch,
+  REPO_ROOT,
+  START_TIMEOUT_MS,
+  startGatewayProcess,
+  startNginx,
+  type Launched,
+  type NodeProcess,
+  type RedisServer,
+} from '@parley/devcluster';
 
-const TSX = ['--import', 'tsx'];
+/** The bench servers print `{"listening":<port>}` once they listen. */
+const LISTENING = /^\{"listening":(\d+)\}$/;
+
+interface BenchServer {
+  label: string;
+  port: number;
+  server: Launched;
+}
+
+/** A bench server (bench/<file>) as its own process; resolves once it listens. */
+async function startBenchServer(label: string, file: string, env: Record<string, string>): Promise<BenchServer> {
+  const server = await launch(process.execPath, ['--import', 'tsx', `${REPO_ROOT}bench/${file}`], {
+    name: label,
+    port: 0,
+    ready: LISTENING,
+    timeoutMs: START_TIMEOUT_MS,
+    spawn: { env: { ...process.env, PORT: '0', ...env } },
+  });
+  return { label, port: Number(LISTENING.exec(server.readyLine)?.[1]), server };
+}
+
+async function stopBenchServer({ server }: BenchServer): Promise<void> {
+  server.child.kill('SIGKILL');
+  await server.exited;
+}
 
 /** Services a target may use: the run's private Redis and a fresh PostgreSQL database. */
 export interface BenchServices {
@@ -43,6 +75,9 @@ export async function startParley(
 ): Promise<RunningTarget> {
   const env = {
     NODE_ENV: 'production',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
     JWT_SECRET: 'parley-bench-secret-0123456789',
     // Registration happens before the measured window; cheap hashing only shortens set-up.
     SCRYPT_COST: '1024',
@@ -52,14 +87,19 @@ export async function startParley(
   };
   const nodes: NodeProcess[] = [];
   // One after the other: the first one migrates the fresh database.
-  for (let i = 1; i <= (options.nodes ?? 2); i++) nodes.push(await startNodeProcess({ ...env, NODE_ID: `bench-${i}` }));
+  for (let i = 1; i <= (options.nodes ?? 2); i++) nodes.push(await startGatewayProcess({ ...env, NODE_ID: `bench-${i}` }));
   const servers = nodes.map((n, i) => ({ label: `parley-${i + 1}`, pid: n.child.pid!, url: n.url }));
   const nginx = options.nginx ? await startNginx(nodes.map((n) => `127.0.0.1:${n.port}`)) : undefined;
   const stop = async () => {
     await nginx?.stop();
     await Promise.all(nodes.map((n) => n.kill('SIGKILL')));
   };
-  const load: Partial<LoadOptions> = { protocol: 'socketio', auth: true, redisPort: services.redis.port, pgDatabase: services.databaseName };
+  const load: Partial<LoadOptions> = {
+    protocol: 'socketio',
+    auth: true,
+    redisPort: services.redis.port,
+    pgDatabase: services.databaseName,
+  };
   if (!nginx) return running(servers, load, stop);
   load.targets = [nginx.url];
   return { ...running(servers, load, stop), note: 'server CPU excludes nginx' };
@@ -67,19 +107,22 @@ export async function startParley(
 
 /** The lesson's Socket.IO + Redis adapter chat, `nodes` processes on the same Redis. */
 export async function startLesson(services: BenchServices, nodes = 2): Promise<RunningTarget> {
-  const servers: ServerProcess[] = [];
-  for (let i = 1; i <= nodes; i++) {
-    servers.push(await startProcess(`lesson-${i}`, process.execPath, [...TSX, `${REPO_ROOT}bench/lesson-server.ts`], { PORT: '0', REDIS_URL: services.redis.url }, listeningLine));
-  }
+  const servers: BenchServer[] = [];
+  for (let i = 1; i <= nodes; i++)
+    servers.push(await startBenchServer(`lesson-${i}`, 'lesson-server.ts', { REDIS_URL: services.redis.url }));
   return running(
-    servers.map((s) => ({ label: s.label, pid: s.pid, url: `http://127.0.0.1:${s.port}` })),
+    servers.map((s) => ({ label: s.label, pid: s.server.child.pid!, url: `http://127.0.0.1:${s.port}` })),
     { protocol: 'socketio', auth: false, redisPort: services.redis.port },
-    async () => void (await Promise.all(servers.map((s) => s.stop()))),
+    async () => void (await Promise.all(servers.map(stopBenchServer))),
   );
 }
 
 /** The raw `ws` fan-out server, one process. */
 export async function startRaw(): Promise<RunningTarget> {
-  const server = await startProcess('raw-ws', process.execPath, [...TSX, `${REPO_ROOT}bench/raw-ws-server.ts`], { PORT: '0' }, listeningLine);
-  return running([{ label: server.label, pid: server.pid, url: `http://127.0.0.1:${server.port}` }], { protocol: 'raw', auth: false }, server.stop);
+  const raw = await startBenchServer('raw-ws', 'raw-ws-server.ts', {});
+  return running(
+    [{ label: raw.label, pid: raw.server.child.pid!, url: `http://127.0.0.1:${raw.port}` }],
+    { protocol: 'raw', auth: false },
+    () => stopBenchServer(raw),
+  );
 }

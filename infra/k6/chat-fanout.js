@@ -69,10 +69,13 @@ export default function (data) {
       client.setTimeout(() => {
         sending = false;
       }, DURATION_S * 1000);
-      client.setTimeout(() => {
-        for (const key of Object.keys(outstanding)) deliveryRatio.add(false);
-        client.close();
-      }, (DURATION_S + GRACE_S) * 1000);
+      client.setTimeout(
+        () => {
+          for (const key of Object.keys(outstanding)) deliveryRatio.add(false);
+          client.close();
+        },
+        (DURATION_S + GRACE_S) * 1000,
+      );
     },
     connectError(error) {
       check(error, { connected: () => false });

@@ -1,7 +1,7 @@
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
-import type { Ack, ChatMessage, MainClientToServer, MainServerToClient, RoomUsers } from '@parley/protocol';
+import type { Ack, AckBody, AckOk, ChatMessage, ClientToServer, RoomUsers, ServerToClient } from '@parley/protocol';
 
-export type ParleySocket = Socket<MainServerToClient, MainClientToServer>;
+export type ParleySocket = Socket<ServerToClient<'/'>, ClientToServer<'/'>>;
 
 export interface ParleyClientOptions {
   /** Server (or nginx) URL, e.g. 'http://localhost:8080'. */
@@ -110,17 +110,18 @@ export class ParleyClient {
   /** Join a room (rejoined after every reconnection). */
   async join(room: string): Promise<RoomUsers> {
     if (!this.rooms.has(room)) this.rooms.set(room, { lastId: 0, seen: new Set(), recent: [] });
-    return this.call<RoomUsers>('join', { room });
+    return this.joinOnServer(room);
   }
 
   async leave(room: string): Promise<void> {
     this.rooms.delete(room);
-    await this.call('leaveRoom', room);
+    await acked<AckBody<'/', 'leaveRoom'>>((done) => this.timed().emit('leaveRoom', room, done));
   }
 
   /** Send a chat message; resolves with its id once the server has persisted it. */
   async send(room: string, text: string): Promise<number> {
-    return (await this.call<{ id: number }>('chatMessage', { room, text })).id;
+    const { id } = await acked<AckBody<'/', 'chatMessage'>>((done) => this.timed().emit('chatMessage', { room, text }, done));
+    return id;
   }
 
   /** Highest message id seen in `room`. */
@@ -159,14 +160,12 @@ export class ParleyClient {
   private async resync(): Promise<void> {
     try {
       for (const [room, state] of this.rooms) {
-        await this.call('join', { room });
+        await this.joinOnServer(room);
         let after = this.resumePoint(state);
         for (;;) {
-          const page = await this.call<{ messages: ChatMessage[]; hasMore: boolean }>('sync', {
-            room,
-            sinceId: after,
-            limit: this.pageSize,
-          });
+          const page = await acked<AckBody<'/', 'sync'>>((done) =>
+            this.timed().emit('sync', { room, sinceId: after, limit: this.pageSize }, done),
+          );
           for (const m of page.messages) this.deliver(m);
           after = page.messages.at(-1)?.id ?? after;
           if (!page.hasMore) break;
@@ -178,10 +177,28 @@ export class ParleyClient {
     }
   }
 
-  private async call<T extends object = object>(event: string, ...args: unknown[]): Promise<T> {
-    const emit = this.socket.timeout(this.ackTimeoutMs).emitWithAck as (e: string, ...a: unknown[]) => Promise<Ack<T>>;
-    const ack = await emit.call(this.socket, event, ...args);
-    if (!ack.ok) throw new ParleyClientError(ack.error.code, ack.error.message);
-    return ack;
+  private async joinOnServer(room: string): Promise<RoomUsers> {
+    const { users } = await acked<AckBody<'/', 'join'>>((done) => this.timed().emit('join', { room }, done));
+    return { room, users };
   }
+
+  /** The socket with the ack timeout: the ack callback gets the timeout error first. */
+  private timed() {
+    return this.socket.timeout(this.ackTimeoutMs);
+  }
+}
+
+/**
+ * Emit through `send` (which passes `done` as the ack callback of a timed emit, typed by the
+ * contract) and resolve with the ack's body; rejects with the timeout error, or with a
+ * ParleyClientError for `{ ok: false, error }`.
+ */
+function acked<T extends object>(send: (done: (err: Error | null, ack: Ack<T>) => void) => void): Promise<AckOk<T>> {
+  return new Promise((resolve, reject) => {
+    send((err, ack) => {
+      if (err) reject(err);
+      else if (!ack.ok) reject(new ParleyClientError(ack.error.code, ack.error.message));
+      else resolve(ack);
+    });
+  });
 }

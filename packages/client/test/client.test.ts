@@ -1,7 +1,17 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ParleyClient, ParleyClientError } from '@parley/client';
 import type { ChatMessage } from '@parley/protocol';
-import { connect, createTestDatabase, registerUser, request, startNode, uniqueName, within, type TestDatabase, type TestNode } from '@parley/testkit';
+import {
+  connect,
+  createTestDatabase,
+  registerUser,
+  request,
+  startNode,
+  uniqueName,
+  within,
+  type TestDatabase,
+  type TestNode,
+} from '@parley/testkit';
 
 let db: TestDatabase;
 let node: TestNode;
@@ -54,13 +64,18 @@ describe('@parley/client', () => {
     // a fast reconnection may finish before the missed messages are even sent.
     const gone = within('the client to see its connection drop', new Promise((resolve) => c.socket.once('disconnect', resolve)));
     const resynced = within('onResync after the reconnection', new Promise<void>((resolve) => c.onResync(resolve)), 10_000);
-    const liveAgain = within('"live again" through onMessage', new Promise<void>((resolve) => c.onMessage((m) => m.text === 'live again' && resolve())), 10_000);
+    const liveAgain = within(
+      '"live again" through onMessage',
+      new Promise<void>((resolve) => c.onMessage((m) => m.text === 'live again' && resolve())),
+      10_000,
+    );
 
     // Drop the connection (as when a node dies) and talk while the client is away.
     c.socket.io.engine.close();
     await gone;
     const missed: number[] = [];
-    for (const text of ['missed 1', 'missed 2', 'missed 3']) missed.push((await request<{ id: number }>(other, 'chatMessage', { room, text })).id);
+    for (const text of ['missed 1', 'missed 2', 'missed 3'])
+      missed.push((await request<{ id: number }>(other, 'chatMessage', { room, text })).id);
     await resynced;
     const after = await request<{ id: number }>(other, 'chatMessage', { room, text: 'live again' });
     await liveAgain;

@@ -6,13 +6,8 @@ import { passwordSchema, usernameSchema } from '@parley/protocol';
 /** Used only outside production when JWT_SECRET is unset; never valid in production. */
 const DEV_JWT_SECRET = 'parley-insecure-development-secret';
 
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
-const optionalUrl = z.preprocess(
-  (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
-  z.url().optional(),
-);
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
+const optionalUrl = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.url().optional());
 
 /**
  * Every environment variable Parley reads, with its default. README.md's configuration
@@ -26,7 +21,10 @@ const envSchema = z.object({
   /** @default '0.0.0.0' */
   HOST: z.string().default('0.0.0.0'),
   /** This node's id in the cluster. @default '<hostname>-<pid>' */
-  NODE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
+  NODE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/)
+    .optional(),
   /** PostgreSQL URL; unset = embedded PostgreSQL (PGlite) under DATA_DIR. */
   DATABASE_URL: optionalUrl,
   /** Connections in this node's PostgreSQL pool. @default 10 */
@@ -38,11 +36,17 @@ const envSchema = z.object({
   /** 'sharded' (SPUBLISH, Redis 7) or 'classic' (PUBLISH) Redis adapter. @default 'sharded' */
   REDIS_ADAPTER: z.enum(['sharded', 'classic']).default('sharded'),
   /** Prefix of every Redis key and Pub/Sub channel Parley uses (several clusters can share a Redis). @default 'parley' */
-  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,32}$/).default('parley'),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,32}$/)
+    .default('parley'),
   /** HS256 secret; required when NODE_ENV=production. */
   JWT_SECRET: z.string().min(16).optional(),
   /** Token lifetime (e.g. '15m', '12h', '7d'). @default '12h' */
-  JWT_EXPIRES_IN: z.string().regex(/^\d+[smhd]$/).default('12h'),
+  JWT_EXPIRES_IN: z
+    .string()
+    .regex(/^\d+[smhd]$/)
+    .default('12h'),
   /** CORS origins, comma separated, or '*'. @default 'http://localhost:3000' */
   CLIENT_URL: z.string().default('http://localhost:3000'),
   /** pino level. @default 'info' */
@@ -125,7 +129,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (Boolean(env.ADMIN_USERNAME) !== Boolean(env.ADMIN_PASSWORD)) {
     throw new ConfigError('Invalid configuration:\n  ADMIN_USERNAME and ADMIN_PASSWORD go together');
   }
-  const origins = env.CLIENT_URL.split(',').map((s) => s.trim()).filter(Boolean);
+  const origins = env.CLIENT_URL.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return Object.freeze({
     env: env.NODE_ENV,
     port: env.PORT,
@@ -139,10 +145,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     socket: { maxHttpBufferSize: env.MAX_HTTP_BUFFER_SIZE },
     rateLimit: { perSecond: env.RATE_LIMIT_PER_SEC, burst: env.RATE_LIMIT_BURST },
     scryptCost: env.SCRYPT_COST,
-    admin:
-      env.ADMIN_USERNAME && env.ADMIN_PASSWORD
-        ? { username: env.ADMIN_USERNAME, password: env.ADMIN_PASSWORD }
-        : undefined,
+    admin: env.ADMIN_USERNAME && env.ADMIN_PASSWORD ? { username: env.ADMIN_USERNAME, password: env.ADMIN_PASSWORD } : undefined,
     presenceTtlSec: env.PRESENCE_TTL_SEC,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     migrateOnStart: env.MIGRATE_ON_START,

@@ -21,6 +21,11 @@ export interface DatabaseOptions {
   url: string | undefined;
   poolSize: number;
   dataDir: string;
+  /**
+   * Told when an idle pooled connection fails (its server went away); pg drops it and opens
+   * another when needed. Without it the error would crash the process. @default ignore
+   */
+  onIdleError?: (err: Error) => void;
 }
 
 export interface Database {
@@ -42,8 +47,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   if (options.url) {
     // A bounded connect: an unreachable server fails a request (503) instead of hanging it.
     const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
-    // An idle client losing its server must not crash the process; pg replaces it.
-    pool.on('error', () => {});
+    pool.on('error', (err) => options.onIdleError?.(err));
     const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
     const sql = pgSqlClient(pool);
     return assemble('postgres', prisma, sql, async () => {
@@ -60,12 +64,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   });
 }
 
-function assemble(
-  kind: Database['kind'],
-  prisma: Prisma,
-  sql: SqlClient,
-  close: () => Promise<void>,
-): Database {
+function assemble(kind: Database['kind'], prisma: Prisma, sql: SqlClient, close: () => Promise<void>): Database {
   let closing: Promise<void> | undefined;
   return {
     kind,

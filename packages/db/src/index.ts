@@ -7,3 +7,4 @@ export { PostRepository, type NewPost, type PostChanges } from './repositories/p
 export { FollowRepository } from './repositories/follows.ts';
 export { NotificationRepository, type NewNotification, type NotificationDelivery } from './repositories/notifications.ts';
 export { FanoutRepository } from './repositories/fanout.ts';
+export { createRepositories, type Repositories } from './repositories/index.ts';

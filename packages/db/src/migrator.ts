@@ -37,7 +37,10 @@ export class MigrationError extends Error {
 /** Migrations in Prisma's layout: `<dir>/<timestamp>_<name>/migration.sql`, in name order. */
 export async function readMigrations(dir: string): Promise<Migration[]> {
   const entries = await readdir(dir, { withFileTypes: true });
-  const names = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const names = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   return Promise.all(
     names.map(async (name) => {
       const sql = await readFile(join(dir, name, 'migration.sql'), 'utf8');
@@ -63,14 +66,10 @@ export async function migrate(sql: SqlClient, migrations: Migration[]): Promise<
     await s.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     try {
       await s.exec(BOOKKEEPING_DDL);
-      const rows = await s.query<AppliedRow>(
-        'SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations"',
-      );
+      const rows = await s.query<AppliedRow>('SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations"');
       const failed = rows.find((r) => r.finished_at === null && r.rolled_back_at === null);
       if (failed) {
-        throw new MigrationError(
-          `Migration ${failed.migration_name} failed earlier; resolve it (prisma migrate resolve) before starting`,
-        );
+        throw new MigrationError(`Migration ${failed.migration_name} failed earlier; resolve it (prisma migrate resolve) before starting`);
       }
       const done = new Map(rows.filter((r) => r.finished_at !== null).map((r) => [r.migration_name, r]));
       const report: MigrationReport = { applied: [], alreadyApplied: [], modified: [] };

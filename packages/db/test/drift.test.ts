@@ -27,7 +27,10 @@ async function schemaForPrisma6(dir: string): Promise<string> {
   const datasource = /datasource db \{\n(\s*)provider\s*=\s*"postgresql"\n/;
   expect(schema, 'schema.prisma has the expected datasource block').toMatch(datasource);
   const path = join(dir, 'schema.prisma');
-  await writeFile(path, schema.replace(datasource, (block, indent: string) => `${block}${indent}url = env("DATABASE_URL")\n`));
+  await writeFile(
+    path,
+    schema.replace(datasource, (block, indent: string) => `${block}${indent}url = env("DATABASE_URL")\n`),
+  );
   return path;
 }
 

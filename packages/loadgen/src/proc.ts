@@ -36,7 +36,9 @@ function cmdline(pid: number): string {
 }
 
 function pids(): number[] {
-  return readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number);
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number);
 }
 
 /** Pids of the redis-server listening on `port`. */

@@ -9,7 +9,7 @@ const PASSWORD = 'loadgen-password';
  */
 export async function registerUsers(baseUrl: string, count: number, concurrency = 16): Promise<string[]> {
   const run = randomBytes(3).toString('hex');
-  const tokens: string[] = new Array(count);
+  const tokens = new Array<string>(count);
   let next = 0;
   const lane = async () => {
     while (next < count) {

@@ -85,7 +85,10 @@ export function formatReport(r: LoadReport): string {
   for (const [error, n] of Object.entries(r.connectErrors)) rows.push(['  connect error', `${n} x ${error}`]);
   if (r.idleMemory) {
     for (const m of r.idleMemory) {
-      rows.push([`rss ${m.label}`, `${(m.rssBeforeBytes / 2 ** 20).toFixed(1)} -> ${(m.rssAfterBytes / 2 ** 20).toFixed(1)} MiB, ${(m.bytesPerConnection / 1024).toFixed(2)} KiB/connection`]);
+      rows.push([
+        `rss ${m.label}`,
+        `${(m.rssBeforeBytes / 2 ** 20).toFixed(1)} -> ${(m.rssAfterBytes / 2 ** 20).toFixed(1)} MiB, ${(m.bytesPerConnection / 1024).toFixed(2)} KiB/connection`,
+      ]);
     }
   } else {
     rows.push(

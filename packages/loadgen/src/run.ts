@@ -4,7 +4,15 @@ import { withDefaults, type LoadOptions } from './options.ts';
 import { cpuWindow, findPostgresPids, findRedisPids, rssBytes, type WatchedProcess } from './proc.ts';
 import { registerUsers } from './register.ts';
 import { summarize, type IdleMemory, type LoadReport } from './report.ts';
-import { monotonicMs, type ClientSpec, type Counts, type FromWorker, type ToWorker, type WorkerInit, type WorkerReport } from './worker-protocol.ts';
+import {
+  monotonicMs,
+  type ClientSpec,
+  type Counts,
+  type FromWorker,
+  type ToWorker,
+  type WorkerInit,
+  type WorkerReport,
+} from './worker-protocol.ts';
 
 const COUNT_POLL_MS = 200;
 const WORKER_EXIT_MS = 5000;
@@ -162,9 +170,20 @@ export async function runLoad(partial: Partial<LoadOptions>): Promise<LoadReport
       const nan = { p50: NaN, p95: NaN, p99: NaN, max: NaN, mean: NaN };
       return {
         ...base,
-        sent: 0, expected: 0, delivered: 0, deliveryRatio: NaN, deliveriesPerSec: 0, latencyMs: nan,
-        acksOk: 0, ackErrors: {}, disconnects: 0, cpu: [], serverCpuSeconds: 0, serverCpuMicrosPerDelivery: NaN,
-        generatorCpuPercent: NaN, idleMemory,
+        sent: 0,
+        expected: 0,
+        delivered: 0,
+        deliveryRatio: NaN,
+        deliveriesPerSec: 0,
+        latencyMs: nan,
+        acksOk: 0,
+        ackErrors: {},
+        disconnects: 0,
+        cpu: [],
+        serverCpuSeconds: 0,
+        serverCpuMicrosPerDelivery: NaN,
+        generatorCpuPercent: NaN,
+        idleMemory,
       };
     }
 

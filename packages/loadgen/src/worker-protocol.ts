@@ -27,10 +27,7 @@ export interface WorkerInit {
 
 /** Main thread -> worker. Times are monotonic milliseconds (`monotonicMs()`). */
 export type ToWorker =
-  | { type: 'start'; measureStart: number; measureEnd: number }
-  | { type: 'count' }
-  | { type: 'report' }
-  | { type: 'close' };
+  { type: 'start'; measureStart: number; measureEnd: number } | { type: 'count' } | { type: 'report' } | { type: 'close' };
 
 export interface Counts {
   /** Messages sent inside the measured window, by room. */

@@ -77,9 +77,10 @@ describe('k6 scripts', () => {
   });
 
   it('the checks catch what is not in the contract', () => {
-    expect(routesUsed("http.post(`${baseUrl}/auth/signup`, body)")).toEqual(['POST /auth/signup']);
+    expect(routesUsed('http.post(`${baseUrl}/auth/signup`, body)')).toEqual(['POST /auth/signup']);
     expect(contractRoutes).not.toContain('POST /auth/signup');
-    const code = "connectSocketIO(BASE_URL, '/', t, { connect(c) { c.emit('shout', 1); }, events: {\n      yell(x) {\n        if (x) { f(); }\n      },\n    } });";
+    const code =
+      "connectSocketIO(BASE_URL, '/', t, { connect(c) { c.emit('shout', 1); }, events: {\n      yell(x) {\n        if (x) { f(); }\n      },\n    } });";
     expect(eventsUsed(code)).toEqual({ namespace: '/', emitted: ['shout'], handled: ['yell'] });
   });
 });

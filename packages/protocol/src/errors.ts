@@ -1,6 +1,6 @@
 /**
  * The error-code registry: every stable code Parley sends over HTTP or Socket.IO,
- * with its HTTP status and a default human message. CONTRACT.md documents each one
+ * with its HTTP status and a default human message. docs/PROTOCOL.md documents each one
  * (a test checks that).
  */
 export const ERRORS = {

@@ -1,94 +1,112 @@
+import { z } from 'zod';
 import type { ErrorBody } from './errors.ts';
+import {
+  announcementPayload,
+  chatMessagePayload,
+  errorBodySchema,
+  notificationPayload,
+  postPayload,
+  privateMessagePayload,
+  publicUserSchema,
+  roomUsersPayload,
+  serverShutdownPayload,
+  statsSchema,
+  systemMessagePayload,
+  typingPayload,
+} from './payloads.ts';
+import {
+  announceSchema,
+  chatMessageSchema,
+  disconnectUserSchema,
+  joinRoomSchema,
+  joinSchema,
+  leaveRoomSchema,
+  markReadSchema,
+  privateMessageSchema,
+  syncSchema,
+  typingSchema,
+} from './schemas.ts';
 
 /** Namespaces; every one requires handshake auth `{ token }`. */
 export const NAMESPACES = { main: '/', user: '/user', notifications: '/notifications', admin: '/admin' } as const;
+export type NamespaceName = (typeof NAMESPACES)[keyof typeof NAMESPACES];
 
-export type Role = 'user' | 'admin';
-
-export interface PublicUser {
-  id: number;
-  username: string;
-  role: Role;
+/**
+ * An event a client sends. `payload`: its schema, or `null` when the only argument is the ack
+ * callback. `ack`: the body of a successful ack (`{ ok: true, ...body }`), or `null` when the
+ * contract gives the event no ack (the server still answers `{ ok: true }` to a client that
+ * passes one).
+ */
+export interface InboundEvent {
+  payload: z.ZodType | null;
+  ack: z.ZodObject | null;
 }
 
-export interface ChatMessage {
-  id: number;
-  room: string;
-  username: string;
-  userId: number;
-  text: string;
-  /** ISO-8601 time the server accepted the message. */
-  timestamp: string;
-}
+/** An ack body with nothing in it but `ok: true`. */
+const okOnly = z.object({});
 
-export interface SystemMessage {
-  username: 'System';
-  text: string;
-  timestamp: string;
-}
+/**
+ * The wire contract of every namespace, declared once: each inbound event with its payload and
+ * ack schemas, each outbound event with its payload schema. The event maps for `Server<…>`,
+ * `Socket<…>` and socket.io-client, and the runtime name lists, are derived from it; adding an
+ * event is one entry here, and the compiler finds every place that must change.
+ */
+export const EVENTS = {
+  '/': {
+    inbound: {
+      /** The lesson's first exercise: any JSON, echoed as `response`, `newMessage` and `broadcast`. */
+      message: { payload: z.unknown(), ack: null },
+      join: { payload: joinSchema, ack: roomUsersPayload },
+      chatMessage: { payload: chatMessageSchema, ack: z.object({ id: z.number().int() }) },
+      joinRoom: { payload: joinRoomSchema, ack: z.object({ rooms: z.array(z.string()) }) },
+      leaveRoom: { payload: leaveRoomSchema, ack: okOnly },
+      privateMessage: { payload: privateMessageSchema, ack: z.object({ id: z.number().int() }) },
+      typing: { payload: typingSchema, ack: null },
+      stopTyping: { payload: typingSchema, ack: null },
+      /** Extension: chat messages of `room` with id > sinceId, oldest first (catch-up after a reconnect). */
+      sync: { payload: syncSchema, ack: z.object({ messages: z.array(chatMessagePayload), hasMore: z.boolean() }) },
+    },
+    outbound: {
+      response: z.object({ message: z.literal('Received') }),
+      newMessage: z.unknown(),
+      broadcast: z.unknown(),
+      message: z.union([chatMessagePayload, systemMessagePayload]),
+      roomUsers: roomUsersPayload,
+      userJoined: z.string().describe('socket id'),
+      privateMessage: privateMessagePayload,
+      typing: typingPayload,
+      stopTyping: typingPayload,
+      postUpdated: postPayload,
+      postDeleted: z.number().int().describe('post id'),
+      announcement: announcementPayload,
+      serverShutdown: serverShutdownPayload,
+      error: errorBodySchema,
+    },
+  },
+  '/user': {
+    inbound: { whoami: { payload: null, ack: z.object({ user: publicUserSchema }) } },
+    outbound: { error: errorBodySchema },
+  },
+  '/notifications': {
+    inbound: {
+      /** Extension: mark notifications read from the socket. */
+      markRead: { payload: markReadSchema, ack: z.object({ updated: z.number().int() }) },
+    },
+    outbound: { notification: notificationPayload, error: errorBodySchema },
+  },
+  '/admin': {
+    inbound: {
+      announce: { payload: announceSchema, ack: okOnly },
+      stats: { payload: null, ack: statsSchema },
+      disconnectUser: { payload: disconnectUserSchema, ack: z.object({ userId: z.number().int() }) },
+    },
+    outbound: { error: errorBodySchema },
+  },
+} as const satisfies Record<NamespaceName, { inbound: Record<string, InboundEvent>; outbound: Record<string, z.ZodType> }>;
 
-export interface RoomUsers {
-  room: string;
-  users: string[];
-}
-
-export interface PrivateMessage {
-  /** Message id (persisted); an extension of the lesson's payload. */
-  id: number;
-  from: number;
-  fromUsername: string;
-  /** Recipient user id; an extension so a sender's other devices can file it. */
-  to: number;
-  message: string;
-  timestamp: string;
-}
-
-export interface TypingEvent {
-  user: string;
-  /** Extension: which room the user types in. */
-  room: string;
-}
-
-export interface Post {
-  id: number;
-  title: string | null;
-  content: string;
-  authorId: number;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface Notification {
-  id: number;
-  type: string;
-  message: string;
-  data: Record<string, unknown>;
-  timestamp: string;
-  /** Extension: when it was marked read, null while unread. */
-  readAt: string | null;
-}
-
-export interface Announcement {
-  text: string;
-  timestamp: string;
-}
-
-export interface NodeStats {
-  nodeId: string;
-  connections: number;
-}
-
-export interface Stats {
-  nodes: NodeStats[];
-  connections: number;
-  rooms: number;
-}
-
-/** Why the server is closing a socket before it goes away (extension, sent before a drain). */
-export interface ServerShutdown {
-  nodeId: string;
-  reconnect: true;
-}
+export type Inbound<N extends NamespaceName> = (typeof EVENTS)[N]['inbound'];
+export type Outbound<N extends NamespaceName> = (typeof EVENTS)[N]['outbound'];
+export type InboundName<N extends NamespaceName> = keyof Inbound<N> & string;
 
 export type AckOk<T extends object = object> = { ok: true } & T;
 export interface AckError {
@@ -98,82 +116,39 @@ export interface AckError {
 export type Ack<T extends object = object> = AckOk<T> | AckError;
 export type AckFn<T extends object = object> = (response: Ack<T>) => void;
 
-// ---- '/' ----
-export interface MainServerToClient {
-  response: (payload: { message: 'Received' }) => void;
-  newMessage: (data: unknown) => void;
-  broadcast: (data: unknown) => void;
-  message: (payload: ChatMessage | SystemMessage) => void;
-  roomUsers: (payload: RoomUsers) => void;
-  userJoined: (socketId: string) => void;
-  privateMessage: (payload: PrivateMessage) => void;
-  typing: (payload: TypingEvent) => void;
-  stopTyping: (payload: TypingEvent) => void;
-  postUpdated: (post: Post) => void;
-  postDeleted: (postId: number) => void;
-  announcement: (payload: Announcement) => void;
-  serverShutdown: (payload: ServerShutdown) => void;
-  error: (error: ErrorBody) => void;
-}
+/** The success body of event `E`'s ack (`{}` for an ack with nothing but `ok`). */
+export type AckBody<N extends NamespaceName, E extends InboundName<N>> = Inbound<N>[E] extends { ack: infer A extends z.ZodObject }
+  ? z.output<A>
+  : Record<never, never>;
 
-export interface JoinPayload {
-  room: string;
-  /** Ignored: the server always uses the authenticated username. */
-  username?: string;
-}
+/** What a handler of `E` returns: the ack body, or nothing when the ack carries no data. */
+export type HandlerResult<N extends NamespaceName, E extends InboundName<N>> =
+  Record<never, never> extends AckBody<N, E> ? void : AckBody<N, E>;
 
-export interface MainClientToServer {
-  message: (data: unknown) => void;
-  join: (payload: JoinPayload, ack?: AckFn<{ room: string; users: string[] }>) => void;
-  chatMessage: (payload: string | { room: string; text: string }, ack?: AckFn<{ id: number }>) => void;
-  joinRoom: (rooms: string | string[], ack?: AckFn<{ rooms: string[] }>) => void;
-  leaveRoom: (room: string, ack?: AckFn) => void;
-  privateMessage: (payload: { to: number; message: string }, ack?: AckFn<{ id: number }>) => void;
-  typing: (payload: { room: string }) => void;
-  stopTyping: (payload: { room: string }) => void;
-  /** Extension: chat messages of `room` with id > sinceId, oldest first (catch-up after a reconnect). */
-  sync: (
-    payload: { room: string; sinceId: number; limit?: number },
-    ack: AckFn<{ messages: ChatMessage[]; hasMore: boolean }>,
-  ) => void;
-}
-
-// ---- '/user' ----
-export interface UserServerToClient {
-  error: (error: ErrorBody) => void;
-}
-export interface UserClientToServer {
-  whoami: (ack: AckFn<{ user: PublicUser }>) => void;
-}
-
-// ---- '/notifications' ----
-export interface NotificationsServerToClient {
-  notification: (payload: Notification) => void;
-  error: (error: ErrorBody) => void;
-}
-export interface NotificationsClientToServer {
-  /** Extension: mark notifications read from the socket. */
-  markRead: (payload: { ids: number[] } | { all: true }, ack?: AckFn<{ updated: number }>) => void;
-}
-
-// ---- '/admin' ----
-export interface AdminServerToClient {
-  error: (error: ErrorBody) => void;
-}
-export interface AdminClientToServer {
-  announce: (payload: { text: string }, ack?: AckFn) => void;
-  stats: (ack: AckFn<Stats>) => void;
-  disconnectUser: (payload: { userId: number }, ack?: AckFn<{ userId: number }>) => void;
-}
+type ClientSignature<D> = D extends { payload: infer P; ack: infer A }
+  ? P extends z.ZodType
+    ? A extends z.ZodObject
+      ? (payload: z.input<P>, ack: AckFn<z.output<A>>) => void
+      : (payload: z.input<P>) => void
+    : A extends z.ZodObject
+      ? (ack: AckFn<z.output<A>>) => void
+      : () => void
+  : never;
 
 /**
- * What the server actually receives: anything. Handlers validate before trusting a payload.
+ * Events a client emits on namespace `N` (for socket.io-client's `Socket<ServerToClient, ClientToServer>`).
+ * An event with an ack takes the callback last, so `emitWithAck` is typed.
  */
-export type Untrusted<Events> = {
-  [K in keyof Events]: (...args: unknown[]) => void;
+export type ClientToServer<N extends NamespaceName> = { [E in keyof Inbound<N>]: ClientSignature<Inbound<N>[E]> };
+
+/** Events the server emits on namespace `N`. */
+export type ServerToClient<N extends NamespaceName> = {
+  [E in keyof Outbound<N>]: (payload: z.output<Outbound<N>[E]>) => void;
 };
 
-/** Data the server keeps on each socket (`socket.data`). */
-export interface SocketData {
-  user: PublicUser;
-}
+/** What the server actually receives: anything. Handlers validate before trusting a payload. */
+export type Untrusted<Events> = { [K in keyof Events]: (...args: unknown[]) => void };
+
+export type MainClientToServer = ClientToServer<'/'>;
+export type MainServerToClient = ServerToClient<'/'>;
+export type JoinPayload = z.input<typeof joinSchema>;

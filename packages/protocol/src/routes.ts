@@ -1,27 +1,241 @@
+import { z } from 'zod';
+import type { ErrorCode } from './errors.ts';
+import { chatMessagePayload, errorBodySchema, notificationPayload, postPayload, publicUserSchema } from './payloads.ts';
+import {
+  bigIdParamsSchema,
+  credentialsSchema,
+  followPageQuerySchema,
+  historyQuerySchema,
+  idParamsSchema,
+  loginSchema,
+  notificationsQuerySchema,
+  pageQuerySchema,
+  postBodySchema,
+  postUpdateSchema,
+  roomParamsSchema,
+} from './schemas.ts';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
 /**
- * Every HTTP route the gateway serves (CONTRACT.md and the extensions in docs/PROTOCOL.md), by name. Clients, the load tool and the
- * k6 scripts' check use this list; `:param` segments are filled by `routePath`.
+ * One HTTP route of the contract. `auth`: a Bearer token is required. `responses`: the body of
+ * each status it answers without an error body (`null`: no body). `errors`: the codes it can answer besides the ones
+ * every route can (`internal_error`, `unavailable`, and `unauthorized` / `token_expired` on
+ * routes with `auth`).
+ */
+export interface HttpRoute {
+  method: HttpMethod;
+  path: string;
+  summary: string;
+  tags: readonly string[];
+  auth: boolean;
+  params?: z.ZodObject;
+  querystring?: z.ZodObject;
+  body?: z.ZodType;
+  responses: Readonly<Partial<Record<200 | 201 | 204 | 503, z.ZodType | null>>>;
+  errors: readonly ErrorCode[];
+}
+
+/** The error body every route answers with: `{ error: { code, message } }`. */
+export const errorResponseSchema = z.object({ error: errorBodySchema });
+
+const session = z.object({ token: z.string(), user: publicUserSchema });
+const users = z.object({ users: z.array(publicUserSchema) });
+const readiness = z.object({
+  status: z.enum(['ready', 'unavailable']),
+  nodeId: z.string(),
+  checks: z.record(z.string(), z.enum(['ok', 'down'])),
+});
+
+/**
+ * Every HTTP route the gateway serves (docs/PROTOCOL.md, extensions included),
+ * declared once with its schemas. The gateway registers its routes from this, the OpenAPI
+ * document at `/openapi.json` is generated from it, and clients, the load tool and the k6
+ * scripts' check use it; `:param` segments are filled by `routePath`.
  */
 export const HTTP_ROUTES = {
-  register: { method: 'POST', path: '/auth/register' },
-  login: { method: 'POST', path: '/auth/login' },
-  me: { method: 'GET', path: '/me' },
-  healthz: { method: 'GET', path: '/healthz' },
-  readyz: { method: 'GET', path: '/readyz' },
-  roomMessages: { method: 'GET', path: '/rooms/:room/messages' },
-  follow: { method: 'POST', path: '/users/:id/follow' },
-  unfollow: { method: 'DELETE', path: '/users/:id/follow' },
-  followers: { method: 'GET', path: '/users/:id/followers' },
-  following: { method: 'GET', path: '/users/:id/following' },
-  createPost: { method: 'POST', path: '/posts' },
-  listPosts: { method: 'GET', path: '/posts' },
-  getPost: { method: 'GET', path: '/posts/:id' },
-  updatePost: { method: 'PUT', path: '/posts/:id' },
-  deletePost: { method: 'DELETE', path: '/posts/:id' },
-  notifications: { method: 'GET', path: '/notifications' },
-  readNotification: { method: 'POST', path: '/notifications/:id/read' },
-  readAllNotifications: { method: 'POST', path: '/notifications/read-all' },
-} as const satisfies Record<string, { method: 'GET' | 'POST' | 'PUT' | 'DELETE'; path: string }>;
+  register: {
+    method: 'POST',
+    path: '/auth/register',
+    summary: 'Create an account and get a token',
+    tags: ['auth'],
+    auth: false,
+    body: credentialsSchema,
+    responses: { 201: session },
+    errors: ['invalid_payload', 'username_taken', 'payload_too_large'],
+  },
+  login: {
+    method: 'POST',
+    path: '/auth/login',
+    summary: 'Get a token',
+    tags: ['auth'],
+    auth: false,
+    body: loginSchema,
+    responses: { 200: session },
+    errors: ['invalid_payload', 'invalid_credentials', 'payload_too_large'],
+  },
+  me: {
+    method: 'GET',
+    path: '/me',
+    summary: 'The caller',
+    tags: ['auth'],
+    auth: true,
+    responses: { 200: z.object({ user: publicUserSchema }) },
+    errors: [],
+  },
+  healthz: {
+    method: 'GET',
+    path: '/healthz',
+    summary: 'Liveness: the process is up',
+    tags: ['health'],
+    auth: false,
+    responses: { 200: z.object({ status: z.literal('ok'), nodeId: z.string() }) },
+    errors: [],
+  },
+  readyz: {
+    method: 'GET',
+    path: '/readyz',
+    summary: 'Readiness: every dependency answers (503 with the failing check otherwise)',
+    tags: ['health'],
+    auth: false,
+    // 503: the failing check, or the error body while the node shuts down.
+    responses: { 200: readiness, 503: z.union([readiness, errorResponseSchema]) },
+    errors: [],
+  },
+  roomMessages: {
+    method: 'GET',
+    path: '/rooms/:room/messages',
+    summary: 'Chat history of a room, newest first',
+    tags: ['rooms'],
+    auth: true,
+    params: roomParamsSchema,
+    querystring: historyQuerySchema,
+    responses: { 200: z.object({ messages: z.array(chatMessagePayload) }) },
+    errors: ['invalid_payload', 'forbidden'],
+  },
+  follow: {
+    method: 'POST',
+    path: '/users/:id/follow',
+    summary: 'Follow a user (idempotent)',
+    tags: ['follows'],
+    auth: true,
+    params: idParamsSchema,
+    responses: { 204: null },
+    errors: ['invalid_payload', 'cannot_follow_self', 'not_found'],
+  },
+  unfollow: {
+    method: 'DELETE',
+    path: '/users/:id/follow',
+    summary: 'Unfollow a user (idempotent)',
+    tags: ['follows'],
+    auth: true,
+    params: idParamsSchema,
+    responses: { 204: null },
+    errors: ['invalid_payload', 'not_found'],
+  },
+  followers: {
+    method: 'GET',
+    path: '/users/:id/followers',
+    summary: 'Followers of a user, by ascending id',
+    tags: ['follows'],
+    auth: false,
+    params: idParamsSchema,
+    querystring: followPageQuerySchema,
+    responses: { 200: users },
+    errors: ['invalid_payload', 'not_found'],
+  },
+  following: {
+    method: 'GET',
+    path: '/users/:id/following',
+    summary: 'Users a user follows, by ascending id (extension)',
+    tags: ['follows'],
+    auth: false,
+    params: idParamsSchema,
+    querystring: followPageQuerySchema,
+    responses: { 200: users },
+    errors: ['invalid_payload', 'not_found'],
+  },
+  createPost: {
+    method: 'POST',
+    path: '/posts',
+    summary: 'Write a post; every follower is notified',
+    tags: ['posts'],
+    auth: true,
+    body: postBodySchema,
+    responses: { 201: postPayload },
+    errors: ['invalid_payload', 'payload_too_large'],
+  },
+  listPosts: {
+    method: 'GET',
+    path: '/posts',
+    summary: 'Posts, newest first',
+    tags: ['posts'],
+    auth: false,
+    querystring: pageQuerySchema,
+    responses: { 200: z.object({ posts: z.array(postPayload) }) },
+    errors: ['invalid_payload'],
+  },
+  getPost: {
+    method: 'GET',
+    path: '/posts/:id',
+    summary: 'One post',
+    tags: ['posts'],
+    auth: false,
+    params: idParamsSchema,
+    responses: { 200: postPayload },
+    errors: ['invalid_payload', 'not_found'],
+  },
+  updatePost: {
+    method: 'PUT',
+    path: '/posts/:id',
+    summary: 'Edit your post; every socket on / gets postUpdated',
+    tags: ['posts'],
+    auth: true,
+    params: idParamsSchema,
+    body: postUpdateSchema,
+    responses: { 200: postPayload },
+    errors: ['invalid_payload', 'forbidden', 'not_found', 'payload_too_large'],
+  },
+  deletePost: {
+    method: 'DELETE',
+    path: '/posts/:id',
+    summary: 'Delete your post; every socket on / gets postDeleted',
+    tags: ['posts'],
+    auth: true,
+    params: idParamsSchema,
+    responses: { 204: null },
+    errors: ['invalid_payload', 'forbidden', 'not_found'],
+  },
+  notifications: {
+    method: 'GET',
+    path: '/notifications',
+    summary: "The caller's notifications, newest first",
+    tags: ['notifications'],
+    auth: true,
+    querystring: notificationsQuerySchema,
+    responses: { 200: z.object({ notifications: z.array(notificationPayload), unreadCount: z.number().int() }) },
+    errors: ['invalid_payload'],
+  },
+  readNotification: {
+    method: 'POST',
+    path: '/notifications/:id/read',
+    summary: 'Mark one notification read',
+    tags: ['notifications'],
+    auth: true,
+    params: bigIdParamsSchema,
+    responses: { 204: null },
+    errors: ['invalid_payload', 'not_found'],
+  },
+  readAllNotifications: {
+    method: 'POST',
+    path: '/notifications/read-all',
+    summary: 'Mark every notification read (extension)',
+    tags: ['notifications'],
+    auth: true,
+    responses: { 200: z.object({ updated: z.number().int() }) },
+    errors: [],
+  },
+} as const satisfies Record<string, HttpRoute>;
 
 export type RouteName = keyof typeof HTTP_ROUTES;
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Longest chat, private or announcement text, in UTF-16 code units (CONTRACT.md). */
+/** Longest chat, private or announcement text, in UTF-16 code units (docs/PROTOCOL.md). */
 export const MAX_TEXT_LENGTH = 2000;
 /** Most rooms one `joinRoom` call may name. */
 export const MAX_ROOMS_PER_JOIN = 20;
@@ -47,7 +47,10 @@ export const textSchema = z
 export const idSchema = z.number().int().positive().max(MAX_INT4_ID);
 /** Id of a BIGINT column (messages, notifications) in a JSON payload. */
 export const bigIdSchema = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
-const decimalDigits = z.string().regex(/^\d{1,16}$/, 'must be a positive integer').transform(Number);
+const decimalDigits = z
+  .string()
+  .regex(/^\d{1,16}$/, 'must be a positive integer')
+  .transform(Number);
 /** `idSchema` for a URL parameter or query value (a string of digits). */
 export const idParamSchema = decimalDigits.pipe(idSchema);
 /** `bigIdSchema` for a URL parameter or query value. */
@@ -109,10 +112,7 @@ export const pageQuerySchema = z.object({
 export const notificationMessageSchema = z.string().trim().min(1).max(500);
 
 // ---- '/notifications' inbound payloads ----
-export const markReadSchema = z.union([
-  z.object({ ids: z.array(bigIdSchema).min(1).max(500) }),
-  z.object({ all: z.literal(true) }),
-]);
+export const markReadSchema = z.union([z.object({ ids: z.array(bigIdSchema).min(1).max(500) }), z.object({ all: z.literal(true) })]);
 export const followPageQuerySchema = z.object({
   after: decimalDigits.pipe(z.number().int().nonnegative().max(MAX_INT4_ID)).default(0),
   limit: z.coerce.number().int().min(1).max(100).default(50),

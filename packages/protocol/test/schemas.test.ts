@@ -54,9 +54,12 @@ describe('payload schemas', () => {
 });
 
 describe('isReservedRoom', () => {
-  it.each(['user:1', 'user:', 'node:a', 'admin:x', 'system:y', 'AbCdEfGhIjKlMnOpQr_-', '01234567890123456789'])('%s is reserved', (room) => {
-    expect(isReservedRoom(room)).toBe(true);
-  });
+  it.each(['user:1', 'user:', 'node:a', 'admin:x', 'system:y', 'AbCdEfGhIjKlMnOpQr_-', '01234567890123456789'])(
+    '%s is reserved',
+    (room) => {
+      expect(isReservedRoom(room)).toBe(true);
+    },
+  );
 
   it.each(['lobby', 'users', 'user 1', 'AbCdEfGhIjKlMnOpQr_', 'AbCdEfGhIjKlMnOpQr_-x', 'AbCdEfGhIjKlMnOpQr:-'])('%s is not', (room) => {
     expect(isReservedRoom(room)).toBe(false);

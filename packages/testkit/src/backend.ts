@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { createTestDatabase } from './database.ts';
+import { createTestDatabase } from '@parley/devcluster';
 import { startNode, type TestNode, type TestNodeWithDatabase } from './node.ts';
 import { startRoundRobinProxy } from './proxy.ts';
 

@@ -16,7 +16,7 @@ export function runCli(args: string[], env: Record<string, string | undefined>):
     execFile(
       process.execPath,
       ['--import', 'tsx', CLI, ...args],
-      { env: { ...process.env, ...testEnv(env) } as NodeJS.ProcessEnv, timeout: 90_000 },
+      { env: { ...process.env, ...testEnv(env) }, timeout: 90_000 },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
         resolve({ code, stdout, stderr });

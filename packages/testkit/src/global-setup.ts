@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { provideServices, type TestServices } from './services.ts';
+import { provideServices, type TestServices } from '@parley/devcluster';
 
 declare module 'vitest' {
   export interface ProvidedContext {

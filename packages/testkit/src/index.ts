@@ -1,12 +1,9 @@
+// Dev processes and services (nginx, redis-server, PostgreSQL, gateway processes, scratch databases).
+export * from '@parley/devcluster';
 export * from './client.ts';
-export * from './database.ts';
 export * from './node.ts';
 export * from './backend.ts';
 export * from './proxy.ts';
-export * from './services.ts';
 export * from './cli.ts';
-export * from './cluster.ts';
-export * from './ports.ts';
-export * from './logs.ts';
-export * from './postgres-server.ts';
+export { startCluster, startNodeProcess } from './cluster.ts';
 export * from './tokens.ts';

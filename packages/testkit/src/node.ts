@@ -4,8 +4,7 @@ import pino from 'pino';
 import { loadConfig, type Config } from '@parley/config';
 import { buildApp } from '@parley/gateway';
 import { EVENT_TIMEOUT_MS } from './client.ts';
-import { createTestDatabase, type TestDatabase } from './database.ts';
-import { LogTail, type LogEntry } from './logs.ts';
+import { createTestDatabase, LogTail, type LogEntry, type TestDatabase } from '@parley/devcluster';
 
 /** The JWT secret every test node shares (a cluster needs one secret). */
 export const TEST_JWT_SECRET = 'parley-test-secret-0123456789abcdef';

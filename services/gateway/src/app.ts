@@ -1,10 +1,14 @@
 import cors from '@fastify/cors';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '@parley/config';
 import { errorBody, ParleyError } from '@parley/protocol';
-import { toParleyError } from './errors.ts';
+import { describeIssue } from './domain/validation.ts';
+import { toParleyError } from './domain/errors.ts';
 import { authPlugin } from './plugins/auth.ts';
 import { dbPlugin } from './plugins/db.ts';
 import { notificationsPlugin } from './plugins/notifications.ts';
@@ -17,6 +21,8 @@ import { notificationRoutes } from './routes/notifications.ts';
 import { postRoutes } from './routes/posts.ts';
 import { roomRoutes } from './routes/rooms.ts';
 
+/** Version of the HTTP API in the OpenAPI document. */
+const API_VERSION = '1.0.0';
 /** Largest HTTP body accepted (posts are the biggest). */
 const BODY_LIMIT = 64 * 1024;
 /**
@@ -26,6 +32,11 @@ const BODY_LIMIT = 64 * 1024;
 const PLUGIN_TIMEOUT_MS = 120_000;
 
 function toErrorReply(err: FastifyError | ParleyError): { status: number; body: { error: ReturnType<typeof errorBody> } } {
+  if (hasZodFastifySchemaValidationErrors(err)) {
+    const issue = err.validation[0];
+    const path = issue?.instancePath.split('/').filter(Boolean) ?? [];
+    return { status: 400, body: { error: errorBody('invalid_payload', describeIssue(path, issue?.message)) } };
+  }
   if (!(err instanceof ParleyError)) {
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { status: 413, body: { error: errorBody('payload_too_large') } };
     if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
@@ -48,7 +59,12 @@ async function pingRedis(client: Redis): Promise<void> {
  * database (and Redis) when made ready, never listens; `main.ts` does that.
  */
 export async function buildApp(config: Config, logger: Logger): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: BODY_LIMIT, pluginTimeout: PLUGIN_TIMEOUT_MS,
+  const app = Fastify({
+    // pino's Logger is a FastifyBaseLogger; the cast keeps the instance's logger type the base one.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT,
+    pluginTimeout: PLUGIN_TIMEOUT_MS,
     // Request lines are not logged (they would dominate under load); errors are.
     logController: new LogController({ disableRequestLogging: true }),
     // Requests arriving while the node shuts down are refused below, in the protocol's shape.
@@ -59,6 +75,11 @@ export async function buildApp(config: Config, logger: Logger): Promise<FastifyI
       (reply as FastifyReply).code(status).send(body);
     },
   });
+
+  // Routes declare zod schemas (packages/protocol HTTP_ROUTES): they validate requests and
+  // serialize replies, and the OpenAPI document is generated from them.
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
 
   // Graceful shutdown (SIGTERM -> app.close()): from the first preClose hook on, every new
   // request is 503 unavailable, so a load balancer sends it elsewhere.
@@ -74,7 +95,8 @@ export async function buildApp(config: Config, logger: Logger): Promise<FastifyI
 
   app.setErrorHandler((err: FastifyError | ParleyError, request, reply) => {
     const { status, body } = toErrorReply(err);
-    if (status === 503 && !(err instanceof ParleyError)) request.log.warn({ err, code: body.error.code }, 'request failed: a dependency is unavailable');
+    if (status === 503 && !(err instanceof ParleyError))
+      request.log.warn({ err, code: body.error.code }, 'request failed: a dependency is unavailable');
     else if (status >= 500 && !(err instanceof ParleyError)) request.log.error({ err, code: body.error.code }, 'request failed');
     return reply.code(status).send(body);
   });
@@ -83,6 +105,20 @@ export async function buildApp(config: Config, logger: Logger): Promise<FastifyI
   );
 
   await app.register(cors, { origin: config.corsOrigin, credentials: true });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Parley',
+        version: API_VERSION,
+        description: 'HTTP API of a Parley node (the Socket.IO events are in docs/PROTOCOL.md)',
+      },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
   await app.register(dbPlugin, { config });
   await app.register(authPlugin, { config });
   await app.register(redisPlugin, { config });
@@ -100,4 +136,3 @@ export async function buildApp(config: Config, logger: Logger): Promise<FastifyI
   await app.register(notificationRoutes);
   return app;
 }
-

@@ -4,9 +4,9 @@ import { ConfigError, loadConfig, type Config } from '@parley/config';
 import { NotificationRepository, openDatabase, UserRepository, type Database } from '@parley/db';
 import { idParamSchema, notificationMessageSchema, ParleyError, passwordSchema, usernameSchema } from '@parley/protocol';
 import { ensureAdmin } from './domain/admin.ts';
-import { busChannel, RedisBusSink } from './domain/notification-bus.ts';
-import { Notifier } from './domain/notifier.ts';
-import { parse } from './validation.ts';
+import { busChannel, RedisBusSink } from './notifications/redis-notification-bus.ts';
+import { Notifier } from './notifications/notifier.ts';
+import { parse } from './domain/validation.ts';
 
 const USAGE = `usage: pnpm cli <command>
   migrate                         apply pending migrations (DATABASE_URL, or the embedded database)
@@ -36,9 +36,7 @@ const commands: Record<string, Command> = {
     const message = parse(notificationMessageSchema, words.join(' '));
     const redis = config.redis.url ? new Redis(config.redis.url) : undefined;
     try {
-      const sink = redis
-        ? new RedisBusSink(redis, busChannel(config.redis.keyPrefix))
-        : { deliver: async () => {} };
+      const sink = redis ? new RedisBusSink(redis, busChannel(config.redis.keyPrefix)) : { deliver: async () => {} };
       const notifier = new Notifier(new NotificationRepository(db.sql), sink);
       const notification = await notifier.notifyUser(recipientId, { type: 'system', message, data: {} });
       return { notification, delivered: redis ? 'live (Redis bus)' : 'stored; sent when the user next connects' };

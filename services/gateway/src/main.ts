@@ -43,6 +43,9 @@ try {
   const { port } = app.server.address() as AddressInfo;
   const url = `http://localhost:${port}`;
   log.info({ url, database: app.db.kind, redis: Boolean(config.redis.url) }, `Parley is listening on ${url}`);
+  // A parent that started this node with an IPC channel (@parley/devcluster) learns its port
+  // whatever the log level or format.
+  process.send?.({ type: 'listening', port });
 } catch (err) {
   log.fatal({ err }, 'failed to start');
   await app.close().catch(() => {});

@@ -2,14 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_INT4_ID, type Announcement, type Stats } from '@parley/protocol';
 import {
   connect,
-    login,
+  login,
   nextEvent,
   registerUser,
   request,
   startNode,
   type ClientSocket,
   type Session,
-    type TestBackend,
+  type TestBackend,
 } from '@parley/testkit';
 import { startTestBackend } from '@parley/testkit/vitest';
 
@@ -46,7 +46,10 @@ describe('/admin', () => {
     const stats = await request<{ ok: true } & Stats>(adminSocket, 'stats');
     expect(stats).toMatchObject({ ok: true, connections: 2, rooms: 1 });
     // Every node of the back-end, each with the connections it holds (admin's and user's).
-    const perNode = node.nodes.map((n) => ({ nodeId: n.config.nodeId, connections: [adminSocket, socket].filter((s) => node.nodeOf(s.id!) === n).length }));
+    const perNode = node.nodes.map((n) => ({
+      nodeId: n.config.nodeId,
+      connections: [adminSocket, socket].filter((s) => node.nodeOf(s.id!) === n).length,
+    }));
     const byId = (a: { nodeId: string }, b: { nodeId: string }) => a.nodeId.localeCompare(b.nodeId);
     expect([...stats.nodes].sort(byId)).toEqual(perNode.sort(byId));
   });
@@ -55,7 +58,10 @@ describe('/admin', () => {
     expect(admin.user).toMatchObject({ username: ADMIN.ADMIN_USERNAME, role: 'admin' });
     // Two nodes start at once: one creates a new admin, the other finds it (no unique violation).
     const fresh = { ADMIN_USERNAME: 'second_admin', ADMIN_PASSWORD: 'admin-password-2' };
-    const more = await Promise.all([startNode({ DATABASE_URL: node.db.url, ...fresh }), startNode({ DATABASE_URL: node.db.url, ...fresh })]);
+    const more = await Promise.all([
+      startNode({ DATABASE_URL: node.db.url, ...fresh }),
+      startNode({ DATABASE_URL: node.db.url, ...fresh }),
+    ]);
     try {
       const [one, two] = await Promise.all(more.map((n) => login(n.url, fresh.ADMIN_USERNAME, fresh.ADMIN_PASSWORD)));
       expect(one!.user).toMatchObject({ username: fresh.ADMIN_USERNAME, role: 'admin' });

@@ -105,7 +105,10 @@ describe('chatMessage', () => {
   it('a room the sender is not in is forbidden', async () => {
     const room = uniqueName('closed');
     await request(bob.socket, 'join', { room });
-    expect(await request(alice.socket, 'chatMessage', { room, text: 'let me in' })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(await request(alice.socket, 'chatMessage', { room, text: 'let me in' })).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden' },
+    });
     expect(await history(room)).toEqual([]);
   });
 
@@ -228,7 +231,10 @@ describe('typing / stopTyping', () => {
     const elsewhere = uniqueName('elsewhere');
     await request(bob.socket, 'join', { room: elsewhere });
     const bobSaw = collectUntil<TypingEvent>(bob.socket, event, (e) => e.user === alice.user.username && e.room === room);
-    expect(await request(alice.socket, event, { room: elsewhere })).toEqual({ ok: false, error: { code: 'forbidden', message: expect.any(String) } });
+    expect(await request(alice.socket, event, { room: elsewhere })).toEqual({
+      ok: false,
+      error: { code: 'forbidden', message: expect.any(String) },
+    });
     expect(await request(alice.socket, event, { room })).toEqual({ ok: true });
     expect(await bobSaw).toEqual([{ user: alice.user.username, room }]);
     expect(await request(alice.socket, 'leaveRoom', room)).toEqual({ ok: true });
@@ -273,7 +279,10 @@ describe('sync (extension)', () => {
     const room = uniqueName('not-mine');
     await request(bob.socket, 'join', { room });
     expect(await request(bob.socket, 'chatMessage', { room, text: 'private talk' })).toMatchObject({ ok: true });
-    expect(await request(alice.socket, 'sync', { room, sinceId: 0 })).toEqual({ ok: false, error: { code: 'forbidden', message: expect.any(String) } });
+    expect(await request(alice.socket, 'sync', { room, sinceId: 0 })).toEqual({
+      ok: false,
+      error: { code: 'forbidden', message: expect.any(String) },
+    });
     await request(alice.socket, 'join', { room });
     expect(await request(alice.socket, 'sync', { room, sinceId: 0 })).toMatchObject({ ok: true, messages: [{ text: 'private talk' }] });
     await request(alice.socket, 'leaveRoom', room);

@@ -43,7 +43,6 @@ describe('cli', { timeout: 120_000 }, () => {
     expect(JSON.parse(again.stdout)).toEqual({ admin });
     expect((await login(node.url, 'cli_admin', 'second-password')).user.role).toBe('admin');
     await connect(node.url, '/admin', (await login(node.url, 'cli_admin', 'second-password')).token).then((s) => s.close());
-
   });
 
   it('notify reaches a connected socket through the Redis bus', async () => {

@@ -38,6 +38,8 @@ describe('embedded database (no DATABASE_URL)', () => {
     const login = await http<Session>(node.url, 'POST', '/auth/login', { body: { username: 'embedded_alice', password: 'password123' } });
     expect(login.status).toBe(200);
     const history = await http<{ messages: ChatMessage[] }>(node.url, 'GET', '/rooms/lobby/messages', { token: login.body.token });
-    expect(history.body.messages).toEqual([expect.objectContaining({ id: ack.id, text: 'kept across restarts', username: 'embedded_alice' })]);
+    expect(history.body.messages).toEqual([
+      expect.objectContaining({ id: ack.id, text: 'kept across restarts', username: 'embedded_alice' }),
+    ]);
   });
 });

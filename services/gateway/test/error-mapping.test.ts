@@ -2,15 +2,21 @@ import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, inject, it } from 'vitest';
 import { openDatabase } from '@parley/db';
 import { ParleyError } from '@parley/protocol';
-import { toParleyError } from '../src/errors.ts';
+import { toParleyError } from '../src/domain/errors.ts';
 
 /** What a real query raises on `url`, through node-postgres and through Prisma. */
 async function failures(url: string, sql: string): Promise<unknown[]> {
   const db = await openDatabase({ url, poolSize: 1, dataDir: '' });
   try {
     return await Promise.all([
-      db.sql.query(sql).then(() => new Error(`${sql} succeeded`), (err: unknown) => err),
-      db.prisma.$queryRawUnsafe(sql).then(() => new Error(`${sql} succeeded`), (err: unknown) => err),
+      db.sql.query(sql).then(
+        () => new Error(`${sql} succeeded`),
+        (err: unknown) => err,
+      ),
+      db.prisma.$queryRawUnsafe(sql).then(
+        () => new Error(`${sql} succeeded`),
+        (err: unknown) => err,
+      ),
     ]);
   } finally {
     await db.close();

@@ -1,14 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Notification } from '@parley/protocol';
-import {
-  connect,
-  follow,
-  nextEvent,
-  registerUser,
-  startNodeWithDatabase,
-  type Session,
-  type TestNodeWithDatabase,
-} from '@parley/testkit';
+import { connect, follow, nextEvent, registerUser, startNodeWithDatabase, type Session, type TestNodeWithDatabase } from '@parley/testkit';
 
 let node: TestNodeWithDatabase;
 beforeAll(async () => {
@@ -84,6 +76,8 @@ describe('durable fan-out', () => {
     expect(await node.app.fanout.sweep()).toEqual([]);
     // A job taken over elsewhere stops this node's run: nextBatch checks the claim.
     expect(await node.app.repos.fanout.nextBatch(jobId, node.config.nodeId, 10)).toEqual([]);
-    expect(await node.app.db.sql.query('SELECT claimed_by FROM fanout_jobs WHERE post_id = $1', [postId])).toEqual([{ claimed_by: 'dead-node' }]);
+    expect(await node.app.db.sql.query('SELECT claimed_by FROM fanout_jobs WHERE post_id = $1', [postId])).toEqual([
+      { claimed_by: 'dead-node' },
+    ]);
   });
 });

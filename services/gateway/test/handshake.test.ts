@@ -1,16 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NAMESPACES } from '@parley/protocol';
-import {
-  connect,
-  connectError,
-  http,
-  registerUser,
-  request,
-  signToken,
-  tokenFor,
-  type Session,
-  type TestBackend,
-} from '@parley/testkit';
+import { connect, connectError, http, registerUser, request, signToken, tokenFor, type Session, type TestBackend } from '@parley/testkit';
 import { startTestBackend } from '@parley/testkit/vitest';
 
 const ADMIN = { username: 'root_admin', password: 'admin-password-1' };

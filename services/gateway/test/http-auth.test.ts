@@ -103,7 +103,10 @@ describe('413 payload_too_large on every route that takes a body', () => {
     const { token } = await registerUser(node.url);
     const path = routePath(name as RouteName, { id: 1 });
     const res = await http(node.url, route.method, path, { token, raw: jsonOf(64 * 1024 + 1) });
-    expect({ status: res.status, body: res.body }).toEqual({ status: 413, body: { error: { code: 'payload_too_large', message: expect.any(String) } } });
+    expect({ status: res.status, body: res.body }).toEqual({
+      status: 413,
+      body: { error: { code: 'payload_too_large', message: expect.any(String) } },
+    });
   });
 
   it('exactly 64 KiB is read (and judged on its content), one byte more is not', async () => {
@@ -287,7 +290,11 @@ describe('CORS from CLIENT_URL', () => {
   it('allows the configured origin on a preflight', async () => {
     const res = await fetch(new URL('/auth/login', node.url), {
       method: 'OPTIONS',
-      headers: { origin: 'http://client.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      headers: {
+        origin: 'http://client.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type',
+      },
     });
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-origin')).toBe('http://client.example');

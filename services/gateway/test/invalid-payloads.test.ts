@@ -129,7 +129,8 @@ afterAll(async () => {
 /** The emit arguments for `payload`, with WATCHER replaced by bob's id. */
 function args(payload: unknown): unknown[] {
   if (payload === undefined) return [];
-  if (payload !== null && typeof payload === 'object' && 'to' in payload && payload.to === WATCHER) return [{ ...payload, to: bob.user.id }];
+  if (payload !== null && typeof payload === 'object' && 'to' in payload && payload.to === WATCHER)
+    return [{ ...payload, to: bob.user.id }];
   return [payload];
 }
 
@@ -149,7 +150,10 @@ describe('invalid payloads', () => {
     // Everything either socket hears until the marker: a payload that got through would show
     // up as message / newMessage / broadcast / typing / stopTyping / privateMessage / roomUsers...
     const heard = { alice: [] as [string, unknown][], bob: [] as [string, unknown][] };
-    const recorders = { alice: (event: string, value: unknown) => heard.alice.push([event, value]), bob: (event: string, value: unknown) => heard.bob.push([event, value]) };
+    const recorders = {
+      alice: (event: string, value: unknown) => heard.alice.push([event, value]),
+      bob: (event: string, value: unknown) => heard.bob.push([event, value]),
+    };
     alice.socket.onAny(recorders.alice);
     bob.socket.onAny(recorders.bob);
     const marker = uniqueName('marker');
@@ -266,12 +270,15 @@ describe('invalid payloads on /notifications and /admin', () => {
     });
   });
 
-  it.each(otherCases)("$namespace $event with $name, no ack: an 'error' event with invalid_payload", async ({ namespace, event, payload }) => {
-    const socket = socketFor(namespace);
-    const error = nextEvent(socket, 'error');
-    socket.emit(event, ...args(payload));
-    expect(await error).toEqual({ code: 'invalid_payload', message: expect.any(String) });
-  });
+  it.each(otherCases)(
+    "$namespace $event with $name, no ack: an 'error' event with invalid_payload",
+    async ({ namespace, event, payload }) => {
+      const socket = socketFor(namespace);
+      const error = nextEvent(socket, 'error');
+      socket.emit(event, ...args(payload));
+      expect(await error).toEqual({ code: 'invalid_payload', message: expect.any(String) });
+    },
+  );
 
   it('none of them announced, disconnected or marked anything', async () => {
     const [unread] = await node.db.query<{ id: string }>(

@@ -1,15 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Ack } from '@parley/protocol';
-import {
-  connect,
-  http,
-  nextEvent,
-  registerAndConnect,
-  registerUser,
-  request,
-  uniqueName,
-  type TestBackend,
-} from '@parley/testkit';
+import { connect, http, nextEvent, registerAndConnect, registerUser, request, uniqueName, type TestBackend } from '@parley/testkit';
 import { startTestBackend } from '@parley/testkit/vitest';
 
 const BURST = 5;
@@ -69,10 +60,15 @@ describe('rate limits', () => {
     // and sync each. docs/PROTOCOL.md: the room bucket's burst is at least 100, whatever
     // RATE_LIMIT_BURST says (5 here).
     const rooms = Array.from({ length: 50 }, (_, i) => `resync-${client.user.id}-${i}`);
-    const acks = await Promise.all(rooms.flatMap((room) => [request<Ack>(client.socket, 'join', { room }), request<Ack>(client.socket, 'sync', { room, sinceId: 0 })]));
+    const acks = await Promise.all(
+      rooms.flatMap((room) => [request<Ack>(client.socket, 'join', { room }), request<Ack>(client.socket, 'sync', { room, sinceId: 0 })]),
+    );
     expect(codes(acks)).toEqual(Array(100).fill('ok'));
     // The bucket is now empty: churning membership is refused, chat is not.
-    const churn = await Promise.all([request<Ack>(client.socket, 'leaveRoom', rooms[0]), request<Ack>(client.socket, 'joinRoom', rooms[0])]);
+    const churn = await Promise.all([
+      request<Ack>(client.socket, 'leaveRoom', rooms[0]),
+      request<Ack>(client.socket, 'joinRoom', rooms[0]),
+    ]);
     expect(codes(churn)).toEqual(['rate_limited', 'rate_limited']);
     expect(await request(client.socket, 'chatMessage', { room: rooms[0], text: 'chat has its own bucket' })).toMatchObject({ ok: true });
     client.socket.close();

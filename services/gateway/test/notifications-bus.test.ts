@@ -32,7 +32,10 @@ describe('notifications across nodes (Redis bus)', () => {
     const [a, b] = nodes as [TestNode, TestNode];
     const [author, follower] = await Promise.all([registerUser(a.url), registerUser(a.url)]);
     await follow(a.url, follower, author.user.id);
-    const [onA, onB] = await Promise.all([connect(a.url, '/notifications', follower.token), connect(b.url, '/notifications', follower.token)]);
+    const [onA, onB] = await Promise.all([
+      connect(a.url, '/notifications', follower.token),
+      connect(b.url, '/notifications', follower.token),
+    ]);
     try {
       const seenA = collect<Notification>(onA, 'notification');
       const seenB = collect<Notification>(onB, 'notification');

@@ -4,7 +4,7 @@ import {
   collect,
   collectUntil,
   connect,
-    follow,
+  follow,
   createPost,
   http,
   nextEvent,
@@ -13,7 +13,7 @@ import {
   request,
   type ClientSocket,
   type Session,
-    type TestBackend,
+  type TestBackend,
 } from '@parley/testkit';
 import { startTestBackend } from '@parley/testkit/vitest';
 
@@ -78,13 +78,12 @@ describe('notifications', () => {
     const listeners = await Promise.all(followers.map(listen));
     const received = listeners.map((s) => collect<Notification>(s, 'notification'));
     const created = await post(author);
-    await Promise.all(listeners.map((s, i) => (received[i]!.length > 0 ? undefined : nextEvent(s, 'notification'))));
+    await Promise.all(listeners.map((s, i) => (received[i]!.length > 0 ? Promise.resolve() : nextEvent(s, 'notification'))));
     await fanoutIdle();
     for (const list of received) expect(list).toEqual([expect.objectContaining(newPostNotification(author, created.id))]);
-    const rows = await node.app.db.sql.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM notifications WHERE data->>'postId' = $1`,
-      [String(created.id)],
-    );
+    const rows = await node.app.db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM notifications WHERE data->>'postId' = $1`, [
+      String(created.id),
+    ]);
     expect(rows[0]?.n).toBe(7);
     expect(await node.app.db.sql.query('SELECT id FROM fanout_jobs')).toEqual([]);
   });
@@ -132,7 +131,12 @@ describe('notifications', () => {
     const ids = all.map((n) => n.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(all.filter((n) => n.type === 'bulk')).toHaveLength(1200);
-    expect(all.filter((n) => n.type === 'new_post').map((n) => n.data.postId).sort()).toEqual(posts.map((p) => p.id).sort());
+    expect(
+      all
+        .filter((n) => n.type === 'new_post')
+        .map((n) => n.data.postId)
+        .sort(),
+    ).toEqual(posts.map((p) => p.id).sort());
     const bulk = all.filter((n) => n.type === 'bulk').map((n) => n.id);
     expect(bulk).toEqual([...bulk].sort((x, y) => x - y));
   });
@@ -144,17 +148,24 @@ describe('notifications', () => {
     const { app } = node.nodeOf(client.id!);
     const server = app.namespaces.notifications.sockets.get(client.id!);
     expect(server).toBeDefined();
-    const make = (id: number): Notification => ({ id, type: 't', message: `m${id}`, data: {}, timestamp: new Date().toISOString(), readAt: null });
+    const make = (id: number): Notification => ({
+      id,
+      type: 't',
+      message: `m${id}`,
+      data: {},
+      timestamp: new Date().toISOString(),
+      readAt: null,
+    });
     let release!: () => void;
     const loading = new Promise<void>((resolve) => (release = resolve));
     const received = nextEvents<Notification>(client, 'notification', 3);
-    const done = app.namespaces.notificationHub.sendBacklog(server!, async (after) => {
+    const done = app.notificationHub.sendBacklog(server!, async (after) => {
       if (after > 0) return [];
       await loading;
       return [make(1_000_001), make(1_000_002)];
     });
     // Arrive while the backlog query is in flight: one already in the backlog, one new.
-    app.namespaces.notificationHub.deliverLocal([
+    app.notificationHub.deliverLocal([
       { recipientId: user.user.id, notification: make(1_000_002) },
       { recipientId: user.user.id, notification: make(1_000_003) },
     ]);
@@ -170,8 +181,15 @@ describe('notifications', () => {
     const { app } = node.nodeOf(client.id!);
     const server = app.namespaces.notifications.sockets.get(client.id!);
     expect(server).toBeDefined();
-    const hub = app.namespaces.notificationHub;
-    const make = (id: number): Notification => ({ id, type: 't', message: `m${id}`, data: {}, timestamp: new Date().toISOString(), readAt: null });
+    const hub = app.notificationHub;
+    const make = (id: number): Notification => ({
+      id,
+      type: 't',
+      message: `m${id}`,
+      data: {},
+      timestamp: new Date().toISOString(),
+      readAt: null,
+    });
     const received = collectUntil<Notification>(client, 'notification', (n) => n.id === 2_000_004);
     expect(await hub.sendBacklog(server!, async (after) => (after > 0 ? [] : [make(2_000_001), make(2_000_002)]))).toBe(2);
     // Committed before the backlog read them, delivered live only now (a fan-out batch's lag).
@@ -185,7 +203,8 @@ describe('notifications', () => {
 
   it('lists, counts and marks read over HTTP and the socket', async () => {
     const user = await registerUser(node.url);
-    for (const text of ['a', 'b', 'c', 'd']) await node.app.notifier.notifyUser(user.user.id, { type: 'system', message: text, data: { text } });
+    for (const text of ['a', 'b', 'c', 'd'])
+      await node.app.notifier.notifyUser(user.user.id, { type: 'system', message: text, data: { text } });
     type List = { notifications: Notification[]; unreadCount: number };
     const list = await http<List>(node.url, 'GET', '/notifications', { token: user.token });
     expect(list.body.unreadCount).toBe(4);
@@ -218,7 +237,9 @@ describe('notifications', () => {
     const intruderSaw = collect<Notification>(intruderSocket, 'notification');
     const secret = await node.app.notifier.notifyUser(owner.user.id, { type: 'system', message: 'secret', data: {} });
 
-    const list = await http<{ notifications: Notification[]; unreadCount: number }>(node.url, 'GET', '/notifications', { token: intruder.token });
+    const list = await http<{ notifications: Notification[]; unreadCount: number }>(node.url, 'GET', '/notifications', {
+      token: intruder.token,
+    });
     expect(list.body).toEqual({ notifications: [], unreadCount: 0 });
     const read = await http<{ error: { code: string } }>(node.url, 'POST', `/notifications/${secret.id}/read`, { token: intruder.token });
     expect([read.status, read.body.error.code]).toEqual([404, 'not_found']);
@@ -237,7 +258,9 @@ describe('notifications', () => {
   });
 
   it('notifyUser refuses an unknown user', async () => {
-    await expect(node.app.notifier.notifyUser(999_999, { type: 'system', message: 'x', data: {} })).rejects.toMatchObject({ code: 'not_found' });
+    await expect(node.app.notifier.notifyUser(999_999, { type: 'system', message: 'x', data: {} })).rejects.toMatchObject({
+      code: 'not_found',
+    });
   });
 });
 

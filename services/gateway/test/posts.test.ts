@@ -55,7 +55,10 @@ describe('posts', () => {
 
   it('lets only the author update or delete (403 for others, 401 without a token)', async () => {
     const post = await createPost(alice);
-    for (const [method, body] of [['PUT', { content: 'hijacked' }], ['DELETE', undefined]] as const) {
+    for (const [method, body] of [
+      ['PUT', { content: 'hijacked' }],
+      ['DELETE', undefined],
+    ] as const) {
       const other = await http<{ error: { code: string } }>(node.url, method, `/posts/${post.id}`, { token: bob.token, body });
       expect([other.status, other.body.error.code]).toEqual([403, 'forbidden']);
       const anonymous = await http<{ error: { code: string } }>(node.url, method, `/posts/${post.id}`, { body });
@@ -139,7 +142,10 @@ describe('posts: bounds and paging', () => {
       const res = await http<Err>(node.url, method, path, { token: alice.token, body });
       expect({ method, status: res.status, code: res.body.error.code }).toEqual({ method, status: 400, code: 'invalid_payload' });
     }
-    const updated = await http<Post>(node.url, 'PUT', `/posts/${longest.id}`, { token: alice.token, body: { title: 'u'.repeat(200), content: 'd'.repeat(20_000) } });
+    const updated = await http<Post>(node.url, 'PUT', `/posts/${longest.id}`, {
+      token: alice.token,
+      body: { title: 'u'.repeat(200), content: 'd'.repeat(20_000) },
+    });
     expect([updated.status, updated.body.title?.length, updated.body.content.length]).toEqual([200, 200, 20_000]);
   });
 
@@ -196,7 +202,12 @@ describe('follows: paging', () => {
     for (const query of ['limit=0', 'limit=101', 'after=-1', 'after=x']) {
       for (const path of [followers, following]) {
         const res = await http<{ error: { code: string } }>(node.url, 'GET', `${path}?${query}`);
-        expect({ path, query, status: res.status, code: res.body.error.code }).toEqual({ path, query, status: 400, code: 'invalid_payload' });
+        expect({ path, query, status: res.status, code: res.body.error.code }).toEqual({
+          path,
+          query,
+          status: 400,
+          code: 'invalid_payload',
+        });
       }
     }
   });

@@ -1,8 +1,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { LogTail, uniqueName, within } from '@parley/testkit';
-import type { PresenceEviction, PresenceMember } from '../src/domain/presence.ts';
-import { RedisPresence } from '../src/domain/redis-presence.ts';
+import type { PresenceEviction, PresenceMember } from '../src/presence/presence.ts';
+import { RedisPresence } from '../src/presence/redis-presence.ts';
 
 const connections: Redis[] = [];
 const started: RedisPresence[] = [];
@@ -60,9 +60,9 @@ describe('RedisPresence', () => {
     // A node cannot remove a socket it does not hold.
     expect(await a.leave('r', u1b)).toEqual({ room: 'r', users: ['ann', 'bob'], changed: false });
     expect(await b.leave('r', u1b)).toEqual({ room: 'r', users: ['bob'], changed: true });
-    expect(await a.roomCount()).toBe(1);
+    expect((await a.stats()).rooms).toBe(1);
     expect(await b.leave('r', u2)).toEqual({ room: 'r', users: [], changed: true });
-    expect(await a.roomCount()).toBe(0);
+    expect((await a.stats()).rooms).toBe(0);
   });
 
   it('sums connections over live nodes', async () => {
@@ -88,7 +88,8 @@ describe('RedisPresence', () => {
     // Design bound: the dead node's deadline (≤ its TTL after its last heartbeat) plus one sweep
     // period; 5 s more because timers fire late on a loaded machine.
     const bound = DOOMED_TTL_SEC * 1000 + INTERVAL_MS + 5000;
-    const evicted = (room: string) => within(`the eviction from "${room}"`, new Promise<void>((resolve) => waiters.push([room, resolve])), bound);
+    const evicted = (room: string) =>
+      within(`the eviction from "${room}"`, new Promise<void>((resolve) => waiters.push([room, resolve])), bound);
     // Whichever live node wins the reaper lock reports the evictions.
     for (const p of [a, b, dead2]) {
       p.onEviction((e) => {

@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_ROOMS_PER_JOIN, MAX_ROOMS_PER_SOCKET, type ChatMessage, type PrivateMessage, type RoomUsers, type SystemMessage } from '@parley/protocol';
+import {
+  MAX_ROOMS_PER_JOIN,
+  MAX_ROOMS_PER_SOCKET,
+  type ChatMessage,
+  type PrivateMessage,
+  type RoomUsers,
+  type SystemMessage,
+} from '@parley/protocol';
 import {
   collectUntil,
   connect,
@@ -107,7 +114,7 @@ describe('join', () => {
 describe('order', () => {
   // With the Redis adapter a room broadcast reaches even this node's sockets only after the
   // publish round trip; the sender's own copy must still come before its ack, as on one node.
-  it("the sender gets its own events of join, joinRoom, chatMessage and message before the ack", async () => {
+  it('the sender gets its own events of join, joinRoom, chatMessage and message before the ack', async () => {
     const alice = await registerAndConnect(node.url);
     const seen: string[] = [];
     for (const event of ['message', 'roomUsers', 'userJoined', 'response', 'broadcast']) alice.socket.on(event, () => seen.push(event));

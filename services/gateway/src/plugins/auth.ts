@@ -19,8 +19,8 @@ declare module '@fastify/jwt' {
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** preHandler: 401 unless the request carries a valid Bearer token. */
-    authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+    /** Route hook: 401 unless the request carries a valid Bearer token; sets request.user. */
+    requireUser: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
     tokens: {
       sign(user: PublicUser): string;
       /** Signature and expiry only. @throws ParleyError('unauthorized' | 'token_expired') */
@@ -29,7 +29,7 @@ declare module 'fastify' {
        * `verify`, then load the user: a deleted account is 'unauthorized', and the stored
        * username and role count, not the token's.
        */
-      authenticate(token: string): Promise<PublicUser>;
+      resolveUser(token: string): Promise<PublicUser>;
     };
   }
 }
@@ -69,16 +69,16 @@ export const authPlugin = fp<{ config: Config }>(
     app.decorate('tokens', {
       sign: (user: PublicUser) => app.jwt.sign({ sub: String(user.id), username: user.username, role: user.role }),
       verify,
-      authenticate: async (token: string) => {
+      resolveUser: async (token: string) => {
         const user = await app.userLookup.submit(verify(token).id);
         if (!user) throw new ParleyError('unauthorized', 'The account no longer exists');
         return user;
       },
     });
-    app.decorate('authenticate', async (request: FastifyRequest) => {
+    app.decorate('requireUser', async (request: FastifyRequest) => {
       const header = request.headers.authorization;
       if (!header?.startsWith('Bearer ')) throw new ParleyError('unauthorized', 'Missing Bearer token');
-      request.user = await app.tokens.authenticate(header.slice('Bearer '.length).trim());
+      request.user = await app.tokens.resolveUser(header.slice('Bearer '.length).trim());
     });
   },
   { name: 'auth', dependencies: ['db'] },

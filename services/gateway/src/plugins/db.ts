@@ -1,27 +1,9 @@
 import fp from 'fastify-plugin';
 import type { Config } from '@parley/config';
-import {
-  FanoutRepository,
-  FollowRepository,
-  MessageRepository,
-  NotificationRepository,
-  openDatabase,
-  PostRepository,
-  UserRepository,
-  type Database,
-} from '@parley/db';
+import { createRepositories, openDatabase, type Database, type Repositories } from '@parley/db';
 import type { PublicUser } from '@parley/protocol';
 import { ensureAdmin } from '../domain/admin.ts';
 import { GroupCommit } from '../domain/group-commit.ts';
-
-export interface Repositories {
-  users: UserRepository;
-  messages: MessageRepository;
-  posts: PostRepository;
-  follows: FollowRepository;
-  notifications: NotificationRepository;
-  fanout: FanoutRepository;
-}
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -38,20 +20,16 @@ declare module 'fastify' {
 /** Opens PostgreSQL or the embedded database, migrates, bootstraps the admin; closes last. */
 export const dbPlugin = fp<{ config: Config }>(
   async (app, { config }) => {
-    const db = await openDatabase(config.database);
+    const db = await openDatabase({
+      ...config.database,
+      onIdleError: (err) => app.log.warn({ err }, 'database: an idle connection failed (replaced when needed)'),
+    });
     app.addHook('onClose', () => db.close());
     if (config.migrateOnStart) {
       const report = await db.migrate();
       app.log.info({ applied: report.applied, modified: report.modified, database: db.kind }, 'migrations checked');
     }
-    const repos: Repositories = {
-      users: new UserRepository(db.prisma),
-      messages: new MessageRepository(db.prisma, db.sql),
-      posts: new PostRepository(db.prisma, db.sql),
-      follows: new FollowRepository(db.prisma, db.sql),
-      notifications: new NotificationRepository(db.sql),
-      fanout: new FanoutRepository(db.sql),
-    };
+    const repos = createRepositories(db);
     if (config.admin) {
       const admin = await ensureAdmin(repos.users, config.admin, config.scryptCost);
       app.log.info({ userId: admin.id, username: admin.username }, 'admin account ready');

@@ -1,9 +1,9 @@
 import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
 import type { Config } from '@parley/config';
-import { FanoutService } from '../domain/fanout.ts';
-import { busChannel, RedisBusSink, subscribeBus } from '../domain/notification-bus.ts';
-import { Notifier, type NotificationSink } from '../domain/notifier.ts';
+import { FanoutService } from '../notifications/fanout.ts';
+import { busChannel, RedisBusSink, subscribeBus } from '../notifications/redis-notification-bus.ts';
+import { Notifier, type NotificationSink } from '../notifications/notifier.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -21,7 +21,7 @@ declare module 'fastify' {
  */
 export const notificationsPlugin = fp<{ config: Config }>(
   async (app, { config }) => {
-    const hub = app.namespaces.notificationHub;
+    const hub = app.notificationHub;
     const log = app.log as unknown as Logger;
     let sink: NotificationSink;
     if (app.redis) {

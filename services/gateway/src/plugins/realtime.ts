@@ -6,14 +6,16 @@ import { Server, type ServerOptions } from 'socket.io';
 import type { Config } from '@parley/config';
 import { errorBody } from '@parley/protocol';
 import type { NewPrivateMessage, NewRoomMessage } from '@parley/db';
+import { NAMESPACES } from '@parley/protocol';
 import { GroupCommit } from '../domain/group-commit.ts';
-import { MemoryPresence } from '../domain/memory-presence.ts';
-import type { Presence } from '../domain/presence.ts';
-import { RedisPresence } from '../domain/redis-presence.ts';
-import { announceLeave } from '../realtime/handlers/rooms.ts';
-import { registerNamespaces, type Namespaces } from '../realtime/register.ts';
+import { MemoryPresence } from '../presence/memory-presence.ts';
+import type { Presence } from '../presence/presence.ts';
+import { RedisPresence } from '../presence/redis-presence.ts';
+import { announceLeave } from '../realtime/announcements.ts';
+import { NotificationHub } from '../realtime/notification-hub.ts';
+import { registerNamespaces } from '../realtime/register.ts';
 import { slimRequest } from '../realtime/slim-request.ts';
-import type { MainServer, RealtimeDeps } from '../realtime/types.ts';
+import type { MainServer, Namespaces, RealtimeDeps } from '../realtime/types.ts';
 import type { RedisClients } from './redis.ts';
 
 declare module 'fastify' {
@@ -21,6 +23,8 @@ declare module 'fastify' {
     io: MainServer;
     namespaces: Namespaces;
     presence: Presence;
+    /** Delivers notifications to this node's '/notifications' sockets (backlog first). */
+    notificationHub: NotificationHub;
   }
 }
 
@@ -52,11 +56,10 @@ export const realtimePlugin = fp<{ config: Config }>(
           log: app.log,
         })
       : new MemoryPresence(config.nodeId);
-    const messageWriter = new GroupCommit<NewRoomMessage | NewPrivateMessage, number>((batch) =>
-      app.repos.messages.insertMany(batch),
-    );
+    const messageWriter = new GroupCommit<NewRoomMessage | NewPrivateMessage, number>((batch) => app.repos.messages.insertMany(batch));
     const deps: RealtimeDeps = { config, log: app.log, repos: app.repos, userLookup: app.userLookup, presence, messageWriter };
-    const namespaces = registerNamespaces(io, deps, app.tokens.authenticate);
+    const notificationHub = new NotificationHub(io.of(NAMESPACES.notifications));
+    const namespaces = registerNamespaces(io, deps, (token) => app.tokens.resolveUser(token), notificationHub);
 
     const main = io.of('/');
     // Keep only what handshakes read of each connection's first request; count connections for
@@ -70,7 +73,7 @@ export const realtimePlugin = fp<{ config: Config }>(
       app.log.info({ room: e.room, username: e.username }, 'presence: evicted a member of a dead node');
       announceLeave(io, e.room, e.username, e.users);
     });
-    if (presence instanceof RedisPresence) await presence.start();
+    await presence.start();
 
     // While shutting down, new Engine.IO handshakes (no `sid` yet) get HTTP 503 `unavailable`
     // in the protocol's error shape; the client's transport fails and it reconnects elsewhere.
@@ -92,6 +95,7 @@ export const realtimePlugin = fp<{ config: Config }>(
     app.decorate('io', io);
     app.decorate('namespaces', namespaces);
     app.decorate('presence', presence);
+    app.decorate('notificationHub', notificationHub);
 
     // Graceful shutdown, in order: refuse new connections, tell clients to go elsewhere,
     // withdraw this node's presence (announcing who left), flush buffered writes (their acks
@@ -107,7 +111,10 @@ export const realtimePlugin = fp<{ config: Config }>(
       await messageWriter.drain();
     });
     app.addHook('onClose', async () => {
-      await new Promise<void>((resolve) => io.close(() => resolve()));
+      // Resolves once the HTTP server is closed too (io.close's own promise comes earlier).
+      await new Promise<void>((resolve) => {
+        void io.close(() => resolve());
+      });
       await presence.close();
     });
   },

@@ -1,13 +1,7 @@
 import type { Config } from '@parley/config';
 import { MAX_ROOMS_PER_SOCKET } from '@parley/protocol';
 import { TokenBucket } from '../domain/token-bucket.ts';
-import type { MainSocket } from './types.ts';
-
-/**
- * Per-socket rate limits: `send` (message, chatMessage, privateMessage), `typing` (typing,
- * stopTyping; twice the send rate) and `rooms` (join, joinRoom, leaveRoom, sync).
- */
-export type BucketKind = 'send' | 'typing' | 'rooms';
+import type { BucketKind, MainSocket } from './types.ts';
 
 const RATE_FACTOR: Record<BucketKind, number> = { send: 1, typing: 2, rooms: 1 };
 

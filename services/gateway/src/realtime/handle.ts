@@ -1,58 +1,84 @@
 import type { Socket } from 'socket.io';
 import type { z } from 'zod';
-import { ParleyError, type ErrorBody } from '@parley/protocol';
-import { toParleyError } from '../errors.ts';
+import {
+  EVENTS,
+  ParleyError,
+  type ErrorBody,
+  type HandlerResult,
+  type Inbound,
+  type InboundEvent,
+  type InboundName,
+  type NamespaceName,
+} from '@parley/protocol';
+import { toParleyError } from '../domain/errors.ts';
 import type { FastifyBaseLogger } from 'fastify';
 import type { TokenBucket } from '../domain/token-bucket.ts';
-import { parse } from '../validation.ts';
+import { parse } from '../domain/validation.ts';
 import type { ServerSocketData } from './types.ts';
 
-type AnySocket = Socket<Record<string, (...args: unknown[]) => void>, { error: (e: ErrorBody) => void }, Record<string, never>, ServerSocketData>;
+type AnySocket = Socket<
+  Record<string, (...args: unknown[]) => void>,
+  { error: (e: ErrorBody) => void },
+  Record<string, never>,
+  ServerSocketData
+>;
 type Ack = (response: object) => void;
 
-export interface HandlerOptions<S extends z.ZodType> {
-  schema: S;
+/** The validated payload of event `E` (undefined for an event whose only argument is its ack). */
+export type PayloadOf<N extends NamespaceName, E extends InboundName<N>> = Inbound<N>[E] extends { payload: infer P extends z.ZodType }
+  ? z.output<P>
+  : undefined;
+
+export interface HandlerOptions {
   /** Bucket charged before the handler runs; empty bucket -> 'rate_limited'. */
-  bucket?: (socket: AnySocket) => TokenBucket;
+  bucket?: () => TokenBucket;
 }
 
+export type Handler<N extends NamespaceName, E extends InboundName<N>> = (
+  payload: PayloadOf<N, E>,
+) => Promise<HandlerResult<N, E>> | HandlerResult<N, E>;
+
 /**
- * Register a validated event handler. The payload is parsed with `schema`; the handler's
- * result becomes the ack `{ ok: true, ...result }`; a ParleyError becomes
- * `{ ok: false, error }` (or an 'error' event when the client gave no ack). Nothing a
- * client sends can throw past this point.
+ * The handler registrar of one socket on namespace `namespace`. `on(event, handler)` parses
+ * the payload with the event's schema from the contract (`EVENTS`); the handler's result,
+ * which the compiler checks against the event's ack, becomes the ack `{ ok: true, ...result }`;
+ * a ParleyError becomes `{ ok: false, error }` (or an 'error' event when the client gave no
+ * ack). Nothing a client sends can throw past this point.
+ *
+ * @example
+ * const on = eventHandlers(socket, log, '/');
+ * on('chatMessage', { bucket }, async (payload) => ({ id: await store(payload) }));
  */
-export function handle<S extends z.ZodType, R extends object | void>(
-  socket: AnySocket,
-  log: FastifyBaseLogger,
-  event: string,
-  options: HandlerOptions<S>,
-  handler: (payload: z.output<S>) => Promise<R> | R,
-): void {
-  socket.on(event, (...args: unknown[]) => {
-    const last = args[args.length - 1];
-    const ack = typeof last === 'function' ? (args.pop() as Ack) : undefined;
-    const fail = (err: unknown) => {
-      const body: ErrorBody = toParleyError(err).toBody();
-      if (!(err instanceof ParleyError)) {
-        const context = { err, event, code: body.code, socketId: socket.id, userId: socket.data.user.id };
-        if (body.code === 'unavailable') log.warn(context, 'socket handler: a dependency is unavailable');
-        else log.error(context, 'socket handler failed');
+export function eventHandlers<N extends NamespaceName>(socket: AnySocket, log: FastifyBaseLogger, namespace: N) {
+  const inbound: Record<string, InboundEvent> = EVENTS[namespace].inbound;
+  return function on<E extends InboundName<N>>(event: E, options: HandlerOptions, handler: Handler<N, E>): void {
+    const name: string = event;
+    const schema = inbound[name]?.payload ?? null;
+    socket.on(name, (...args: unknown[]) => {
+      const last = args[args.length - 1];
+      const ack = typeof last === 'function' ? (args.pop() as Ack) : undefined;
+      const fail = (err: unknown) => {
+        const body: ErrorBody = toParleyError(err).toBody();
+        if (!(err instanceof ParleyError)) {
+          const context = { err, event: name, code: body.code, socketId: socket.id, userId: socket.data.user.id };
+          if (body.code === 'unavailable') log.warn(context, 'socket handler: a dependency is unavailable');
+          else log.error(context, 'socket handler failed');
+        }
+        if (ack) ack({ ok: false, error: body });
+        else socket.emit('error', body);
+      };
+      try {
+        if (options.bucket && !options.bucket().take()) throw new ParleyError('rate_limited');
+        const payload = (schema === null ? undefined : parse(schema, args[0])) as PayloadOf<N, E>;
+        const result = handler(payload);
+        if (result instanceof Promise) {
+          result.then((value) => ack?.(Object.assign({ ok: true }, value)), fail);
+        } else {
+          ack?.(Object.assign({ ok: true }, result));
+        }
+      } catch (err) {
+        fail(err);
       }
-      if (ack) ack({ ok: false, error: body });
-      else socket.emit('error', body);
-    };
-    try {
-      if (options.bucket && !options.bucket(socket).take()) throw new ParleyError('rate_limited');
-      const payload = parse(options.schema, args[0]);
-      const result = handler(payload);
-      if (result instanceof Promise) {
-        result.then((value) => ack?.({ ok: true, ...value }), fail);
-      } else {
-        ack?.({ ok: true, ...result });
-      }
-    } catch (err) {
-      fail(err);
-    }
-  });
+    });
+  };
 }

@@ -71,7 +71,7 @@ export class NotificationHub {
     const recent = new Set<number>();
     const since = Date.now() - ECHO_WINDOW_MS;
     try {
-      for (let after = 0; ; ) {
+      for (let after = 0; ;) {
         const page = await load(after, BACKLOG_PAGE);
         for (const n of page) {
           if (!sent.has(n.id) && Date.parse(n.timestamp) >= since) recent.add(n.id);

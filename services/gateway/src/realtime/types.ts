@@ -1,24 +1,17 @@
 import type { Namespace, Server, Socket } from 'socket.io';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '@parley/config';
-import type { NewPrivateMessage, NewRoomMessage } from '@parley/db';
-import type {
-  AdminClientToServer,
-  AdminServerToClient,
-  MainClientToServer,
-  MainServerToClient,
-  NotificationsClientToServer,
-  NotificationsServerToClient,
-  PublicUser,
-  Untrusted,
-  UserClientToServer,
-  UserServerToClient,
-} from '@parley/protocol';
+import type { NewPrivateMessage, NewRoomMessage, Repositories } from '@parley/db';
+import type { ClientToServer, NamespaceName, PublicUser, ServerToClient, Untrusted } from '@parley/protocol';
 import type { GroupCommit } from '../domain/group-commit.ts';
-import type { Presence } from '../domain/presence.ts';
+import type { Presence } from '../presence/presence.ts';
 import type { TokenBucket } from '../domain/token-bucket.ts';
-import type { Repositories } from '../plugins/db.ts';
-import type { BucketKind } from './buckets.ts';
+
+/**
+ * Per-socket rate limits (realtime/buckets.ts): `send` (message, chatMessage, privateMessage),
+ * `typing` (typing, stopTyping; twice the send rate) and `rooms` (join, joinRoom, leaveRoom, sync).
+ */
+export type BucketKind = 'send' | 'typing' | 'rooms';
 
 /** What the server keeps on each socket. */
 export interface ServerSocketData {
@@ -29,23 +22,24 @@ export interface ServerSocketData {
   buckets: Partial<Record<BucketKind, TokenBucket>>;
 }
 
-export type MainServer = Server<Untrusted<MainClientToServer>, MainServerToClient, Record<string, never>, ServerSocketData>;
-export type MainSocket = Socket<Untrusted<MainClientToServer>, MainServerToClient, Record<string, never>, ServerSocketData>;
-export type UserNamespace = Namespace<Untrusted<UserClientToServer>, UserServerToClient, Record<string, never>, ServerSocketData>;
-export type NotificationsNamespace = Namespace<
-  Untrusted<NotificationsClientToServer>,
-  NotificationsServerToClient,
-  Record<string, never>,
-  ServerSocketData
->;
-export type NotificationsSocket = Socket<
-  Untrusted<NotificationsClientToServer>,
-  NotificationsServerToClient,
-  Record<string, never>,
-  ServerSocketData
->;
-export type AdminNamespace = Namespace<Untrusted<AdminClientToServer>, AdminServerToClient, Record<string, never>, ServerSocketData>;
-export type AdminSocket = Socket<Untrusted<AdminClientToServer>, AdminServerToClient, Record<string, never>, ServerSocketData>;
+type Listen<N extends NamespaceName> = Untrusted<ClientToServer<N>>;
+type ServerNamespace<N extends NamespaceName> = Namespace<Listen<N>, ServerToClient<N>, Record<string, never>, ServerSocketData>;
+type ServerSocket<N extends NamespaceName> = Socket<Listen<N>, ServerToClient<N>, Record<string, never>, ServerSocketData>;
+
+export type MainServer = Server<Listen<'/'>, ServerToClient<'/'>, Record<string, never>, ServerSocketData>;
+export type MainSocket = ServerSocket<'/'>;
+export type UserNamespace = ServerNamespace<'/user'>;
+export type NotificationsNamespace = ServerNamespace<'/notifications'>;
+export type NotificationsSocket = ServerSocket<'/notifications'>;
+export type AdminNamespace = ServerNamespace<'/admin'>;
+export type AdminSocket = ServerSocket<'/admin'>;
+
+export interface Namespaces {
+  main: MainServer;
+  user: UserNamespace;
+  notifications: NotificationsNamespace;
+  admin: AdminNamespace;
+}
 
 /** Everything a handler may touch; handlers never see Fastify or the whole app. */
 export interface RealtimeDeps {

@@ -1,22 +1,23 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Config } from '@parley/config';
-import { credentialsSchema, loginSchema, ParleyError, usernameSchema } from '@parley/protocol';
+import { ParleyError, usernameSchema } from '@parley/protocol';
 import { hashPassword, verifyPassword } from '../domain/passwords.ts';
-import { parse } from '../validation.ts';
+import { contractRoute } from './contract-route.ts';
 
 export const authRoutes: FastifyPluginAsync<{ config: Config }> = async (app, { config }) => {
   // Compared against when the username is unknown, so both paths cost one scrypt.
   const decoyHash = await hashPassword('decoy-password', config.scryptCost);
 
-  app.post('/auth/register', async (request, reply) => {
-    const { username, password } = parse(credentialsSchema, request.body);
+  contractRoute(app, 'register', async (request, reply) => {
+    const { username, password } = request.body;
     const user = await app.repos.users.create(username, await hashPassword(password, config.scryptCost));
     request.log.info({ userId: user.id }, 'user registered');
-    return reply.code(201).send({ token: app.tokens.sign(user), user });
+    reply.code(201);
+    return { token: app.tokens.sign(user), user };
   });
 
-  app.post('/auth/login', async (request) => {
-    const { username, password } = parse(loginSchema, request.body);
+  contractRoute(app, 'login', async (request) => {
+    const { username, password } = request.body;
     // A name outside the username rules has no account (and may not even reach the database: NUL).
     const record = usernameSchema.safeParse(username).success ? await app.repos.users.findByUsername(username) : null;
     const ok = await verifyPassword(password, record?.passwordHash ?? decoyHash);
@@ -25,5 +26,5 @@ export const authRoutes: FastifyPluginAsync<{ config: Config }> = async (app, { 
     return { token: app.tokens.sign(user), user };
   });
 
-  app.get('/me', { preHandler: app.authenticate }, async (request) => ({ user: request.user }));
+  contractRoute(app, 'me', async (request) => ({ user: request.user }));
 };

@@ -1,14 +1,15 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Config } from '@parley/config';
+import { contractRoute } from './contract-route.ts';
 
 /** Liveness (process up) and readiness (every dependency answers). */
 export const healthRoutes: FastifyPluginAsync<{ config: Config; checks: Record<string, () => Promise<unknown>> }> = async (
   app,
   { config, checks },
 ) => {
-  app.get('/healthz', async () => ({ status: 'ok', nodeId: config.nodeId }));
+  contractRoute(app, 'healthz', async () => ({ status: 'ok' as const, nodeId: config.nodeId }));
 
-  app.get('/readyz', async (_request, reply) => {
+  contractRoute(app, 'readyz', async (_request, reply) => {
     const results: Record<string, 'ok' | 'down'> = {};
     await Promise.all(
       Object.entries(checks).map(async ([name, check]) => {
@@ -21,6 +22,7 @@ export const healthRoutes: FastifyPluginAsync<{ config: Config; checks: Record<s
       }),
     );
     const ready = Object.values(results).every((r) => r === 'ok');
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', nodeId: config.nodeId, checks: results });
+    reply.code(ready ? 200 : 503);
+    return { status: ready ? ('ready' as const) : ('unavailable' as const), nodeId: config.nodeId, checks: results };
   });
 };

@@ -1,7 +1,7 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { Config } from '@parley/config';
-import { idParamsSchema, pageQuerySchema, ParleyError, postBodySchema, postUpdateSchema, type Post } from '@parley/protocol';
-import { parse } from '../validation.ts';
+import { ParleyError, type Post } from '@parley/protocol';
+import { contractRoute } from './contract-route.ts';
 
 /**
  * Posts. Creating one answers 201 as soon as the post and its fan-out job are committed;
@@ -9,48 +9,46 @@ import { parse } from '../validation.ts';
  */
 export const postRoutes: FastifyPluginAsync<{ config: Config }> = async (app, { config }) => {
   /** The post named by `:id`; 404 when there is none. */
-  async function findPost(request: FastifyRequest): Promise<Post> {
-    const { id } = parse(idParamsSchema, request.params);
+  async function findPost(id: number): Promise<Post> {
     const post = await app.repos.posts.findById(id);
     if (!post) throw new ParleyError('not_found', `No post ${id}`);
     return post;
   }
 
   /** The post, if it exists and the caller wrote it. */
-  async function ownPost(request: FastifyRequest): Promise<Post> {
-    const post = await findPost(request);
-    if (post.authorId !== request.user.id) throw new ParleyError('forbidden', 'Only the author may change this post');
+  async function ownPost(id: number, userId: number): Promise<Post> {
+    const post = await findPost(id);
+    if (post.authorId !== userId) throw new ParleyError('forbidden', 'Only the author may change this post');
     return post;
   }
 
-  app.post('/posts', { preHandler: app.authenticate }, async (request, reply) => {
-    const body = parse(postBodySchema, request.body);
-    const { post, jobId } = await app.repos.posts.createWithFanout(request.user.id, body, config.nodeId);
+  contractRoute(app, 'createPost', async (request, reply) => {
+    const { post, jobId } = await app.repos.posts.createWithFanout(request.user.id, request.body, config.nodeId);
     // Registered now (so fanout.idle() sees it), run once this answer has been written.
     if (jobId !== null) app.fanout.start(jobId);
-    return reply.code(201).send(post);
+    reply.code(201);
+    return post;
   });
 
-  app.get('/posts', async (request) => {
-    const { before, limit } = parse(pageQuerySchema, request.query);
+  contractRoute(app, 'listPosts', async (request) => {
+    const { before, limit } = request.query;
     return { posts: await app.repos.posts.list(limit, before) };
   });
 
-  app.get('/posts/:id', (request) => findPost(request));
+  contractRoute(app, 'getPost', (request) => findPost(request.params.id));
 
-  app.put('/posts/:id', { preHandler: app.authenticate }, async (request) => {
-    const { id } = await ownPost(request);
-    const changes = parse(postUpdateSchema, request.body);
-    const post = await app.repos.posts.update(id, changes);
+  contractRoute(app, 'updatePost', async (request) => {
+    const { id } = await ownPost(request.params.id, request.user.id);
+    const post = await app.repos.posts.update(id, request.body);
     if (!post) throw new ParleyError('not_found', `No post ${id}`);
     app.io.emit('postUpdated', post);
     return post;
   });
 
-  app.delete('/posts/:id', { preHandler: app.authenticate }, async (request, reply) => {
-    const { id } = await ownPost(request);
+  contractRoute(app, 'deletePost', async (request, reply) => {
+    const { id } = await ownPost(request.params.id, request.user.id);
     if (!(await app.repos.posts.delete(id))) throw new ParleyError('not_found', `No post ${id}`);
     app.io.emit('postDeleted', id);
-    return reply.code(204).send();
+    reply.code(204);
   });
 };

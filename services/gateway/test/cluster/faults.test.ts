@@ -16,7 +16,7 @@ import {
   within,
   type ClientSocket,
   type Session,
-  type TestCluster,
+  type Cluster,
   type TestDatabase,
 } from '@parley/testkit';
 
@@ -36,7 +36,7 @@ const CLEANUP_BOUND_MS = DESIGN_BOUND_MS + 2000;
 const ACK_TIMEOUT_MS = 3000;
 
 let db: TestDatabase;
-let cluster: TestCluster;
+let cluster: Cluster;
 let redis: Redis;
 const prefix = uniqueName('faults');
 const closers: (() => void)[] = [];
@@ -94,7 +94,12 @@ describe('cluster faults', () => {
     const sa = await direct(2, a);
     const sc = await direct(0, c);
     const victimAddress = await addressFor('node-1');
-    const client = new ParleyClient({ url: cluster.nginx.url, token: b.token, ackTimeoutMs: ACK_TIMEOUT_MS, socket: { transports: ['websocket'], localAddress: victimAddress } as object });
+    const client = new ParleyClient({
+      url: cluster.nginx.url,
+      token: b.token,
+      ackTimeoutMs: ACK_TIMEOUT_MS,
+      socket: { transports: ['websocket'], localAddress: victimAddress } as object,
+    });
     closers.push(() => client.close());
     const deliveredToB: number[] = [];
     client.onMessage((m: ChatMessage) => deliveredToB.push(m.id));
@@ -136,7 +141,11 @@ describe('cluster faults', () => {
     // the clean-up happened, without the test process's own delays (also slow when loaded).
     const evicted = Promise.any(
       [1, 2].map((i) =>
-        node(i).nextLog('eviction of c', (e) => e.msg === 'presence: evicted a member of a dead node' && e.username === c.user.username, CLEANUP_BOUND_MS + 10_000),
+        node(i).nextLog(
+          'eviction of c',
+          (e) => e.msg === 'presence: evicted a member of a dead node' && e.username === c.user.username,
+          CLEANUP_BOUND_MS + 10_000,
+        ),
       ),
     );
     const killedAt = Date.now();
@@ -148,7 +157,9 @@ describe('cluster faults', () => {
     const cleanupMs = Date.now() - killedAt;
     const evictedMs = ((await evicted).time as number) - killedAt;
     expect((await users).users.filter((u) => u === b.user.username)).toHaveLength(1);
-    console.log(`kill -9: presence cleaned in ${evictedMs} ms (seen by a client after ${cleanupMs} ms), client failed over in ${failoverMs} ms`);
+    console.log(
+      `kill -9: presence cleaned in ${evictedMs} ms (seen by a client after ${cleanupMs} ms), client failed over in ${failoverMs} ms`,
+    );
     expect(evictedMs).toBeLessThan(CLEANUP_BOUND_MS);
 
     // Keep talking until b has had three more messages acked by its new node.
@@ -158,7 +169,10 @@ describe('cluster faults', () => {
     talking = false;
     await Promise.all([talkA, talkB]);
     // A last message from each side proves the other has everything before it.
-    const bGetsLast = within('a-last at b', new Promise<void>((resolve) => client.onMessage((m: ChatMessage) => m.text === 'a-last' && resolve())));
+    const bGetsLast = within(
+      'a-last at b',
+      new Promise<void>((resolve) => client.onMessage((m: ChatMessage) => m.text === 'a-last' && resolve())),
+    );
     const aGetsLast = nextEvent(sa, 'message', (m: ChatMessage) => m.text === 'b-last');
     const lastA = await request<Ack<{ id: number }>>(sa, 'chatMessage', { room, text: 'a-last' });
     expect(lastA).toMatchObject({ ok: true });

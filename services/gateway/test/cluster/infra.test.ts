@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ENV_VARS } from '@parley/config';
 import { REPO_ROOT } from '@parley/testkit';
-import { COMPOSE_NGINX, renderNginxConfig } from '../../../../infra/nginx/render.ts';
+import { COMPOSE_NGINX, renderNginxConfig } from '@parley/testkit';
 
 const run = promisify(execFile);
 const composeFile = join(REPO_ROOT, 'docker-compose.yml');
@@ -41,7 +41,8 @@ describe('docker-compose.yml', () => {
 
   it('has PostgreSQL, Redis, a one-shot migration, 3 gateways, nginx and a k6 loadtest profile, with health checks', () => {
     expect(Object.keys(services).sort()).toEqual(['gateway-1', 'gateway-2', 'gateway-3', 'k6', 'migrate', 'nginx', 'postgres', 'redis']);
-    for (const name of ['postgres', 'redis', 'gateway-1', 'gateway-2', 'gateway-3', 'nginx']) expect(services[name]?.healthcheck).toBeDefined();
+    for (const name of ['postgres', 'redis', 'gateway-1', 'gateway-2', 'gateway-3', 'nginx'])
+      expect(services[name]?.healthcheck).toBeDefined();
     expect(services.migrate?.command).toEqual(['node', '--import', 'tsx', 'src/cli.ts', 'migrate']);
     expect(services['gateway-1']?.depends_on?.migrate).toEqual({ condition: 'service_completed_successfully' });
     expect(services.k6?.profiles).toEqual(['loadtest']);

@@ -102,7 +102,10 @@ describe('PostgreSQL stopped and started again', () => {
       ['GET', '/posts', {}],
     ];
     for (const [method, path, options] of routes) {
-      expect(await bounded(`${method} ${path} with PostgreSQL down`, http(node.url, method, path, options)), `${method} ${path}`).toMatchObject({
+      expect(
+        await bounded(`${method} ${path} with PostgreSQL down`, http(node.url, method, path, options)),
+        `${method} ${path}`,
+      ).toMatchObject({
         status: 503,
         body: unavailable,
       });

@@ -1,5 +1,15 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Announcement, ChatMessage, Notification, Post, PrivateMessage, RoomUsers, Stats, SystemMessage, TypingEvent } from '@parley/protocol';
+import type {
+  Announcement,
+  ChatMessage,
+  Notification,
+  Post,
+  PrivateMessage,
+  RoomUsers,
+  Stats,
+  SystemMessage,
+  TypingEvent,
+} from '@parley/protocol';
 import {
   collect,
   connect,
@@ -18,12 +28,12 @@ import {
   within,
   type ClientSocket,
   type Session,
-  type TestCluster,
+  type Cluster,
   type TestDatabase,
 } from '@parley/testkit';
 
 let db: TestDatabase;
-let cluster: TestCluster;
+let cluster: Cluster;
 const sockets: ClientSocket[] = [];
 let url: (i: number) => string;
 /** The node each socket of this file is connected to (its Engine.IO connection counts there). */
@@ -167,7 +177,8 @@ describe('cluster: notifications and admin cross nodes', () => {
     for (const [i, d] of devices.entries()) nodeOf.set(d, `node-${i + 2}`);
     const got = devices.map((d) => nextEvent<Notification>(d, 'notification', (n) => n.type === 'new_post'));
     const post = await createPost(url(0), author, { content: 'hello cluster' });
-    for (const n of await Promise.all(got)) expect(n).toMatchObject({ message: `${author.user.username} created a new post`, data: { postId: post.id } });
+    for (const n of await Promise.all(got))
+      expect(n).toMatchObject({ message: `${author.user.username} created a new post`, data: { postId: post.id } });
 
     // The CLI is a process of its own: its start-up, not the delivery, sets the wait.
     const fromCli = devices.map((d) => nextEvent<Notification>(d, 'notification', (n) => n.message === 'from the cli', 30_000));

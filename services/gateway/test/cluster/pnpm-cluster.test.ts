@@ -19,14 +19,21 @@ beforeAll(async () => {
 });
 afterAll(() => db?.drop());
 
-const refused = (url: string) => fetch(url).then(() => false, () => true);
+const refused = (url: string) =>
+  fetch(url).then(
+    () => false,
+    () => true,
+  );
 
 /**
  * `pnpm cluster` with its nodes on `base`, `base + 1` and nginx on `base + 2`; resolves with the
  * URL it prints. Every line it prints (stdout and stderr) is added to `lines`. Rejects with
  * PortInUseError when it fails to start because one of its ports is taken.
  */
-function startPnpmCluster(base: number, lines: string[]): Promise<{ child: ChildProcess; exited: Promise<number | null>; base: number; url: string }> {
+function startPnpmCluster(
+  base: number,
+  lines: string[],
+): Promise<{ child: ChildProcess; exited: Promise<number | null>; base: number; url: string }> {
   const own: string[] = [];
   const child = spawn(process.execPath, ['--import', 'tsx', 'infra/cluster/cluster.ts'], {
     cwd: REPO_ROOT,
@@ -65,7 +72,11 @@ describe('pnpm cluster', () => {
     // Nodes on base, base+1 and nginx on base+2; started again on another range if one of
     // those ports was taken between the pick and the bind.
     const lines: string[] = [];
-    const { child, exited, base, url } = await startOnFreePort('pnpm cluster', (base) => startPnpmCluster(base, lines), () => freePortRange(3));
+    const { child, exited, base, url } = await startOnFreePort(
+      'pnpm cluster',
+      (base) => startPnpmCluster(base, lines),
+      () => freePortRange(3),
+    );
     const nginxPort = base + 2;
     expect(url).toBe(`http://localhost:${nginxPort}`);
     // A fresh database: every migration is applied, before any node starts (by the first

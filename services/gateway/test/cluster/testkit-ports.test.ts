@@ -2,7 +2,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort, getFrom, startNginx, startRedisServer } from '@parley/testkit';
+import { freePort, getFrom, startNginx, startRedisServer } from '@parley/devcluster';
 
 // The launchers of programs that must be told their port: a port picked free and then taken
 // by another process before the program binds it must not fail the start (it is retried).
@@ -41,7 +41,7 @@ describe('testkit launchers retry on a port taken meanwhile', () => {
   it('nginx', async () => {
     await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
     const { taken, pickPort } = await firstPickTaken();
-    const nginx = await startNginx([`127.0.0.1:${(upstream.address() as { port: number }).port}`], pickPort);
+    const nginx = await startNginx([`127.0.0.1:${(upstream.address() as { port: number }).port}`], { pickPort });
     try {
       expect(nginx.port).not.toBe(taken);
       expect(await getFrom(nginx.url, '/healthz', '127.0.0.1')).toEqual({ status: 200, body: { nodeId: 'upstream' } });

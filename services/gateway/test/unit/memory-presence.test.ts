@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryPresence } from '../../src/domain/memory-presence.ts';
+import { MemoryPresence } from '../../src/presence/memory-presence.ts';
 
 const alice = (socketId: string) => ({ socketId, userId: 1, username: 'alice' });
 const bob = (socketId: string) => ({ socketId, userId: 2, username: 'bob' });
@@ -34,12 +34,12 @@ describe('MemoryPresence', () => {
     const presence = new MemoryPresence('solo');
     await presence.join('r1', alice('a1'));
     await presence.join('r2', alice('a1'));
-    expect(await presence.roomCount()).toBe(2);
+    expect((await presence.stats()).rooms).toBe(2);
     await presence.leave('r1', alice('a1'));
-    expect(await presence.roomCount()).toBe(1);
+    expect((await presence.stats()).rooms).toBe(1);
     expect(await presence.users('r1')).toEqual([]);
     await presence.close();
-    expect(await presence.roomCount()).toBe(0);
+    expect((await presence.stats()).rooms).toBe(0);
   });
 
   it('reports this node alone in stats; withdraw empties it', async () => {
@@ -48,6 +48,6 @@ describe('MemoryPresence', () => {
     presence.setConnections(3);
     expect(await presence.stats()).toEqual({ nodes: [{ nodeId: 'solo', connections: 3 }], connections: 3, rooms: 1 });
     expect(await presence.withdraw()).toEqual([]);
-    expect(await presence.roomCount()).toBe(0);
+    expect((await presence.stats()).rooms).toBe(0);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ParleyError } from '@parley/protocol';
-import { parse } from '../../src/validation.ts';
+import { parse } from '../../src/domain/validation.ts';
 
 describe('parse', () => {
   const schema = z.object({ room: z.string().min(1), n: z.number().optional() });

@@ -1,26 +1,20 @@
-import { z } from 'zod';
-import { announceSchema, disconnectUserSchema, ParleyError } from '@parley/protocol';
-import { handle } from '../handle.ts';
-import { userRoom, type AdminSocket, type MainServer, type RealtimeDeps } from '../types.ts';
-import type { Namespaces } from '../register.ts';
+import { ParleyError } from '@parley/protocol';
+import { eventHandlers } from '../handle.ts';
+import { userRoom, type AdminSocket, type MainServer, type Namespaces, type RealtimeDeps } from '../types.ts';
 
 /** announce / stats / disconnectUser, for sockets that passed the admin role check. */
-export function registerAdminHandlers(
-  io: MainServer,
-  socket: AdminSocket,
-  deps: RealtimeDeps,
-  namespaces: Omit<Namespaces, 'notificationHub'>,
-): void {
+export function registerAdminHandlers(io: MainServer, socket: AdminSocket, deps: RealtimeDeps, namespaces: Namespaces): void {
   const { log } = deps;
+  const on = eventHandlers(socket, log, '/admin');
 
-  handle(socket, log, 'announce', { schema: announceSchema }, ({ text }) => {
+  on('announce', {}, ({ text }) => {
     io.emit('announcement', { text, timestamp: new Date().toISOString() });
     log.info({ adminId: socket.data.user.id }, 'announcement sent');
   });
 
-  handle(socket, log, 'stats', { schema: z.unknown() }, () => deps.presence.stats());
+  on('stats', {}, () => deps.presence.stats());
 
-  handle(socket, log, 'disconnectUser', { schema: disconnectUserSchema }, async ({ userId }) => {
+  on('disconnectUser', {}, async ({ userId }) => {
     // An id with no account is most likely a typo: say so rather than "done".
     if ((await deps.userLookup.submit(userId)) === null) throw new ParleyError('not_found', `No user ${userId}`);
     // Through each namespace's adapter, so the user's sockets on every node go.

@@ -1,8 +1,7 @@
-import { z } from 'zod';
-import { chatMessageSchema, isReservedRoom, ParleyError, privateMessageSchema, typingSchema, type ChatMessage } from '@parley/protocol';
+import { isReservedRoom, ParleyError, type ChatMessage } from '@parley/protocol';
 import { socketBucket } from '../buckets.ts';
 import { emitToRoom } from '../emit.ts';
-import { handle } from '../handle.ts';
+import { eventHandlers } from '../handle.ts';
 import { userRoom, type MainServer, type MainSocket, type RealtimeDeps } from '../types.ts';
 
 /** message / chatMessage / privateMessage / typing / stopTyping. */
@@ -11,9 +10,10 @@ export function registerChatHandlers(io: MainServer, socket: MainSocket, deps: R
   const user = socket.data.user;
   const sendBucket = socketBucket(socket, 'send', config);
   const typingBucket = socketBucket(socket, 'typing', config);
+  const on = eventHandlers(socket, log, '/');
 
   // The lesson's first exercise: echo to the sender, relay to the others, broadcast to all.
-  handle(socket, log, 'message', { schema: z.unknown(), bucket: sendBucket }, (data) => {
+  on('message', { bucket: sendBucket }, (data) => {
     if (data === undefined) throw new ParleyError('invalid_payload', 'message needs a payload');
     socket.emit('response', { message: 'Received' });
     socket.broadcast.emit('newMessage', data);
@@ -22,7 +22,7 @@ export function registerChatHandlers(io: MainServer, socket: MainSocket, deps: R
     socket.broadcast.emit('broadcast', data);
   });
 
-  handle(socket, log, 'chatMessage', { schema: chatMessageSchema, bucket: sendBucket }, async (payload) => {
+  on('chatMessage', { bucket: sendBucket }, async (payload) => {
     const room = typeof payload === 'string' ? socket.data.currentRoom : payload.room;
     const text = typeof payload === 'string' ? payload : payload.text;
     if (room === undefined) throw new ParleyError('invalid_payload', 'Join a room first or send {room, text}');
@@ -34,18 +34,20 @@ export function registerChatHandlers(io: MainServer, socket: MainSocket, deps: R
     return { id };
   });
 
-  handle(socket, log, 'privateMessage', { schema: privateMessageSchema, bucket: sendBucket }, async ({ to, message }) => {
+  on('privateMessage', { bucket: sendBucket }, async ({ to, message }) => {
     if (to !== user.id && (await deps.userLookup.submit(to)) === null) throw new ParleyError('not_found', `No user ${to}`);
     const createdAt = new Date();
     const id = await messageWriter.submit({ authorId: user.id, recipientId: to, text: message, createdAt });
     const payload = { id, from: user.id, fromUsername: user.username, to, message, timestamp: createdAt.toISOString() };
     // Every device of the recipient, and the sender's other devices (not this socket).
-    io.to([userRoom(to), userRoom(user.id)]).except(socket.id).emit('privateMessage', payload);
+    io.to([userRoom(to), userRoom(user.id)])
+      .except(socket.id)
+      .emit('privateMessage', payload);
     return { id };
   });
 
   for (const event of ['typing', 'stopTyping'] as const) {
-    handle(socket, log, event, { schema: typingSchema, bucket: typingBucket }, ({ room }) => {
+    on(event, { bucket: typingBucket }, ({ room }) => {
       if (isReservedRoom(room) || !socket.rooms.has(room)) throw new ParleyError('forbidden', `Not in room "${room}"`);
       socket.to(room).emit(event, { user: user.username, room });
     });

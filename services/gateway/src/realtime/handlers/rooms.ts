@@ -1,24 +1,12 @@
-import {
-  isReservedRoom,
-  joinRoomSchema,
-  joinSchema,
-  leaveRoomSchema,
-  MAX_ROOMS_PER_SOCKET,
-  ParleyError,
-  syncSchema,
-  type SystemMessage,
-} from '@parley/protocol';
-import type { PresenceChange, PresenceMember } from '../../domain/presence.ts';
+import { isReservedRoom, MAX_ROOMS_PER_SOCKET, ParleyError } from '@parley/protocol';
+import type { PresenceChange, PresenceMember } from '../../presence/presence.ts';
+import { announceLeave, systemMessage } from '../announcements.ts';
 import { socketBucket } from '../buckets.ts';
 import { emitToRoom } from '../emit.ts';
-import { handle } from '../handle.ts';
+import { eventHandlers } from '../handle.ts';
 import type { MainServer, MainSocket, RealtimeDeps } from '../types.ts';
 
-export function systemMessage(text: string): SystemMessage {
-  return { username: 'System', text, timestamp: new Date().toISOString() };
-}
-
-export function memberOf(socket: MainSocket): PresenceMember {
+function memberOf(socket: MainSocket): PresenceMember {
   return { socketId: socket.id, userId: socket.data.user.id, username: socket.data.user.username };
 }
 
@@ -37,27 +25,23 @@ function assertJoinable(socket: MainSocket, rooms: string[]): void {
   }
 }
 
-/** Announce that a user's last socket left `room`. */
-export function announceLeave(io: MainServer, room: string, username: string, users: string[]): void {
-  io.to(room).emit('message', systemMessage(`${username} has left`));
-  io.to(room).emit('roomUsers', { room, users });
-}
-
 /** join / joinRoom / leaveRoom / sync, and presence clean-up on disconnect. */
 export function registerRoomHandlers(io: MainServer, socket: MainSocket, deps: RealtimeDeps): void {
   const { presence, log } = deps;
   const user = socket.data.user;
   const bucket = socketBucket(socket, 'rooms', deps.config);
+  const on = eventHandlers(socket, log, '/');
 
   /** Joins synchronously (later events see the room), then updates presence. Validate first. */
   function enter(room: string): Promise<PresenceChange> {
     const wasIn = socket.rooms.has(room);
-    socket.join(room);
+    // The in-memory and Redis adapters join at once (no promise to wait for).
+    void socket.join(room);
     if (!wasIn) return presence.join(room, memberOf(socket));
     return presence.users(room).then((users) => ({ room, users, changed: false }));
   }
 
-  handle(socket, log, 'join', { schema: joinSchema, bucket }, async ({ room }) => {
+  on('join', { bucket }, async ({ room }) => {
     assertJoinable(socket, [room]);
     const entering = enter(room);
     // Set before awaiting: a 'chatMessage' sent right after 'join' must find the room.
@@ -73,7 +57,7 @@ export function registerRoomHandlers(io: MainServer, socket: MainSocket, deps: R
     return { room, users: change.users };
   });
 
-  handle(socket, log, 'joinRoom', { schema: joinRoomSchema, bucket }, async (rooms) => {
+  on('joinRoom', { bucket }, async (rooms) => {
     const list = [...new Set(typeof rooms === 'string' ? [rooms] : rooms)];
     assertJoinable(socket, list);
     // Rooms the socket is already in are not joined again (no presence call, no event).
@@ -85,16 +69,16 @@ export function registerRoomHandlers(io: MainServer, socket: MainSocket, deps: R
     return { rooms: list };
   });
 
-  handle(socket, log, 'leaveRoom', { schema: leaveRoomSchema, bucket }, async (room) => {
+  on('leaveRoom', { bucket }, async (room) => {
     if (isReservedRoom(room)) throw new ParleyError('forbidden', `Room "${room}" is reserved`);
     if (!socket.rooms.has(room)) return;
-    socket.leave(room);
+    void socket.leave(room);
     if (socket.data.currentRoom === room) delete socket.data.currentRoom;
     const change = await presence.leave(room, memberOf(socket));
     if (change.changed) announceLeave(io, room, user.username, change.users);
   });
 
-  handle(socket, log, 'sync', { schema: syncSchema, bucket }, async ({ room, sinceId, limit = 100 }) => {
+  on('sync', { bucket }, async ({ room, sinceId, limit = 100 }) => {
     if (isReservedRoom(room)) throw new ParleyError('forbidden', `Room "${room}" is reserved`);
     if (!socket.rooms.has(room)) throw new ParleyError('forbidden', `Join "${room}" before syncing it`);
     const messages = await deps.repos.messages.since(room, sinceId, limit + 1);
@@ -118,6 +102,8 @@ export function registerRoomHandlers(io: MainServer, socket: MainSocket, deps: R
     }
     // Logged once every room is left and announced (or not): a test's proof that the server
     // has processed a disconnect.
-    void Promise.all(leaving).then(() => log.debug({ socketId: socket.id, userId: user.id, rooms: leaving.length }, 'socket left its rooms'));
+    void Promise.all(leaving).then(() =>
+      log.debug({ socketId: socket.id, userId: user.id, rooms: leaving.length }, 'socket left its rooms'),
+    );
   });
 }

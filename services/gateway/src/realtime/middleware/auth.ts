@@ -1,12 +1,12 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { ExtendedError, Socket } from 'socket.io';
 import { ParleyError, type ErrorBody, type PublicUser, type Role } from '@parley/protocol';
-import { toParleyError } from '../../errors.ts';
+import { toParleyError } from '../../domain/errors.ts';
 
 type Middleware = (socket: Socket, next: (err?: ExtendedError) => void) => void;
 
 /** Verifies a token and loads its user; throws ParleyError('unauthorized' | 'token_expired'). */
-export type Authenticate = (token: string) => Promise<PublicUser>;
+export type ResolveUser = (token: string) => Promise<PublicUser>;
 
 function rejection(message: 'Authentication error' | 'Forbidden', body: ErrorBody): ExtendedError {
   const err: ExtendedError = new Error(message);
@@ -29,13 +29,13 @@ function tokenOf(socket: Socket): unknown {
  * 'token_expired' ('unavailable' / 'internal_error' when the user cannot be looked up); a
  * role below `role` -> connect_error 'Forbidden' (data.code 'forbidden').
  */
-export function authMiddleware(authenticate: Authenticate, log: FastifyBaseLogger, role?: Role): Middleware {
+export function authMiddleware(resolveUser: ResolveUser, log: FastifyBaseLogger, role?: Role): Middleware {
   return (socket, next) => {
     const token = tokenOf(socket);
     if (typeof token !== 'string' || token.length === 0) {
       return next(rejection('Authentication error', { code: 'unauthorized', message: 'Missing token' }));
     }
-    authenticate(token).then(
+    resolveUser(token).then(
       (user) => {
         if (role && user.role !== role) {
           return next(rejection('Forbidden', { code: 'forbidden', message: `Requires role ${role}` }));

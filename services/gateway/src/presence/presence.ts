@@ -23,11 +23,11 @@ export interface PresenceEviction {
 }
 
 export interface Presence {
+  /** Register this node (heartbeats, clean-up of dead nodes' members where there is a cluster). */
+  start(): Promise<void>;
   join(room: string, member: PresenceMember): Promise<PresenceChange>;
   leave(room: string, member: PresenceMember): Promise<PresenceChange>;
   users(room: string): Promise<string[]>;
-  /** Rooms with at least one member, across the cluster. */
-  roomCount(): Promise<number>;
   /** Called when members vanish without leaving (another node died). */
   onEviction(listener: (eviction: PresenceEviction) => void): void;
   /** This node now holds `count` client connections (for `stats`). */

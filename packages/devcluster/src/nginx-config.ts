@@ -19,7 +19,7 @@ export interface NginxOptions {
 }
 
 /**
- * The nginx configuration for a cluster, from infra/nginx/nginx.conf.template.
+ * The nginx configuration for a cluster, from nginx.conf.template (beside this file).
  * @example renderNginxConfig({ upstreams: ['127.0.0.1:3001'], listen: 8080, tempDir, pidFile, errorLog })
  */
 export function renderNginxConfig(options: NginxOptions): string {
@@ -54,7 +54,7 @@ export async function writeNginxConfig(
   return { file, config };
 }
 
-/** The configuration docker-compose.yml mounts (nginx.compose.conf); a test keeps it in step. */
+/** The configuration docker-compose.yml mounts (infra/nginx/nginx.compose.conf); a test keeps it in step. */
 export const COMPOSE_NGINX: NginxOptions = {
   upstreams: ['gateway-1:3000', 'gateway-2:3000', 'gateway-3:3000'],
   listen: 8080,

@@ -15,7 +15,7 @@ export class MemoryPresence implements Presence {
 
   async join(room: string, member: PresenceMember): Promise<PresenceChange> {
     let users = this.rooms.get(room);
-    if (!users) this.rooms.set(room, (users = new Map()));
+    if (!users) this.rooms.set(room, (users = new Map<number, Entry>()));
     let entry = users.get(member.userId);
     const changed = !entry;
     if (!entry) users.set(member.userId, (entry = { username: member.username, sockets: new Set() }));
@@ -40,10 +40,6 @@ export class MemoryPresence implements Presence {
     return users ? this.names(users) : [];
   }
 
-  async roomCount(): Promise<number> {
-    return this.rooms.size;
-  }
-
   onEviction(): void {
     // A single node never loses members to another node.
   }
@@ -61,6 +57,8 @@ export class MemoryPresence implements Presence {
     this.rooms.clear();
     return [];
   }
+
+  async start(): Promise<void> {}
 
   async close(): Promise<void> {
     this.rooms.clear();

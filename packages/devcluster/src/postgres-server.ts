@@ -3,12 +3,12 @@ import { chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { START_TIMEOUT_MS } from './gateway-process.ts';
 import { freePort, launch, startOnFreePort, type Launched } from './ports.ts';
 
 const run = promisify(execFile);
 /** Debian's PostgreSQL 15 server binaries. */
 const BIN = '/usr/lib/postgresql/15/bin';
-const START_TIMEOUT_MS = 45_000;
 
 export interface PostgresServer {
   port: number;
@@ -36,7 +36,10 @@ export async function startPostgresServer(): Promise<PostgresServer> {
   try {
     await mkdir(data);
     await Promise.all([chown(dir, as.uid, as.gid), chown(data, as.uid, as.gid)]);
-    await run(join(BIN, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C'], { ...as, cwd: dir });
+    await run(join(BIN, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C'], {
+      ...as,
+      cwd: dir,
+    });
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw err;
@@ -45,7 +48,13 @@ export async function startPostgresServer(): Promise<PostgresServer> {
     launch(
       join(BIN, 'postgres'),
       ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'full_page_writes=off'],
-      { name: 'postgres', port, ready: /database system is ready to accept connections/, timeoutMs: START_TIMEOUT_MS, spawn: { ...as, cwd: dir } },
+      {
+        name: 'postgres',
+        port,
+        ready: /database system is ready to accept connections/,
+        timeoutMs: START_TIMEOUT_MS,
+        spawn: { ...as, cwd: dir },
+      },
     );
   let server: Launched;
   let port = 0;

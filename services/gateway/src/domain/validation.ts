@@ -6,6 +6,10 @@ export function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-  throw new ParleyError('invalid_payload', `${where}${issue?.message ?? 'invalid'}`);
+  throw new ParleyError('invalid_payload', describeIssue(issue?.path ?? [], issue?.message));
+}
+
+/** The message of an invalid_payload error: where the first problem is, and what. */
+export function describeIssue(path: readonly PropertyKey[], message = 'invalid'): string {
+  return path.length > 0 ? `${path.map(String).join('.')}: ${message}` : message;
 }

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Stats } from '@parley/protocol';
 import type { Presence, PresenceChange, PresenceEviction, PresenceMember } from './presence.ts';
-import * as scripts from './presence-scripts.ts';
+import * as scripts from './redis-presence-scripts.ts';
 
 export interface RedisPresenceOptions {
   /** This node's id; its share of the presence is filed under it. */
@@ -100,10 +100,6 @@ export class RedisPresence implements Presence {
 
   users(room: string): Promise<string[]> {
     return this.call<string[]>('parleyUsers', room);
-  }
-
-  async roomCount(): Promise<number> {
-    return (await this.stats()).rooms;
   }
 
   onEviction(listener: (eviction: PresenceEviction) => void): void {

@@ -79,6 +79,8 @@ export async function startOnFreePort<T>(
 
 export interface Launched {
   child: ChildProcess;
+  /** The output line that matched `ready`. */
+  readyLine: string;
   /** Settles when the process exits. */
   exited: Promise<void>;
   /** Everything it printed so far (stdout and stderr). */
@@ -106,7 +108,7 @@ export function launch(command: string, args: string[], options: LaunchOptions):
   let text = '';
   // 'close', not 'exit': its last words (why it failed) may still be in the pipes at 'exit'.
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  const launched: Launched = { child, exited, output: () => text };
+  const launched: Launched = { child, exited, readyLine: '', output: () => text };
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -114,13 +116,16 @@ export function launch(command: string, args: string[], options: LaunchOptions):
     }, options.timeoutMs);
     void exited.then(() => {
       clearTimeout(timer);
-      reject(ADDRESS_IN_USE.test(text) ? new PortInUseError(options.port, text) : new Error(`${options.name} exited while starting:\n${text}`));
+      reject(
+        ADDRESS_IN_USE.test(text) ? new PortInUseError(options.port, text) : new Error(`${options.name} exited while starting:\n${text}`),
+      );
     });
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream as NodeJS.ReadableStream }).on('line', (line) => {
         text += `${line}\n`;
-        if (options.ready.test(line)) {
+        if (launched.readyLine === '' && options.ready.test(line)) {
           clearTimeout(timer);
+          launched.readyLine = line;
           resolve(launched);
         }
       });

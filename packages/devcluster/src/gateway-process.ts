@@ -1,0 +1,110 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
+import { createRequire } from 'node:module';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { LogTail, type LogEntry } from './logs.ts';
+
+/** The repository's root folder. */
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const MAIN = createRequire(import.meta.url).resolve('@parley/gateway/main');
+/**
+ * Longest a process may take to listen, or nginx to answer. tsx compiles main.ts at each
+ * start: a few seconds on an idle machine, over 20 s seen with the machine loaded.
+ */
+export const START_TIMEOUT_MS = 45_000;
+
+export interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** A gateway running as its own process (the real main.ts). */
+export interface NodeProcess {
+  nodeId: string;
+  url: string;
+  port: number;
+  child: ChildProcess;
+  /** Settles when the process exits. */
+  exited: Promise<ExitStatus>;
+  /** Every JSON log line it printed so far. */
+  logs: LogEntry[];
+  /** See `LogTail.next`: the next log line matching `predicate`, bounded, failing if the process exits. */
+  nextLog(what: string, predicate: (entry: LogEntry) => boolean, timeoutMs?: number): Promise<LogEntry>;
+  kill(signal?: NodeJS.Signals): Promise<ExitStatus>;
+}
+
+export interface GatewayProcessOptions {
+  /** Also write what it prints to this process's stdout (`pnpm cluster`). @default false */
+  echo?: boolean;
+}
+
+/**
+ * Start the gateway (`@parley/gateway`'s main.ts) as a child process with `env` over this
+ * process's environment; resolves once it listens (it tells over an IPC channel, whatever its
+ * log level), rejects if it exits first or takes longer than START_TIMEOUT_MS. Its JSON log
+ * lines are kept in `logs` (`nextLog` awaits one).
+ */
+export function startGatewayProcess(env: Record<string, string | undefined>, options: GatewayProcessOptions = {}): Promise<NodeProcess> {
+  const fullEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+  const nodeId = fullEnv.NODE_ID ?? 'node';
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+    cwd: REPO_ROOT,
+    env: fullEnv,
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<ExitStatus>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const tail = new LogTail(nodeId);
+  void exited.then((status) => tail.end(`exited (${JSON.stringify(status)})`));
+  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+    if (options.echo) process.stdout.write(`${line}\n`);
+    try {
+      tail.push(JSON.parse(line) as LogEntry);
+    } catch {
+      // not a JSON log line (LOG_PRETTY)
+    }
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${nodeId} did not listen within ${START_TIMEOUT_MS} ms`));
+    }, START_TIMEOUT_MS);
+    void exited.then((status) => {
+      clearTimeout(timer);
+      reject(new Error(`${nodeId} exited before listening: ${JSON.stringify(status)}`));
+    });
+    child.on('message', (message: { type?: string; port?: number }) => {
+      if (message.type !== 'listening' || typeof message.port !== 'number') return;
+      clearTimeout(timer);
+      child.disconnect();
+      const port = message.port;
+      resolve({
+        nodeId,
+        url: `http://127.0.0.1:${port}`,
+        port,
+        child,
+        exited,
+        logs: tail.entries,
+        nextLog: (what, predicate, timeoutMs) => tail.next(what, predicate, timeoutMs),
+        kill: (signal = 'SIGTERM') => {
+          if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+          return exited;
+        },
+      });
+    });
+  });
+}
+
+/** GET `path` from `baseUrl`, leaving from `localAddress` (looks like another client to nginx). */
+export function getFrom<T>(baseUrl: string, path: string, localAddress: string): Promise<{ status: number; body: T }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(new URL(path, baseUrl), { localAddress, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as T }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}

@@ -1,0 +1,71 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { START_TIMEOUT_MS } from './gateway-process.ts';
+import { freePort, launch, startOnFreePort, type Launched } from './ports.ts';
+
+export interface RedisServer {
+  url: string;
+  port: number;
+  /** Kill it (SIGKILL: nothing is saved anyway); `start()` brings it back. */
+  halt(): Promise<void>;
+  /** Start it again on the same port, empty (fails if another process took the port meanwhile). */
+  start(): Promise<void>;
+  /** `halt()` then `start()`. */
+  restart(): Promise<void>;
+  /** Kill it for good and delete its folder. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A private redis-server (no persistence) on a spare port, for tests that stop or restart Redis.
+ * Retried on another port when its port was taken meanwhile (`pickPort` picks each one).
+ */
+export async function startRedisServer(pickPort: () => Promise<number> = freePort): Promise<RedisServer> {
+  const dir = await mkdtemp(join(tmpdir(), 'parley-redis-'));
+  const launchOn = (port: number) =>
+    launch('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+      name: 'redis-server',
+      port,
+      ready: /Ready to accept connections/,
+      timeoutMs: START_TIMEOUT_MS,
+    });
+  let server: Launched;
+  let port: number;
+  try {
+    server = await startOnFreePort(
+      'redis-server',
+      async (p) => {
+        const launched = await launchOn(p);
+        port = p;
+        return launched;
+      },
+      pickPort,
+    );
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+  const halt = async () => {
+    server.child.kill('SIGKILL');
+    await server.exited;
+  };
+  // Same port (clients reconnect to it): if another process took it meanwhile, this fails.
+  const start = async () => {
+    server = await launchOn(port);
+  };
+  return {
+    url: `redis://127.0.0.1:${port!}`,
+    port: port!,
+    halt,
+    start,
+    restart: async () => {
+      await halt();
+      await start();
+    },
+    stop: async () => {
+      await halt();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

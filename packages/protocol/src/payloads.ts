@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import { ERRORS, type ErrorCode } from './errors.ts';
+
+/**
+ * What the server sends: every outbound payload and ack body as a zod schema. The TypeScript
+ * types below are inferred from these, so a payload is declared once (the event map in
+ * events.ts refers to them).
+ */
+
+const isoTime = z.string().describe('ISO-8601 time');
+
+export const roleSchema = z.enum(['user', 'admin']);
+export const publicUserSchema = z.object({ id: z.number().int(), username: z.string(), role: roleSchema });
+
+export const chatMessagePayload = z.object({
+  id: z.number().int(),
+  room: z.string(),
+  username: z.string(),
+  userId: z.number().int(),
+  text: z.string(),
+  /** Time the server accepted the message. */
+  timestamp: isoTime,
+});
+export const systemMessagePayload = z.object({ username: z.literal('System'), text: z.string(), timestamp: isoTime });
+export const roomUsersPayload = z.object({ room: z.string(), users: z.array(z.string()) });
+export const privateMessagePayload = z.object({
+  /** Message id (persisted); an extension of the lesson's payload. */
+  id: z.number().int(),
+  from: z.number().int(),
+  fromUsername: z.string(),
+  /** Recipient user id; an extension so a sender's other devices can file it. */
+  to: z.number().int(),
+  message: z.string(),
+  timestamp: isoTime,
+});
+export const typingPayload = z.object({
+  user: z.string(),
+  /** Extension: which room the user types in. */
+  room: z.string(),
+});
+export const postPayload = z.object({
+  id: z.number().int(),
+  title: z.string().nullable(),
+  content: z.string(),
+  authorId: z.number().int(),
+  createdAt: isoTime,
+  updatedAt: isoTime,
+});
+export const notificationPayload = z.object({
+  id: z.number().int(),
+  type: z.string(),
+  message: z.string(),
+  data: z.record(z.string(), z.unknown()),
+  timestamp: isoTime,
+  /** Extension: when it was marked read, null while unread. */
+  readAt: isoTime.nullable(),
+});
+export const announcementPayload = z.object({ text: z.string(), timestamp: isoTime });
+export const nodeStatsSchema = z.object({ nodeId: z.string(), connections: z.number().int() });
+export const statsSchema = z.object({ nodes: z.array(nodeStatsSchema), connections: z.number().int(), rooms: z.number().int() });
+/** Why the server is closing a socket before it goes away (extension, sent before a drain). */
+export const serverShutdownPayload = z.object({ nodeId: z.string(), reconnect: z.literal(true) });
+export const errorBodySchema = z.object({
+  code: z.enum(Object.keys(ERRORS) as [ErrorCode, ...ErrorCode[]]),
+  message: z.string(),
+});
+
+export type Role = z.infer<typeof roleSchema>;
+export type PublicUser = z.infer<typeof publicUserSchema>;
+export type ChatMessage = z.infer<typeof chatMessagePayload>;
+export type SystemMessage = z.infer<typeof systemMessagePayload>;
+export type RoomUsers = z.infer<typeof roomUsersPayload>;
+export type PrivateMessage = z.infer<typeof privateMessagePayload>;
+export type TypingEvent = z.infer<typeof typingPayload>;
+export type Post = z.infer<typeof postPayload>;
+export type Notification = z.infer<typeof notificationPayload>;
+export type Announcement = z.infer<typeof announcementPayload>;
+export type NodeStats = z.infer<typeof nodeStatsSchema>;
+export type Stats = z.infer<typeof statsSchema>;
+export type ServerShutdown = z.infer<typeof serverShutdownPayload>;
