@@ -77,6 +77,25 @@ export async function startOnFreePort<T>(
   }
 }
 
+/**
+ * `startOnFreePort` for a server started with `launchOn(port)` that a test may restart on the
+ * same port later: resolves with the launched process and its port; `cleanUp` runs if no port
+ * worked.
+ */
+export async function launchOnFreePort(
+  what: string,
+  launchOn: (port: number) => Promise<Launched>,
+  pickPort: () => Promise<number>,
+  cleanUp: () => Promise<void>,
+): Promise<{ server: Launched; port: number }> {
+  try {
+    return await startOnFreePort(what, async (port) => ({ server: await launchOn(port), port }), pickPort);
+  } catch (err) {
+    await cleanUp();
+    throw err;
+  }
+}
+
 export interface Launched {
   child: ChildProcess;
   /** The output line that matched `ready`. */

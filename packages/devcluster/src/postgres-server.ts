@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { START_TIMEOUT_MS } from './gateway-process.ts';
-import { freePort, launch, startOnFreePort, type Launched } from './ports.ts';
+import { freePort, launch, launchOnFreePort } from './ports.ts';
 
 const run = promisify(execFile);
 /** Debian's PostgreSQL 15 server binaries. */
@@ -56,22 +56,9 @@ export async function startPostgresServer(): Promise<PostgresServer> {
         spawn: { ...as, cwd: dir },
       },
     );
-  let server: Launched;
-  let port = 0;
-  try {
-    server = await startOnFreePort(
-      'postgres',
-      async (p) => {
-        const launched = await launchOn(p);
-        port = p;
-        return launched;
-      },
-      freePort,
-    );
-  } catch (err) {
-    await rm(dir, { recursive: true, force: true });
-    throw err;
-  }
+  const started = await launchOnFreePort('postgres', launchOn, freePort, () => rm(dir, { recursive: true, force: true }));
+  let server = started.server;
+  const port = started.port;
   const halt = async () => {
     server.child.kill('SIGINT');
     await server.exited;

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { START_TIMEOUT_MS } from './gateway-process.ts';
-import { freePort, launch, startOnFreePort, type Launched } from './ports.ts';
+import { freePort, launch, launchOnFreePort } from './ports.ts';
 
 export interface RedisServer {
   url: string;
@@ -30,22 +30,9 @@ export async function startRedisServer(pickPort: () => Promise<number> = freePor
       ready: /Ready to accept connections/,
       timeoutMs: START_TIMEOUT_MS,
     });
-  let server: Launched;
-  let port: number;
-  try {
-    server = await startOnFreePort(
-      'redis-server',
-      async (p) => {
-        const launched = await launchOn(p);
-        port = p;
-        return launched;
-      },
-      pickPort,
-    );
-  } catch (err) {
-    await rm(dir, { recursive: true, force: true });
-    throw err;
-  }
+  const started = await launchOnFreePort('redis-server', launchOn, pickPort, () => rm(dir, { recursive: true, force: true }));
+  let server = started.server;
+  const port = started.port;
   const halt = async () => {
     server.child.kill('SIGKILL');
     await server.exited;
@@ -55,8 +42,8 @@ export async function startRedisServer(pickPort: () => Promise<number> = freePor
     server = await launchOn(port);
   };
   return {
-    url: `redis://127.0.0.1:${port!}`,
-    port: port!,
+    url: `redis://127.0.0.1:${port}`,
+    port: port,
     halt,
     start,
     restart: async () => {

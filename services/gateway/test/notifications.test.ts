@@ -28,6 +28,24 @@ afterAll(async () => {
   await node?.close();
 });
 
+/** A notification as the hub would deliver it (ids far above any the database hands out). */
+const make = (id: number): Notification => ({
+  id,
+  type: 't',
+  message: `m${id}`,
+  data: {},
+  timestamp: new Date().toISOString(),
+  readAt: null,
+});
+
+/** The node holding `client`'s '/notifications' socket (its hub), and the server side of that socket. */
+function holderOf(client: ClientSocket) {
+  const { app } = node.nodeOf(client.id!);
+  const server = app.namespaces.notifications.sockets.get(client.id!);
+  if (!server) throw new Error(`no node holds socket ${client.id}`);
+  return { app, server };
+}
+
 async function listen(session: Session): Promise<ClientSocket> {
   const socket = await connect(node.url, '/notifications', session.token);
   sockets.push(socket);
@@ -144,22 +162,11 @@ describe('notifications', () => {
   it('holds live notifications until the backlog is sent, and drops the ones it carried', async () => {
     const user = await registerUser(node.url);
     const client = await listen(user);
-    // The hub of the node that holds the socket.
-    const { app } = node.nodeOf(client.id!);
-    const server = app.namespaces.notifications.sockets.get(client.id!);
-    expect(server).toBeDefined();
-    const make = (id: number): Notification => ({
-      id,
-      type: 't',
-      message: `m${id}`,
-      data: {},
-      timestamp: new Date().toISOString(),
-      readAt: null,
-    });
+    const { app, server } = holderOf(client);
     let release!: () => void;
     const loading = new Promise<void>((resolve) => (release = resolve));
     const received = nextEvents<Notification>(client, 'notification', 3);
-    const done = app.notificationHub.sendBacklog(server!, async (after) => {
+    const done = app.notificationHub.sendBacklog(server, async (after) => {
       if (after > 0) return [];
       await loading;
       return [make(1_000_001), make(1_000_002)];
@@ -177,21 +184,10 @@ describe('notifications', () => {
   it('skips the live copy of one the backlog already sent, when it arrives after the backlog', async () => {
     const user = await registerUser(node.url);
     const client = await listen(user);
-    // The hub of the node that holds the socket.
-    const { app } = node.nodeOf(client.id!);
-    const server = app.namespaces.notifications.sockets.get(client.id!);
-    expect(server).toBeDefined();
+    const { app, server } = holderOf(client);
     const hub = app.notificationHub;
-    const make = (id: number): Notification => ({
-      id,
-      type: 't',
-      message: `m${id}`,
-      data: {},
-      timestamp: new Date().toISOString(),
-      readAt: null,
-    });
     const received = collectUntil<Notification>(client, 'notification', (n) => n.id === 2_000_004);
-    expect(await hub.sendBacklog(server!, async (after) => (after > 0 ? [] : [make(2_000_001), make(2_000_002)]))).toBe(2);
+    expect(await hub.sendBacklog(server, async (after) => (after > 0 ? [] : [make(2_000_001), make(2_000_002)]))).toBe(2);
     // Committed before the backlog read them, delivered live only now (a fan-out batch's lag).
     hub.deliverLocal([2_000_002, 2_000_003, 2_000_001, 2_000_004].map((id) => ({ recipientId: user.user.id, notification: make(id) })));
     expect((await received).map((n) => n.id)).toEqual([2_000_001, 2_000_002, 2_000_003, 2_000_004]);
