@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { LoadOptions } from '@parley/loadgen';
 import {
   launch,
@@ -78,7 +79,8 @@ export async function startParley(
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'info',
-    JWT_SECRET: 'parley-bench-secret-0123456789',
+    // Production refuses any secret written in the repository: a random one per run.
+    JWT_SECRET: randomBytes(32).toString('hex'),
     // Registration happens before the measured window; cheap hashing only shortens set-up.
     SCRYPT_COST: '1024',
     DATABASE_URL: services.databaseUrl,

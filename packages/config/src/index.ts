@@ -1,10 +1,45 @@
+import { randomBytes } from 'node:crypto';
+import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { passwordSchema, usernameSchema } from '@parley/protocol';
 
-/** Used only outside production when JWT_SECRET is unset; never valid in production. */
-const DEV_JWT_SECRET = 'parley-insecure-development-secret';
+/** Shortest JWT_SECRET production accepts. */
+export const MIN_PRODUCTION_SECRET_LENGTH = 32;
+/**
+ * Parts of the secrets written in this repository and its docs (compose's old default, the
+ * test kit's, the bench's, the tests') and of placeholders: a production secret containing one
+ * is public or made up by hand, and refused.
+ */
+const PUBLIC_SECRET_PARTS = ['secret', 'change', 'example', 'placeholder', 'insecure', 'password', '0123456789'];
+
+/**
+ * Outside production without JWT_SECRET: a random secret kept in `<dataDir>/jwt-secret` (mode
+ * 0600), created once (atomically: nodes of `pnpm cluster` starting together agree on it).
+ */
+function developmentSecret(dataDir: string): string {
+  const file = join(dataDir, 'jwt-secret');
+  mkdirSync(dataDir, { recursive: true });
+  const candidate = join(dataDir, `jwt-secret.${process.pid}.${randomBytes(4).toString('hex')}`);
+  writeFileSync(candidate, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+  try {
+    linkSync(candidate, file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    unlinkSync(candidate);
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+
+function productionSecretProblem(secret: string | undefined): string | undefined {
+  if (!secret) return 'required when NODE_ENV=production';
+  if (secret.length < MIN_PRODUCTION_SECRET_LENGTH) return `at least ${MIN_PRODUCTION_SECRET_LENGTH} characters in production`;
+  const part = PUBLIC_SECRET_PARTS.find((p) => secret.toLowerCase().includes(p));
+  if (part) return `looks like a published placeholder (contains "${part}"); use a random one, e.g. \`openssl rand -hex 32\``;
+  return undefined;
+}
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 const optionalUrl = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.url().optional());
@@ -40,7 +75,7 @@ const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,32}$/)
     .default('parley'),
-  /** HS256 secret; required when NODE_ENV=production. */
+  /** HS256 secret; required when NODE_ENV=production (32+ characters, not a placeholder); otherwise generated per DATA_DIR. */
   JWT_SECRET: z.string().min(16).optional(),
   /** Token lifetime (e.g. '15m', '12h', '7d'). @default '12h' */
   JWT_EXPIRES_IN: z
@@ -123,12 +158,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const env = parsed.data;
-  if (env.NODE_ENV === 'production' && !env.JWT_SECRET) {
-    throw new ConfigError('Invalid configuration:\n  JWT_SECRET: required when NODE_ENV=production');
-  }
+  const secretProblem = env.NODE_ENV === 'production' ? productionSecretProblem(env.JWT_SECRET) : undefined;
+  if (secretProblem) throw new ConfigError(`Invalid configuration:\n  JWT_SECRET: ${secretProblem}`);
   if (Boolean(env.ADMIN_USERNAME) !== Boolean(env.ADMIN_PASSWORD)) {
     throw new ConfigError('Invalid configuration:\n  ADMIN_USERNAME and ADMIN_PASSWORD go together');
   }
+  const dataDir = resolve(env.DATA_DIR);
   const origins = env.CLIENT_URL.split(',')
     .map((s) => s.trim())
     .filter(Boolean);
@@ -137,9 +172,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     port: env.PORT,
     host: env.HOST,
     nodeId: env.NODE_ID ?? `${hostname()}-${process.pid}`,
-    database: { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE, dataDir: resolve(env.DATA_DIR) },
+    database: { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE, dataDir },
     redis: { url: env.REDIS_URL, adapter: env.REDIS_ADAPTER, keyPrefix: env.REDIS_KEY_PREFIX },
-    jwt: { secret: env.JWT_SECRET ?? DEV_JWT_SECRET, expiresIn: env.JWT_EXPIRES_IN },
+    jwt: { secret: env.JWT_SECRET ?? developmentSecret(dataDir), expiresIn: env.JWT_EXPIRES_IN },
     corsOrigin: origins.length === 1 && origins[0] === '*' ? '*' : origins,
     log: { level: env.LOG_LEVEL, pretty: env.LOG_PRETTY },
     socket: { maxHttpBufferSize: env.MAX_HTTP_BUFFER_SIZE },

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,8 @@ import { REPO_ROOT } from '@parley/testkit';
 import { COMPOSE_NGINX, renderNginxConfig } from '@parley/testkit';
 
 const run = promisify(execFile);
+/** What an operator must give docker-compose: a random secret (none is written in the repository). */
+const composeEnv = { ...process.env, JWT_SECRET: randomBytes(32).toString('hex') };
 const composeFile = join(REPO_ROOT, 'docker-compose.yml');
 
 interface ComposeService {
@@ -26,17 +29,28 @@ let services: Record<string, ComposeService>;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'parley-compose-'));
-  const { stdout } = await run('docker-compose', ['-f', composeFile, '--profile', 'loadtest', 'config'], { cwd: REPO_ROOT });
+  const { stdout } = await run('docker-compose', ['-f', composeFile, '--profile', 'loadtest', 'config'], {
+    cwd: REPO_ROOT,
+    env: composeEnv,
+  });
   services = (parse(stdout) as { services: Record<string, ComposeService> }).services;
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 describe('docker-compose.yml', () => {
   it('is valid for docker-compose, and a broken copy is not', async () => {
-    await expect(run('docker-compose', ['-f', composeFile, 'config', '-q'], { cwd: REPO_ROOT })).resolves.toBeDefined();
+    await expect(run('docker-compose', ['-f', composeFile, 'config', '-q'], { cwd: REPO_ROOT, env: composeEnv })).resolves.toBeDefined();
     const broken = join(dir, 'docker-compose.yml');
     await writeFile(broken, (await readFile(composeFile, 'utf8')).replace('services:', 'services:\n  bad: [1'));
-    await expect(run('docker-compose', ['-f', broken, 'config', '-q'])).rejects.toThrow();
+    await expect(run('docker-compose', ['-f', broken, 'config', '-q'], { env: composeEnv })).rejects.toThrow();
+  });
+
+  it('refuses to start without JWT_SECRET (no secret is defaulted)', async () => {
+    const { JWT_SECRET: _unset, ...withoutSecret } = composeEnv;
+    await expect(run('docker-compose', ['-f', composeFile, 'config', '-q'], { cwd: REPO_ROOT, env: withoutSecret })).rejects.toThrow(
+      /JWT_SECRET/,
+    );
+    expect(services['gateway-1']?.environment?.JWT_SECRET).toBe(composeEnv.JWT_SECRET);
   });
 
   it('has PostgreSQL, Redis, a one-shot migration, 3 gateways, nginx and a k6 loadtest profile, with health checks', () => {
