@@ -49,7 +49,7 @@ function routeSchema(name: RouteName, def: HttpRoute): FastifySchema {
 
 /**
  * Register contract route `name` (HTTP_ROUTES): its method, path and schemas come from the
- * contract, a Bearer token is checked before validation when the route requires one (so a
+ * contract, a Bearer token is checked before the body is read when the route requires one (so a
  * missing token is 401 whatever the body), and a validation failure is `invalid_payload`
  * (app.ts maps it in one place).
  */
@@ -59,7 +59,8 @@ export function contractRoute<R extends RouteName>(app: FastifyInstance, name: R
     method: def.method,
     url: def.path,
     schema: routeSchema(name, def),
-    ...(def.auth ? { preValidation: app.requireUser } : {}),
+    // onRequest: before the body is even read, so a caller without a token cannot make the node parse one.
+    ...(def.auth ? { onRequest: app.requireUser } : {}),
     handler: handler as (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>,
   });
 }
