@@ -95,15 +95,28 @@ export function startGatewayProcess(env: Record<string, string | undefined>, opt
   });
 }
 
-/** GET `path` from `baseUrl`, leaving from `localAddress` (looks like another client to nginx). */
+/** How long `getFrom` waits for an answer. */
+const GET_TIMEOUT_MS = 10_000;
+
+/**
+ * GET `path` from `baseUrl`, leaving from `localAddress` (looks like another client to nginx).
+ * Rejects when no answer comes within 10 s or the answer is not JSON (another server on the port).
+ */
 export function getFrom<T>(baseUrl: string, path: string, localAddress: string): Promise<{ status: number; body: T }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(new URL(path, baseUrl), { localAddress, agent: false }, (res) => {
+    const req = httpRequest(new URL(path, baseUrl), { localAddress, agent: false, timeout: GET_TIMEOUT_MS }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as T }));
+      res.on('end', () => {
+        try {
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as T });
+        } catch {
+          reject(new Error(`GET ${path} from ${baseUrl}: ${res.statusCode} answer is not JSON: ${text.slice(0, 200)}`));
+        }
+      });
     });
+    req.on('timeout', () => req.destroy(new Error(`GET ${path} from ${baseUrl}: no answer within ${GET_TIMEOUT_MS} ms`)));
     req.on('error', reject);
     req.end();
   });

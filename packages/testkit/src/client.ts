@@ -38,7 +38,11 @@ export async function http<T = unknown>(
   const res = await fetch(new URL(path, baseUrl), {
     method,
     headers,
+    // Bounded, with the request named when it fails.
+    signal: AbortSignal.timeout(2 * EVENT_TIMEOUT_MS),
     body: options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
+  }).catch((err: unknown) => {
+    throw new Error(`${method} ${path}: ${String(err)}`, { cause: err });
   });
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T, headers: res.headers };

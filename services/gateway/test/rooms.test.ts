@@ -13,7 +13,6 @@ import {
   nextEvent,
   registerAndConnect,
   request,
-  serverDisconnect,
   uniqueName,
   type Client,
   type ClientSocket,
@@ -25,7 +24,8 @@ type Msg = ChatMessage | SystemMessage;
 
 let node: TestBackend;
 beforeAll(async () => {
-  node = await startTestBackend({ RATE_LIMIT_BURST: '200' });
+  // Debug logs for 'socket left its rooms' (kept in memory for nextLog, not printed).
+  node = await startTestBackend({ RATE_LIMIT_BURST: '200', LOG_LEVEL: 'debug' });
 });
 afterAll(() => node?.close());
 
@@ -96,10 +96,15 @@ describe('join', () => {
     expect(await messagesUntilMarker(bob.socket, alice.socket, room)).toEqual([]);
     expect(await bobMessages).toHaveLength(1);
 
-    // Leaving: only the user's last socket makes it "leave".
-    const firstGone = serverDisconnect(node, alice.socket.id!);
+    // Leaving: only the user's last socket makes it "leave". The node logs 'socket left its
+    // rooms' once it has left them and announced (or not) each leave: only then is the marker
+    // proof that no "has left" follows (with two nodes, the disconnect event alone comes first).
+    const firstId = alice.socket.id!;
+    const firstLeft = node
+      .nodeOf(firstId)
+      .nextLog('the first socket left its rooms', (e) => e.msg === 'socket left its rooms' && e.socketId === firstId);
     alice.socket.close();
-    await firstGone;
+    await firstLeft;
     expect(await messagesUntilMarker(bob.socket, second, room)).toEqual([]);
 
     const left = nextEvent<Msg>(bob.socket, 'message');
