@@ -10,10 +10,13 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Run `pnpm cli <args>` (the gateway's CLI) in a child process with the test environment (killed after 90 s: tsx start-up is slow on a loaded machine). */
-export function runCli(args: string[], env: Record<string, string | undefined>): Promise<CliResult> {
+/**
+ * Run `pnpm cli <args>` (the gateway's CLI) in a child process with the test environment, `input`
+ * on its standard input (killed after 90 s: tsx start-up is slow on a loaded machine).
+ */
+export function runCli(args: string[], env: Record<string, string | undefined>, input = ''): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(
+    const child = execFile(
       process.execPath,
       ['--import', 'tsx', CLI, ...args],
       { env: { ...process.env, ...testEnv(env) }, timeout: 90_000 },
@@ -22,5 +25,6 @@ export function runCli(args: string[], env: Record<string, string | undefined>):
         resolve({ code, stdout, stderr });
       },
     );
+    child.stdin?.end(input);
   });
 }

@@ -104,35 +104,42 @@ export async function buildApp(config: Config, logger: Logger): Promise<FastifyI
     reply.code(404).send({ error: errorBody('not_found', `No route ${request.method} ${request.url.split('?')[0]}`) }),
   );
 
-  await app.register(cors, { origin: config.corsOrigin, credentials: true });
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Parley',
-        version: API_VERSION,
-        description: 'HTTP API of a Parley node (the Socket.IO events are in docs/PROTOCOL.md)',
+  // A plugin that fails (the database unreachable, the admin name taken) must not leave the
+  // ones before it open: close what was opened, then fail.
+  try {
+    await app.register(cors, { origin: config.corsOrigin, credentials: true });
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.1.0',
+        info: {
+          title: 'Parley',
+          version: API_VERSION,
+          description: 'HTTP API of a Parley node (the Socket.IO events are in docs/PROTOCOL.md)',
+        },
+        components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
       },
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
-    },
-    transform: jsonSchemaTransform,
-  });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
-  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
-  await app.register(dbPlugin, { config });
-  await app.register(authPlugin, { config });
-  await app.register(redisPlugin, { config });
-  await app.register(realtimePlugin, { config });
-  await app.register(notificationsPlugin, { config });
-  const redis = app.redis;
-  await app.register(healthRoutes, {
-    config,
-    checks: { database: () => app.db.ping(), ...(redis ? { redis: () => pingRedis(redis.pub) } : {}) },
-  });
-  await app.register(authRoutes, { config });
-  await app.register(roomRoutes);
-  await app.register(postRoutes, { config });
-  await app.register(followRoutes);
-  await app.register(notificationRoutes);
+      transform: jsonSchemaTransform,
+    });
+    await app.register(swaggerUi, { routePrefix: '/docs' });
+    app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+    await app.register(dbPlugin, { config });
+    await app.register(authPlugin, { config });
+    await app.register(redisPlugin, { config });
+    await app.register(realtimePlugin, { config });
+    await app.register(notificationsPlugin, { config });
+    const redis = app.redis;
+    await app.register(healthRoutes, {
+      config,
+      checks: { database: () => app.db.ping(), ...(redis ? { redis: () => pingRedis(redis.pub) } : {}) },
+    });
+    await app.register(authRoutes, { config });
+    await app.register(roomRoutes);
+    await app.register(postRoutes, { config });
+    await app.register(followRoutes);
+    await app.register(notificationRoutes);
+  } catch (err) {
+    await app.close().catch(() => {});
+    throw err;
+  }
   return app;
 }

@@ -10,19 +10,30 @@ import { parse } from './domain/validation.ts';
 
 const USAGE = `usage: pnpm cli <command>
   migrate                         apply pending migrations (DATABASE_URL, or the embedded database)
-  create-admin [username password] create or reset an admin (default: ADMIN_USERNAME / ADMIN_PASSWORD)
+  create-admin [username]         create an admin, or reset an admin's password: the username from the
+                                  argument or ADMIN_USERNAME, the password from ADMIN_PASSWORD or standard
+                                  input (never from the command line); an existing non-admin is refused
   notify <userId> <message>       store a 'system' notification and, with REDIS_URL, deliver it live`;
 
 type Command = (config: Readonly<Config>, db: Database, args: string[]) => Promise<object>;
+
+/** Commands and the most arguments each takes (a password never comes on argv: `ps` shows it). */
+const MAX_ARGS: Record<string, number> = { migrate: 0, 'create-admin': 1, notify: Infinity };
+
+/** The first line of standard input (a password piped in, or typed). */
+async function readStdin(): Promise<string> {
+  let text = '';
+  for await (const chunk of process.stdin) text += String(chunk);
+  return text.split(/\r?\n/)[0] ?? '';
+}
 
 const commands: Record<string, Command> = {
   async migrate(_config, db) {
     return db.migrate();
   },
 
-  async 'create-admin'(config, db, [username, password]) {
-    const credentials = username === undefined ? config.admin : { username, password: password ?? '' };
-    if (!credentials) throw new ParleyError('invalid_payload', 'Give <username> <password> or set ADMIN_USERNAME / ADMIN_PASSWORD');
+  async 'create-admin'(config, db, [username]) {
+    const credentials = config.admin ?? { username: username ?? '', password: await readStdin() };
     const admin = await ensureAdmin(
       new UserRepository(db.prisma),
       { username: parse(usernameSchema, credentials.username), password: parse(passwordSchema, credentials.password) },
@@ -49,7 +60,9 @@ const commands: Record<string, Command> = {
 async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
   const command = name === undefined ? undefined : commands[name];
-  if (!command) {
+  if (!command || args.length > (MAX_ARGS[name!] ?? 0)) {
+    if (name === 'create-admin')
+      process.stderr.write('create-admin: the password is read from ADMIN_PASSWORD or standard input, never from the command line\n');
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }

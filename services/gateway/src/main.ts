@@ -14,7 +14,11 @@ try {
   throw err;
 }
 const log = createLogger(config);
-const app = await buildApp(config, log);
+const app = await buildApp(config, log).catch((err: unknown) => {
+  // The database unreachable, the admin name taken by another account…: say why, exit non-zero.
+  log.fatal({ err }, 'failed to start');
+  process.exit(1);
+});
 
 let closing = false;
 async function shutdown(signal: string): Promise<void> {

@@ -54,6 +54,14 @@ describe('/admin', () => {
     expect([...stats.nodes].sort(byId)).toEqual(perNode.sort(byId));
   });
 
+  it('never makes an existing non-admin account the admin: the node refuses to start', async () => {
+    const taken = await registerUser(node.url, 'taken_admin_name', 'user-password');
+    await expect(
+      startNode({ DATABASE_URL: node.db.url, ADMIN_USERNAME: 'taken_admin_name', ADMIN_PASSWORD: 'admin-password-3' }),
+    ).rejects.toThrow(/username_taken|existing account/);
+    expect((await login(node.url, 'taken_admin_name', 'user-password')).user).toEqual(taken.user);
+  });
+
   it('bootstraps the admin from ADMIN_USERNAME / ADMIN_PASSWORD, idempotently, nodes starting together', async () => {
     expect(admin.user).toMatchObject({ username: ADMIN.ADMIN_USERNAME, role: 'admin' });
     // Two nodes start at once: one creates a new admin, the other finds it (no unique violation).

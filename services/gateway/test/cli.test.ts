@@ -5,6 +5,7 @@ import {
   collect,
   connect,
   createTestDatabase,
+  http,
   login,
   nextEvent,
   registerUser,
@@ -32,17 +33,30 @@ afterAll(async () => {
 
 // Each case spawns the CLI (tsx start-up: seconds each, far more on a loaded machine).
 describe('cli', { timeout: 120_000 }, () => {
-  it('create-admin creates an admin, and resets it when run again', async () => {
-    const first = await runCli(['create-admin', 'cli_admin', 'first-password'], env);
+  it('create-admin creates an admin (password on standard input), and resets it when run again (ADMIN_PASSWORD)', async () => {
+    const first = await runCli(['create-admin', 'cli_admin'], env, 'first-password\n');
     expect(first).toMatchObject({ code: 0 });
     const { admin } = JSON.parse(first.stdout) as { admin: { id: number; role: string } };
     expect(admin.role).toBe('admin');
     expect((await login(node.url, 'cli_admin', 'first-password')).user).toEqual(admin);
 
-    const again = await runCli(['create-admin', 'cli_admin', 'second-password'], env);
+    const again = await runCli(['create-admin'], { ...env, ADMIN_USERNAME: 'cli_admin', ADMIN_PASSWORD: 'second-password' });
     expect(JSON.parse(again.stdout)).toEqual({ admin });
     expect((await login(node.url, 'cli_admin', 'second-password')).user.role).toBe('admin');
     await connect(node.url, '/admin', (await login(node.url, 'cli_admin', 'second-password')).token).then((s) => s.close());
+  });
+
+  it('create-admin never promotes an existing account, and never takes the password from argv', async () => {
+    const mallory = await registerUser(node.url, 'mallory_cli', 'mallory-password');
+    const [promote, onArgv] = await Promise.all([
+      runCli(['create-admin', 'mallory_cli'], env, 'new-admin-password\n'),
+      runCli(['create-admin', 'argv_admin', 'visible-in-ps'], env),
+    ]);
+    expect(promote).toMatchObject({ code: 1, stderr: expect.stringContaining('username_taken') });
+    // Untouched: still a user, still her password, her token still not admin.
+    expect((await login(node.url, 'mallory_cli', 'mallory-password')).user).toEqual(mallory.user);
+    expect(onArgv).toMatchObject({ code: 2, stderr: expect.stringContaining('ADMIN_PASSWORD') });
+    expect((await http(node.url, 'POST', '/auth/login', { body: { username: 'argv_admin', password: 'visible-in-ps' } })).status).toBe(401);
   });
 
   it('notify reaches a connected socket through the Redis bus', async () => {
@@ -64,7 +78,7 @@ describe('cli', { timeout: 120_000 }, () => {
     const [unknown, malformed, badAdmin, usage] = await Promise.all([
       runCli(['notify', '999999', 'hi'], env),
       runCli(['notify', 'abc', 'hi'], env),
-      runCli(['create-admin', 'x', 'short'], env),
+      runCli(['create-admin', 'x'], env, 'short\n'),
       runCli(['nope'], env),
     ]);
     expect(badAdmin).toMatchObject({ code: 1, stderr: expect.stringContaining('invalid_payload') });

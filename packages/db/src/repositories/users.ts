@@ -39,13 +39,16 @@ export class UserRepository {
     return ids.map((id) => byId.get(id) ?? null);
   }
 
-  /** Create the account or reset its password and role (admin bootstrap). */
-  upsert(username: string, passwordHash: string, role: Role): Promise<PublicUser> {
-    return this.prisma.user.upsert({
-      where: { username },
-      create: { username, passwordHash, role },
-      update: { passwordHash, role },
-      select: publicFields,
-    });
+  /**
+   * Admin bootstrap, in one statement (nodes starting together agree): create the admin, or
+   * reset the password of an existing admin. Null when the name belongs to an account that is
+   * not an admin: it is never promoted.
+   */
+  async createOrResetAdmin(username: string, passwordHash: string): Promise<PublicUser | null> {
+    const rows = await this.prisma.$queryRaw<PublicUser[]>`
+      INSERT INTO "users" ("username", "password_hash", "role") VALUES (${username}, ${passwordHash}, 'admin'::"Role")
+      ON CONFLICT ("username") DO UPDATE SET "password_hash" = EXCLUDED."password_hash" WHERE "users"."role" = 'admin'
+      RETURNING "id", "username", "role"::text AS "role"`;
+    return rows[0] ?? null;
   }
 }

@@ -1,12 +1,22 @@
 import type { UserRepository } from '@parley/db';
-import type { PublicUser } from '@parley/protocol';
+import { ParleyError, type PublicUser } from '@parley/protocol';
 import { hashPassword } from './passwords.ts';
 
-/** Create the admin account, or reset its password and role: safe to run at every start. */
+/**
+ * Create the admin account, or reset the password of the existing admin: safe to run at every
+ * start. An existing account that is not an admin is never promoted (whoever registered that
+ * name would become admin).
+ * @throws ParleyError('username_taken')
+ */
 export async function ensureAdmin(
-  users: Pick<UserRepository, 'upsert'>,
+  users: Pick<UserRepository, 'createOrResetAdmin'>,
   credentials: { username: string; password: string },
   scryptCost: number,
 ): Promise<PublicUser> {
-  return users.upsert(credentials.username, await hashPassword(credentials.password, scryptCost), 'admin');
+  const admin = await users.createOrResetAdmin(credentials.username, await hashPassword(credentials.password, scryptCost));
+  if (admin) return admin;
+  throw new ParleyError(
+    'username_taken',
+    `"${credentials.username}" is an existing account without the admin role: it is not promoted; choose another admin username`,
+  );
 }
