@@ -27,18 +27,43 @@ export const credentialsSchema = z.object({ username: usernameSchema, password: 
 /** Login only checks the shape: a name or password outside the rules is just wrong credentials. */
 export const loginSchema = z.object({ username: z.string().max(256), password: z.string().max(1024) });
 
+/**
+ * A room name, NFC-normalised and trimmed before it is checked: every spelling of a name (é
+ * composed or not, surrounding spaces) is the same room, and the normalised name is the one
+ * used everywhere (acks, events, history, presence).
+ */
 export const roomSchema = z
   .string()
-  .min(1)
-  .max(64)
-  .regex(/^[\p{L}\p{N} _.:#-]+$/u, 'letters, digits, space and "_.:#-" only');
+  .transform((s) => s.normalize('NFC').trim())
+  .pipe(
+    z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(/^[\p{L}\p{N} _.:#-]+$/u, 'letters, digits, space and "_.:#-" only'),
+  );
 
-export const textSchema = z
-  .string()
-  .max(MAX_TEXT_LENGTH)
-  .refine((s) => s.trim().length > 0, 'must not be blank')
-  // PostgreSQL text cannot hold U+0000: refused here rather than failing in the database.
-  .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
+/** Control characters other than tab, line feed and carriage return: C0, DEL and C1 (U+0000 included, which PostgreSQL text cannot hold). */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL_CHARACTER = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+/** What shows nothing: whitespace, and zero-width and format characters (Unicode Cf: U+200B, U+FEFF, joiners, bidi marks). */
+const INVISIBLE = /[\s\p{Cf}]/gu;
+
+/**
+ * Text that is stored (chat, private messages, announcements, posts, notifications): at most
+ * `max` UTF-16 code units, no control character, and something visible once whitespace and
+ * zero-width / format characters are set aside. Refused here as invalid_payload, never in the
+ * database.
+ */
+export function storedText(max: number) {
+  return z
+    .string()
+    .max(max)
+    .refine((s) => !CONTROL_CHARACTER.test(s), 'must not contain control characters')
+    .refine((s) => s.replace(INVISIBLE, '').length > 0, 'must not be blank');
+}
+
+export const textSchema = storedText(MAX_TEXT_LENGTH);
 
 /**
  * Id of an INTEGER column (users, posts) in a JSON payload. Larger values cannot exist; letting
@@ -88,14 +113,16 @@ export const roomParamsSchema = z.object({ room: roomSchema });
 export const idParamsSchema = z.object({ id: idParamSchema });
 /** `:id` of a BIGINT row (notifications). */
 export const bigIdParamsSchema = z.object({ id: bigIdParamSchema });
+const postTitle = z.string().trim().pipe(storedText(200));
+const postContent = storedText(20_000);
 export const postBodySchema = z.object({
-  title: z.string().trim().min(1).max(200).optional(),
-  content: z.string().min(1).max(20_000),
+  title: postTitle.optional(),
+  content: postContent,
 });
 export const postUpdateSchema = z
   .object({
-    title: z.string().trim().min(1).max(200).nullable().optional(),
-    content: z.string().min(1).max(20_000).optional(),
+    title: postTitle.nullable().optional(),
+    content: postContent.optional(),
   })
   .refine((b) => b.title !== undefined || b.content !== undefined, 'nothing to update');
 export const notificationsQuerySchema = z.object({
@@ -109,7 +136,7 @@ export const pageQuerySchema = z.object({
 });
 
 /** A notification's human text (notifications.message is VARCHAR(500)). */
-export const notificationMessageSchema = z.string().trim().min(1).max(500);
+export const notificationMessageSchema = z.string().trim().pipe(storedText(500));
 
 // ---- '/notifications' inbound payloads ----
 export const markReadSchema = z.union([z.object({ ids: z.array(bigIdSchema).min(1).max(500) }), z.object({ all: z.literal(true) })]);
