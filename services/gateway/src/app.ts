@@ -81,18 +81,6 @@ export async function buildApp(config: Config, logger: Logger): Promise<FastifyI
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
-  // Graceful shutdown (SIGTERM -> app.close()): from the first preClose hook on, every new
-  // request is 503 unavailable, so a load balancer sends it elsewhere.
-  let closing = false;
-  app.addHook('preClose', async () => {
-    closing = true;
-  });
-  app.addHook('onRequest', async (_request, reply) => {
-    if (!closing) return;
-    reply.header('connection', 'close');
-    throw new ParleyError('unavailable', 'This node is shutting down');
-  });
-
   app.setErrorHandler((err: FastifyError | ParleyError, request, reply) => {
     const { status, body } = toErrorReply(err);
     if (status === 503 && !(err instanceof ParleyError))
@@ -108,6 +96,18 @@ export async function buildApp(config: Config, logger: Logger): Promise<FastifyI
   // ones before it open: close what was opened, then fail.
   try {
     await app.register(cors, { origin: config.corsOrigin, credentials: true });
+    // Graceful shutdown (SIGTERM -> app.close()): from the first preClose hook on, every new
+    // request is 503 unavailable, so a load balancer sends it elsewhere. After CORS: a browser
+    // page must see the 503 (with its CORS headers), not a CORS failure.
+    let closing = false;
+    app.addHook('preClose', async () => {
+      closing = true;
+    });
+    app.addHook('onRequest', async (_request, reply) => {
+      if (!closing) return;
+      reply.header('connection', 'close');
+      throw new ParleyError('unavailable', 'This node is shutting down');
+    });
     await app.register(swagger, {
       openapi: {
         openapi: '3.1.0',

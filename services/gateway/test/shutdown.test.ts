@@ -46,8 +46,11 @@ describe('graceful shutdown (app.close(), what SIGTERM runs)', () => {
         ['POST', '/auth/login', { username: alice.user.username, password: 'password123' }],
         ['GET', '/me', undefined],
       ] as const) {
-        const res = await http(node.url, method, path, { token: alice.token, ...(body ? { body } : {}) });
-        expect({ path, status: res.status, body: res.body }).toEqual({ path, status: 503, body: UNAVAILABLE });
+        // From a browser page: the 503 must carry CORS headers, or the page sees a CORS failure.
+        const headers = { origin: 'http://app.example' };
+        const res = await http(node.url, method, path, { token: alice.token, headers, ...(body ? { body } : {}) });
+        const cors = res.headers.get('access-control-allow-origin');
+        expect({ path, status: res.status, body: res.body, cors }).toEqual({ path, status: 503, body: UNAVAILABLE, cors: '*' });
       }
       // A Socket.IO handshake, over long-polling (the HTTP answer itself) and over WebSocket.
       const polling = await http(node.url, 'GET', '/socket.io/?EIO=4&transport=polling');
