@@ -5,7 +5,7 @@ const JSON_HEADERS = { 'Content-Type': 'application/json' };
 export const PASSWORD = 'k6-password-123';
 
 function auth(token) {
-  return { headers: { ...JSON_HEADERS, Authorization: `Bearer ${token}` } };
+  return { headers: Object.assign({}, JSON_HEADERS, { Authorization: `Bearer ${token}` }) };
 }
 
 function expect(res, status, what) {

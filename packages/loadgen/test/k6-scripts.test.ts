@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { parse } from 'acorn';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -49,8 +49,10 @@ function eventsUsed(code: string): { namespace: string; emitted: string[]; handl
 const contractRoutes = new Set(Object.values(HTTP_ROUTES).map((r) => `${r.method} ${r.path.replace(/:\w+/g, ':param')}`));
 
 describe('k6 scripts', () => {
-  it.each(files)('%s parses (node --check)', (file) => {
-    expect(() => execFileSync(process.execPath, ['--check', join(K6_DIR, file)], { stdio: 'pipe' })).not.toThrow();
+  // k6 0.48's JavaScript engine stops at ES2017 (no object spread, no optional chaining…):
+  // parse each file as an ES2017 module, which node --check (ES2024) would let through.
+  it.each(files)('%s parses as ES2017, what k6 0.48 runs', (file) => {
+    expect(() => parse(source(file), { ecmaVersion: 2017, sourceType: 'module' })).not.toThrow();
   });
 
   it('uses only HTTP routes of the contract', () => {
