@@ -4,8 +4,9 @@ import http from 'k6/http';
 const JSON_HEADERS = { 'Content-Type': 'application/json' };
 export const PASSWORD = 'k6-password-123';
 
-function auth(token) {
-  return { headers: Object.assign({}, JSON_HEADERS, { Authorization: `Bearer ${token}` }) };
+/** Request params with the Bearer token (and `headers`): no JSON content type on a request without a body. */
+function auth(token, headers) {
+  return { headers: Object.assign({ Authorization: `Bearer ${token}` }, headers) };
 }
 
 function expect(res, status, what) {
@@ -60,5 +61,5 @@ export function followAll(baseUrl, authorId, followers, size = 50) {
 
 /** POST /posts -> the k6 response (its timings are the API latency). */
 export function createPost(baseUrl, token, title, content) {
-  return http.post(`${baseUrl}/posts`, JSON.stringify({ title, content }), auth(token));
+  return http.post(`${baseUrl}/posts`, JSON.stringify({ title, content }), auth(token, JSON_HEADERS));
 }
