@@ -20,6 +20,8 @@ const PUBLIC_SECRET_PARTS = ['secret', 'change', 'example', 'placeholder', 'inse
  */
 function developmentSecret(dataDir: string): string {
   const file = join(dataDir, 'jwt-secret');
+  const existing = readSecret(file);
+  if (existing) return existing;
   mkdirSync(dataDir, { recursive: true });
   const candidate = join(dataDir, `jwt-secret.${process.pid}.${randomBytes(4).toString('hex')}`);
   writeFileSync(candidate, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
@@ -31,6 +33,15 @@ function developmentSecret(dataDir: string): string {
     unlinkSync(candidate);
   }
   return readFileSync(file, 'utf8').trim();
+}
+
+function readSecret(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
 }
 
 function productionSecretProblem(secret: string | undefined): string | undefined {

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { ConfigError, loadConfig, type Config } from '@parley/config';
-import { NotificationRepository, openDatabase, UserRepository, type Database } from '@parley/db';
+import { createRepositories, openDatabase, type Database } from '@parley/db';
 import { idParamSchema, notificationMessageSchema, ParleyError, passwordSchema, usernameSchema } from '@parley/protocol';
 import { ensureAdmin } from './domain/admin.ts';
 import { busChannel, RedisBusSink } from './notifications/redis-notification-bus.ts';
@@ -35,7 +35,7 @@ const commands: Record<string, Command> = {
   async 'create-admin'(config, db, [username]) {
     const credentials = config.admin ?? { username: username ?? '', password: await readStdin() };
     const admin = await ensureAdmin(
-      new UserRepository(db.prisma),
+      createRepositories(db).users,
       { username: parse(usernameSchema, credentials.username), password: parse(passwordSchema, credentials.password) },
       config.scryptCost,
     );
@@ -48,7 +48,7 @@ const commands: Record<string, Command> = {
     const redis = config.redis.url ? new Redis(config.redis.url) : undefined;
     try {
       const sink = redis ? new RedisBusSink(redis, busChannel(config.redis.keyPrefix)) : { deliver: async () => {} };
-      const notifier = new Notifier(new NotificationRepository(db.sql), sink);
+      const notifier = new Notifier(createRepositories(db).notifications, sink);
       const notification = await notifier.notifyUser(recipientId, { type: 'system', message, data: {} });
       return { notification, delivered: redis ? 'live (Redis bus)' : 'stored; sent when the user next connects' };
     } finally {
