@@ -35,7 +35,8 @@ export class NotificationHub {
       // Most recipients of a big fan-out are offline: skip them before encoding anything.
       const socketIds = this.nsp.adapter.rooms.get(userRoom(recipientId));
       if (!socketIds) continue;
-      if (this.held.size === 0 && this.echoes.size === 0) {
+      // One encoding for the whole room unless one of these sockets is mid-backlog or expects echoes.
+      if (!this.needsCare(socketIds)) {
         this.nsp.local.to(userRoom(recipientId)).emit('notification', notification);
         continue;
       }
@@ -90,6 +91,12 @@ export class NotificationHub {
       if (recent.size > 0 && socket.connected) this.expectEchoes(socket, recent);
     }
     return sent.size;
+  }
+
+  private needsCare(socketIds: Set<string>): boolean {
+    if (this.held.size === 0 && this.echoes.size === 0) return false;
+    for (const id of socketIds) if (this.held.has(id) || this.echoes.has(id)) return true;
+    return false;
   }
 
   /** Skip the live copies of `ids` that reach `socket` within ECHO_WINDOW_MS. */
