@@ -18,6 +18,7 @@ const BOTH_BACKENDS = [
   'notifications',
   'history',
   'http-auth',
+  'sessions',
 ].map((name) => `services/gateway/test/${name}.test.ts`);
 
 export default defineConfig({

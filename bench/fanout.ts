@@ -46,7 +46,7 @@ try {
   const tokens = followers
     .filter((_, i) => i % step === step - 1)
     .slice(0, CONNECTED)
-    .map((u) => node.app.tokens.sign(u));
+    .map((u) => node.app.tokens.sign(u, 0));
   /** postId -> when each worker's last socket got it; waiters for all workers. */
   const received = new Map<number, number[]>();
   const waiting = new Map<number, () => void>();
@@ -73,8 +73,8 @@ try {
   );
   console.log(`${CONNECTED} followers connected over ${WORKERS} processes in ${(performance.now() - connectStart).toFixed(0)} ms`);
 
-  const authorToken = node.app.tokens.sign(author!);
-  const lonerToken = node.app.tokens.sign(loner!);
+  const authorToken = node.app.tokens.sign(author!, 0);
+  const lonerToken = node.app.tokens.sign(loner!, 0);
   const results: { post: number; postNoFollowers: number; lastConnected: number; allRows: number }[] = [];
   for (let run = 1; run <= RUNS; run++) {
     const t0 = Date.now();

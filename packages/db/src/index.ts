@@ -1,7 +1,7 @@
 export { openDatabase, MIGRATIONS_DIR, type Database, type DatabaseOptions, type Prisma } from './database.ts';
 export { migrate, readMigrations, MigrationError, type Migration, type MigrationReport } from './migrator.ts';
 export type { SqlClient, SqlSession } from './sql.ts';
-export { UserRepository, type UserRecord } from './repositories/users.ts';
+export { UserRepository, type Account, type UserRecord } from './repositories/users.ts';
 export { MessageRepository, type NewRoomMessage, type NewPrivateMessage } from './repositories/messages.ts';
 export { PostRepository, type NewPost, type PostChanges } from './repositories/posts.ts';
 export { FollowRepository } from './repositories/follows.ts';

@@ -8,6 +8,7 @@ export const ERRORS = {
   cannot_follow_self: { status: 400, message: 'You cannot follow yourself' },
   unauthorized: { status: 401, message: 'Authentication required' },
   token_expired: { status: 401, message: 'The token has expired' },
+  token_revoked: { status: 401, message: 'The token was revoked (password changed, account deleted or role changed)' },
   invalid_credentials: { status: 401, message: 'Wrong username or password' },
   forbidden: { status: 403, message: 'Not allowed' },
   not_found: { status: 404, message: 'Not found' },

@@ -23,6 +23,7 @@ import {
   leaveRoomSchema,
   markReadSchema,
   privateMessageSchema,
+  refreshTokenSchema,
   syncSchema,
   typingSchema,
 } from './schemas.ts';
@@ -46,6 +47,15 @@ export interface InboundEvent {
 const okOnly = z.object({});
 
 /**
+ * Every namespace: replace the connection's token before it expires (the same user, current
+ * token version). The whole connection (all its namespaces) then lives until the new `exp`.
+ */
+const refreshToken = {
+  payload: refreshTokenSchema,
+  ack: z.object({ expiresAt: z.iso.datetime().describe("the new token's exp") }),
+} as const satisfies InboundEvent;
+
+/**
  * The wire contract of every namespace, declared once: each inbound event with its payload and
  * ack schemas, each outbound event with its payload schema. The event maps for `Server<…>`,
  * `Socket<…>` and socket.io-client, and the runtime name lists, are derived from it; adding an
@@ -65,6 +75,7 @@ export const EVENTS = {
       stopTyping: { payload: typingSchema, ack: null },
       /** Extension: chat messages of `room` with id > sinceId, oldest first (catch-up after a reconnect). */
       sync: { payload: syncSchema, ack: z.object({ messages: z.array(chatMessagePayload), hasMore: z.boolean() }) },
+      refreshToken,
     },
     outbound: {
       response: z.object({ message: z.literal('Received') }),
@@ -84,13 +95,14 @@ export const EVENTS = {
     },
   },
   '/user': {
-    inbound: { whoami: { payload: null, ack: z.object({ user: publicUserSchema }) } },
+    inbound: { whoami: { payload: null, ack: z.object({ user: publicUserSchema }) }, refreshToken },
     outbound: { error: errorBodySchema },
   },
   '/notifications': {
     inbound: {
       /** Extension: mark notifications read from the socket. */
       markRead: { payload: markReadSchema, ack: z.object({ updated: z.number().int() }) },
+      refreshToken,
     },
     outbound: { notification: notificationPayload, error: errorBodySchema },
   },
@@ -99,6 +111,7 @@ export const EVENTS = {
       announce: { payload: announceSchema, ack: okOnly },
       stats: { payload: null, ack: statsSchema },
       disconnectUser: { payload: disconnectUserSchema, ack: z.object({ userId: z.number().int() }) },
+      refreshToken,
     },
     outbound: { error: errorBodySchema },
   },

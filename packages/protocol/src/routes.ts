@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ErrorCode } from './errors.ts';
 import { chatMessagePayload, errorBodySchema, notificationPayload, postPayload, publicUserSchema } from './payloads.ts';
 import {
+  accountDeletionSchema,
   bigIdParamsSchema,
   credentialsSchema,
   followPageQuerySchema,
@@ -10,6 +11,7 @@ import {
   loginSchema,
   notificationsQuerySchema,
   pageQuerySchema,
+  passwordChangeSchema,
   postBodySchema,
   postUpdateSchema,
   roomParamsSchema,
@@ -20,7 +22,7 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 /**
  * One HTTP route of the contract. `auth`: a Bearer token is required. `responses`: the body of
  * each status it answers without an error body (`null`: no body). `errors`: the codes it can answer besides the ones
- * every route can (`internal_error`, `unavailable`, and `unauthorized` / `token_expired` on
+ * every route can (`internal_error`, `unavailable`, and `unauthorized` / `token_expired` / `token_revoked` on
  * routes with `auth`).
  */
 export interface HttpRoute {
@@ -82,6 +84,35 @@ export const HTTP_ROUTES = {
     auth: true,
     responses: { 200: z.object({ user: publicUserSchema }) },
     errors: [],
+  },
+  refresh: {
+    method: 'POST',
+    path: '/auth/refresh',
+    summary: 'A new token for the caller (same token version), before the current one expires',
+    tags: ['auth'],
+    auth: true,
+    responses: { 200: session },
+    errors: [],
+  },
+  changePassword: {
+    method: 'POST',
+    path: '/auth/password',
+    summary: "Change the caller's password: every older token is revoked, live sockets included; returns a new token",
+    tags: ['auth'],
+    auth: true,
+    body: passwordChangeSchema,
+    responses: { 200: session },
+    errors: ['invalid_payload', 'invalid_credentials', 'payload_too_large'],
+  },
+  deleteMe: {
+    method: 'DELETE',
+    path: '/me',
+    summary: "Delete the caller's account (password confirms): its data, tokens and live sockets go with it",
+    tags: ['auth'],
+    auth: true,
+    body: accountDeletionSchema,
+    responses: { 204: null },
+    errors: ['invalid_payload', 'invalid_credentials', 'payload_too_large'],
   },
   healthz: {
     method: 'GET',

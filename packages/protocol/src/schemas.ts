@@ -26,6 +26,14 @@ export const passwordSchema = z.string().min(8).max(128);
 export const credentialsSchema = z.object({ username: usernameSchema, password: passwordSchema });
 /** Login only checks the shape: a name or password outside the rules is just wrong credentials. */
 export const loginSchema = z.object({ username: z.string().max(256), password: z.string().max(1024) });
+/** A password being checked (not set): any string up to 1024, wrong ones are just wrong. */
+const currentPasswordSchema = z.string().max(1024);
+/** POST /auth/password: the current password, and the new one under the registration rules. */
+export const passwordChangeSchema = z.object({ currentPassword: currentPasswordSchema, newPassword: passwordSchema });
+/** DELETE /me: the password confirms the deletion. */
+export const accountDeletionSchema = z.object({ password: currentPasswordSchema });
+/** 'refreshToken' on any namespace: a newer token for the connection's user. */
+export const refreshTokenSchema = z.object({ token: z.string().min(1).max(4096) });
 
 /**
  * A room name, NFC-normalised and trimmed before it is checked: every spelling of a name (é

@@ -7,6 +7,8 @@ export interface TokenOptions {
   secret?: string;
   /** Seconds from now until `exp`; negative for an already expired token. @default 3600 */
   expiresInSec?: number;
+  /** Claims added to (or, set to undefined, removed from) the ones the server issues. */
+  claims?: Record<string, unknown>;
 }
 
 const base64url = (data: string | Buffer) => Buffer.from(data).toString('base64url');
@@ -23,7 +25,11 @@ export function signToken(claims: Record<string, unknown>, { secret = TEST_JWT_S
   return `${header}.${payload}.${signature}`;
 }
 
-/** A token with the claims the server issues for `user` (role overridable). */
-export function tokenFor(user: Pick<PublicUser, 'id' | 'username'> & { role?: Role }, options?: TokenOptions): string {
-  return signToken({ sub: String(user.id), username: user.username, role: user.role ?? 'user' }, options);
+/**
+ * A token with the claims the server issues for `user` (role overridable), at token version 0
+ * (an account whose password, role and existence never changed).
+ */
+export function tokenFor(user: Pick<PublicUser, 'id' | 'username'> & { role?: Role }, options: TokenOptions = {}): string {
+  const claims = { sub: String(user.id), username: user.username, role: user.role ?? 'user', iss: 'parley', ver: 0, ...options.claims };
+  return signToken(claims, options);
 }

@@ -14,6 +14,7 @@ import { dbPlugin } from './plugins/db.ts';
 import { notificationsPlugin } from './plugins/notifications.ts';
 import { realtimePlugin } from './plugins/realtime.ts';
 import { redisPlugin } from './plugins/redis.ts';
+import { sessionsPlugin } from './plugins/sessions.ts';
 import { authRoutes } from './routes/auth.ts';
 import { followRoutes } from './routes/follows.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -126,6 +127,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<FastifyI
     await app.register(authPlugin, { config });
     await app.register(redisPlugin, { config });
     await app.register(realtimePlugin, { config });
+    await app.register(sessionsPlugin, { config });
     await app.register(notificationsPlugin, { config });
     const redis = app.redis;
     await app.register(healthRoutes, {

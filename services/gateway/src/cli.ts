@@ -2,23 +2,37 @@ import { Redis } from 'ioredis';
 import pino from 'pino';
 import { ConfigError, loadConfig, type Config } from '@parley/config';
 import { createRepositories, openDatabase, type Database } from '@parley/db';
-import { idParamSchema, notificationMessageSchema, ParleyError, passwordSchema, usernameSchema } from '@parley/protocol';
+import { idParamSchema, notificationMessageSchema, ParleyError, passwordSchema, roleSchema, usernameSchema } from '@parley/protocol';
 import { ensureAdmin } from './domain/admin.ts';
-import { busChannel, RedisBusSink } from './notifications/redis-notification-bus.ts';
+import { notificationBus, RedisBusSink } from './notifications/redis-notification-bus.ts';
 import { Notifier } from './notifications/notifier.ts';
 import { parse } from './domain/validation.ts';
+import { revocationChannel } from './pubsub/revocations.ts';
 
 const USAGE = `usage: pnpm cli <command>
   migrate                         apply pending migrations (DATABASE_URL, or the embedded database)
   create-admin [username]         create an admin, or reset an admin's password: the username from the
                                   argument or ADMIN_USERNAME, the password from ADMIN_PASSWORD or standard
                                   input (never from the command line); an existing non-admin is refused
+  set-role <username> <user|admin>
+                                  change an account's role: its tokens are revoked and, with REDIS_URL, its
+                                  live sockets closed on every node within 2 s (the user logs in again)
   notify <userId> <message>       store a 'system' notification and, with REDIS_URL, deliver it live`;
 
 type Command = (config: Readonly<Config>, db: Database, args: string[]) => Promise<object>;
 
 /** Commands and the most arguments each takes (a password never comes on argv: `ps` shows it). */
-const MAX_ARGS: Record<string, number> = { migrate: 0, 'create-admin': 1, notify: Infinity };
+const MAX_ARGS: Record<string, number> = { migrate: 0, 'create-admin': 1, 'set-role': 2, notify: Infinity };
+
+/** Redis for a command that reaches the running nodes (undefined without REDIS_URL), quit after `use`. */
+async function withRedis<T>(config: Readonly<Config>, use: (redis: Redis | undefined) => Promise<T>): Promise<T> {
+  const redis = config.redis.url ? new Redis(config.redis.url) : undefined;
+  try {
+    return await use(redis);
+  } finally {
+    await redis?.quit();
+  }
+}
 
 /** The first line of standard input (a password piped in, or typed). */
 async function readStdin(): Promise<string> {
@@ -42,18 +56,29 @@ const commands: Record<string, Command> = {
     return { admin };
   },
 
+  async 'set-role'(config, db, [username, role]) {
+    const result = await createRepositories(db).users.setRole(parse(usernameSchema, username), parse(roleSchema, role));
+    if (!result) throw new ParleyError('not_found', `No user "${username}"`);
+    const { account, changed } = result;
+    if (changed) {
+      await withRedis(config, (redis) =>
+        redis
+          ? revocationChannel(config.redis.keyPrefix).publish(redis, { userId: account.user.id, version: account.tokenVersion })
+          : Promise.resolve(),
+      );
+    }
+    return { user: account.user, tokensRevoked: changed };
+  },
+
   async notify(config, db, [userId, ...words]) {
     const recipientId = parse(idParamSchema, userId);
     const message = parse(notificationMessageSchema, words.join(' '));
-    const redis = config.redis.url ? new Redis(config.redis.url) : undefined;
-    try {
-      const sink = redis ? new RedisBusSink(redis, busChannel(config.redis.keyPrefix)) : { deliver: async () => {} };
+    return withRedis(config, async (redis) => {
+      const sink = redis ? new RedisBusSink(redis, notificationBus(config.redis.keyPrefix)) : { deliver: async () => {} };
       const notifier = new Notifier(createRepositories(db).notifications, sink);
       const notification = await notifier.notifyUser(recipientId, { type: 'system', message, data: {} });
       return { notification, delivered: redis ? 'live (Redis bus)' : 'stored; sent when the user next connects' };
-    } finally {
-      await redis?.quit();
-    }
+    });
   },
 };
 

@@ -4,6 +4,7 @@ import type { Notification } from '@parley/protocol';
 import {
   collect,
   connect,
+  connectError,
   createTestDatabase,
   http,
   login,
@@ -12,6 +13,7 @@ import {
   runCli,
   startNode,
   type TestDatabase,
+  within,
   type TestNode,
 } from '@parley/testkit';
 
@@ -57,6 +59,47 @@ describe('cli', { timeout: 120_000 }, () => {
     expect((await login(node.url, 'mallory_cli', 'mallory-password')).user).toEqual(mallory.user);
     expect(onArgv).toMatchObject({ code: 2, stderr: expect.stringContaining('ADMIN_PASSWORD') });
     expect((await http(node.url, 'POST', '/auth/login', { body: { username: 'argv_admin', password: 'visible-in-ps' } })).status).toBe(401);
+  });
+
+  it('set-role demotes an admin: its tokens are revoked and its live sockets closed through Redis; it promotes only when asked', async () => {
+    const created = await runCli(['create-admin', 'demoted_admin'], env, 'admin-password-9\n');
+    expect(created).toMatchObject({ code: 0 });
+    const session = await login(node.url, 'demoted_admin', 'admin-password-9');
+    const adminSocket = await connect(node.url, '/admin', session.token);
+    const chatSocket = await connect(node.url, '/', session.token);
+    const ended = [adminSocket, chatSocket].map((socket) =>
+      within(
+        'the revocation to reach a socket',
+        Promise.all([
+          nextEvent<{ code: string }>(socket, 'error', () => true, 60_000),
+          new Promise((resolve) => socket.once('disconnect', resolve)),
+        ]),
+        60_000,
+      ),
+    );
+    // The CLI's start-up takes seconds; the 2 s bound is measured from its exit.
+    const demote = await runCli(['set-role', 'demoted_admin', 'user'], env);
+    const exitedAt = Date.now();
+    expect(demote).toMatchObject({ code: 0 });
+    expect(JSON.parse(demote.stdout)).toEqual({ user: { ...session.user, role: 'user' }, tokensRevoked: true });
+    for (const [error, reason] of await Promise.all(ended)) expect([error.code, reason]).toEqual(['token_revoked', 'io server disconnect']);
+    expect(Date.now() - exitedAt).toBeLessThan(2000);
+    const old = await http(node.url, 'GET', '/me', { token: session.token });
+    expect([old.status, (old.body as { error: { code: string } }).error.code]).toEqual([401, 'token_revoked']);
+    const relogged = await login(node.url, 'demoted_admin', 'admin-password-9');
+    expect(relogged.user.role).toBe('user');
+    expect((await connectError(node.url, '/admin', relogged.token)).data?.code).toBe('forbidden');
+
+    const [promote, unchanged, unknown, badRole] = await Promise.all([
+      runCli(['set-role', 'demoted_admin', 'admin'], env),
+      runCli(['set-role', 'cli_admin', 'admin'], env),
+      runCli(['set-role', 'nobody_here', 'user'], env),
+      runCli(['set-role', 'demoted_admin', 'root'], env),
+    ]);
+    expect(JSON.parse(promote.stdout)).toMatchObject({ user: { role: 'admin' }, tokensRevoked: true });
+    expect(JSON.parse(unchanged.stdout)).toMatchObject({ user: { role: 'admin' }, tokensRevoked: false });
+    expect(unknown).toMatchObject({ code: 1, stderr: expect.stringContaining('not_found') });
+    expect(badRole).toMatchObject({ code: 1, stderr: expect.stringContaining('invalid_payload') });
   });
 
   it('notify reaches a connected socket through the Redis bus', async () => {

@@ -42,12 +42,12 @@ describe.each(namespaces)('handshake on %s', (nsp) => {
     expect(err.data?.code).toBe('token_expired');
   });
 
-  it('refuses the token of a deleted user', async () => {
+  it('refuses the token of a deleted user as revoked', async () => {
     const gone = await registerUser(node.url);
     await node.db.query('DELETE FROM users WHERE id = $1', [gone.user.id]);
     const err = await connectError(node.url, nsp, gone.token);
     expect(err.message).toBe('Authentication error');
-    expect(err.data?.code).toBe('unauthorized');
+    expect(err.data?.code).toBe('token_revoked');
   });
 });
 

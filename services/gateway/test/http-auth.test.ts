@@ -193,12 +193,12 @@ describe('GET /me', () => {
     expect(errorCode(res)).toBe('token_expired');
   });
 
-  it('401 unauthorized once the account is deleted', async () => {
+  it('401 token_revoked once the account is deleted', async () => {
     const { user, token } = await registerUser(node.url);
     await node.db.query('DELETE FROM users WHERE id = $1', [user.id]);
     const res = await http(node.url, 'GET', '/me', { token });
     expect(res.status).toBe(401);
-    expect(errorCode(res)).toBe('unauthorized');
+    expect(errorCode(res)).toBe('token_revoked');
   });
 
   it('answers with the stored user, not the claims of the token', async () => {

@@ -1,18 +1,23 @@
 import type { UserRepository } from '@parley/db';
 import { ParleyError, type PublicUser } from '@parley/protocol';
-import { hashPassword } from './passwords.ts';
+import { hashPassword, verifyPassword } from './passwords.ts';
 
 /**
- * Create the admin account, or reset the password of the existing admin: safe to run at every
- * start. An existing account that is not an admin is never promoted (whoever registered that
- * name would become admin).
+ * Create the admin account, or reset the password of the existing admin when it differs: safe
+ * to run at every start (an unchanged password keeps the admin's tokens valid; a new one
+ * revokes them). An existing account that is not an admin is never promoted (whoever
+ * registered that name would become admin).
  * @throws ParleyError('username_taken')
  */
 export async function ensureAdmin(
-  users: Pick<UserRepository, 'createOrResetAdmin'>,
+  users: Pick<UserRepository, 'createOrResetAdmin' | 'findByUsername'>,
   credentials: { username: string; password: string },
   scryptCost: number,
 ): Promise<PublicUser> {
+  const existing = await users.findByUsername(credentials.username);
+  if (existing?.role === 'admin' && (await verifyPassword(credentials.password, existing.passwordHash))) {
+    return { id: existing.id, username: existing.username, role: existing.role };
+  }
   const admin = await users.createOrResetAdmin(credentials.username, await hashPassword(credentials.password, scryptCost));
   if (admin) return admin;
   throw new ParleyError(

@@ -1,7 +1,6 @@
 import fp from 'fastify-plugin';
 import type { Config } from '@parley/config';
-import { createRepositories, openDatabase, type Database, type Repositories } from '@parley/db';
-import type { PublicUser } from '@parley/protocol';
+import { createRepositories, openDatabase, type Account, type Database, type Repositories } from '@parley/db';
 import { ensureAdmin } from '../domain/admin.ts';
 import { GroupCommit } from '../domain/group-commit.ts';
 
@@ -11,9 +10,9 @@ declare module 'fastify' {
     repos: Repositories;
     /**
      * Users by id, batched: look-ups made while one is in flight share the next query (the
-     * handshake's account check, a private message's recipient). null: no such user.
+     * token check, a private message's recipient). null: no such user.
      */
-    userLookup: GroupCommit<number, PublicUser | null>;
+    userLookup: GroupCommit<number, Account | null>;
   }
 }
 
@@ -36,7 +35,7 @@ export const dbPlugin = fp<{ config: Config }>(
     }
     app.decorate('db', db);
     app.decorate('repos', repos);
-    app.decorate('userLookup', new GroupCommit<number, PublicUser | null>((ids) => repos.users.findByIds(ids), 1000, false));
+    app.decorate('userLookup', new GroupCommit<number, Account | null>((ids) => repos.users.findByIds(ids), 1000, false));
   },
   { name: 'db' },
 );

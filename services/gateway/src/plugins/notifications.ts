@@ -2,7 +2,7 @@ import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
 import type { Config } from '@parley/config';
 import { FanoutService } from '../notifications/fanout.ts';
-import { busChannel, RedisBusSink, subscribeBus } from '../notifications/redis-notification-bus.ts';
+import { notificationBus, RedisBusSink } from '../notifications/redis-notification-bus.ts';
 import { Notifier, type NotificationSink } from '../notifications/notifier.ts';
 
 declare module 'fastify' {
@@ -25,10 +25,10 @@ export const notificationsPlugin = fp<{ config: Config }>(
     const log = app.log as unknown as Logger;
     let sink: NotificationSink;
     if (app.redis) {
-      const channel = busChannel(config.redis.keyPrefix);
-      const unsubscribe = await subscribeBus(app.redis.sub, channel, (batch) => hub.deliverLocal(batch), log);
+      const bus = notificationBus(config.redis.keyPrefix);
+      const unsubscribe = await bus.subscribe(app.redis.sub, ({ batch }) => hub.deliverLocal(batch), log);
       app.addHook('preClose', unsubscribe);
-      sink = new RedisBusSink(app.redis.pub, channel);
+      sink = new RedisBusSink(app.redis.pub, bus);
     } else {
       sink = { deliver: async (batch) => hub.deliverLocal(batch) };
     }

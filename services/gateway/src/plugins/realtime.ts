@@ -14,6 +14,7 @@ import { RedisPresence } from '../presence/redis-presence.ts';
 import { announceLeave } from '../realtime/announcements.ts';
 import { NotificationHub } from '../realtime/notification-hub.ts';
 import { registerNamespaces } from '../realtime/register.ts';
+import { SessionTracker } from '../realtime/sessions.ts';
 import { slimRequest } from '../realtime/slim-request.ts';
 import type { MainServer, Namespaces, RealtimeDeps } from '../realtime/types.ts';
 import type { RedisClients } from './redis.ts';
@@ -25,6 +26,8 @@ declare module 'fastify' {
     presence: Presence;
     /** Delivers notifications to this node's '/notifications' sockets (backlog first). */
     notificationHub: NotificationHub;
+    /** Ends this node's sockets at their token's expiry or revocation. */
+    sessionTracker: SessionTracker;
   }
 }
 
@@ -59,7 +62,13 @@ export const realtimePlugin = fp<{ config: Config }>(
     const messageWriter = new GroupCommit<NewRoomMessage | NewPrivateMessage, number>((batch) => app.repos.messages.insertMany(batch));
     const deps: RealtimeDeps = { config, log: app.log, repos: app.repos, userLookup: app.userLookup, presence, messageWriter };
     const notificationHub = new NotificationHub(io.of(NAMESPACES.notifications));
-    const namespaces = registerNamespaces(io, deps, (token) => app.tokens.resolveUser(token), notificationHub);
+    const sessionTracker = new SessionTracker(io, app.log);
+    const namespaces = registerNamespaces(
+      io,
+      deps,
+      { resolve: (token) => app.tokens.resolve(token), tracker: sessionTracker },
+      notificationHub,
+    );
 
     const main = io.of('/');
     // Keep only what handshakes read of each connection's first request; count connections for
@@ -96,6 +105,7 @@ export const realtimePlugin = fp<{ config: Config }>(
     app.decorate('namespaces', namespaces);
     app.decorate('presence', presence);
     app.decorate('notificationHub', notificationHub);
+    app.decorate('sessionTracker', sessionTracker);
 
     // Graceful shutdown, in order: refuse new connections, tell clients to go elsewhere,
     // withdraw this node's presence (announcing who left), flush buffered writes (their acks

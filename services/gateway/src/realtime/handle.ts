@@ -1,4 +1,3 @@
-import type { Socket } from 'socket.io';
 import type { z } from 'zod';
 import {
   EVENTS,
@@ -14,14 +13,7 @@ import { toParleyError } from '../domain/errors.ts';
 import type { FastifyBaseLogger } from 'fastify';
 import type { TokenBucket } from '../domain/token-bucket.ts';
 import { parse } from '../domain/validation.ts';
-import type { ServerSocketData } from './types.ts';
-
-type AnySocket = Socket<
-  Record<string, (...args: unknown[]) => void>,
-  { error: (e: ErrorBody) => void },
-  Record<string, never>,
-  ServerSocketData
->;
+import type { AnySocket } from './types.ts';
 type Ack = (response: object) => void;
 
 /** The validated payload of event `E` (undefined for an event whose only argument is its ack). */

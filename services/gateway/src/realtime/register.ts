@@ -1,13 +1,15 @@
-import { NAMESPACES } from '@parley/protocol';
+import { NAMESPACES, type NamespaceName } from '@parley/protocol';
 import { registerAdminHandlers } from './handlers/admin.ts';
 import { registerChatHandlers } from './handlers/chat.ts';
 import { registerRoomHandlers } from './handlers/rooms.ts';
 import { eventHandlers } from './handle.ts';
-import { authMiddleware, type ResolveUser } from './middleware/auth.ts';
+import { authMiddleware, type ResolveSession } from './middleware/auth.ts';
 import type { NotificationHub } from './notification-hub.ts';
+import type { SessionTracker } from './sessions.ts';
 import {
   userRoom,
   type AdminNamespace,
+  type AnySocket,
   type MainServer,
   type Namespaces,
   type NotificationsNamespace,
@@ -15,15 +17,37 @@ import {
   type UserNamespace,
 } from './types.ts';
 
+/** What every namespace's connections need to authenticate and follow their token. */
+export interface SessionDeps {
+  resolve: ResolveSession;
+  tracker: SessionTracker;
+}
+
+/**
+ * Every namespace, on connection: join the user's room (notifications, revocations and
+ * disconnectUser find the user's sockets there), follow the token's expiry, and answer
+ * 'refreshToken'.
+ */
+function startSession(socket: AnySocket, deps: RealtimeDeps, sessions: SessionDeps, namespace: NamespaceName): void {
+  void socket.join(userRoom(socket.data.user.id));
+  sessions.tracker.follow(socket);
+  // Every namespace has 'refreshToken' with the same schemas; '/' stands for them all here.
+  eventHandlers(socket, deps.log, namespace as '/')('refreshToken', {}, async ({ token }) => {
+    const session = await sessions.resolve(token);
+    sessions.tracker.refresh(socket, session);
+    return { expiresAt: new Date(session.expiresAt).toISOString() };
+  });
+}
+
 /**
  * Wire every namespace: handshake auth first, then each event group's handlers. `hub` delivers
  * notifications to this node's '/notifications' sockets (backlog first).
  */
-export function registerNamespaces(io: MainServer, deps: RealtimeDeps, resolveUser: ResolveUser, hub: NotificationHub): Namespaces {
-  const auth = authMiddleware(resolveUser, deps.log);
+export function registerNamespaces(io: MainServer, deps: RealtimeDeps, sessions: SessionDeps, hub: NotificationHub): Namespaces {
+  const auth = authMiddleware(sessions.resolve, deps.log);
   io.use(auth);
   io.on('connection', (socket) => {
-    void socket.join(userRoom(socket.data.user.id));
+    startSession(socket, deps, sessions, '/');
     registerRoomHandlers(io, socket, deps);
     registerChatHandlers(io, socket, deps);
   });
@@ -31,7 +55,7 @@ export function registerNamespaces(io: MainServer, deps: RealtimeDeps, resolveUs
   const user: UserNamespace = io.of(NAMESPACES.user);
   user.use(auth);
   user.on('connection', (socket) => {
-    void socket.join(userRoom(socket.data.user.id));
+    startSession(socket, deps, sessions, '/user');
     eventHandlers(socket, deps.log, '/user')('whoami', {}, () => ({ user: socket.data.user }));
   });
 
@@ -39,8 +63,8 @@ export function registerNamespaces(io: MainServer, deps: RealtimeDeps, resolveUs
   notifications.use(auth);
   notifications.on('connection', (socket) => {
     const userId = socket.data.user.id;
-    // Join before reading the backlog: whatever arrives meanwhile is held, not missed.
-    void socket.join(userRoom(userId));
+    // Join (in startSession) before reading the backlog: whatever arrives meanwhile is held, not missed.
+    startSession(socket, deps, sessions, '/notifications');
     eventHandlers(socket, deps.log, '/notifications')('markRead', {}, async (payload) => ({
       updated:
         'all' in payload
@@ -53,10 +77,10 @@ export function registerNamespaces(io: MainServer, deps: RealtimeDeps, resolveUs
   });
 
   const admin: AdminNamespace = io.of(NAMESPACES.admin);
-  admin.use(authMiddleware(resolveUser, deps.log, 'admin'));
+  admin.use(authMiddleware(sessions.resolve, deps.log, 'admin'));
   const namespaces = { main: io, user, notifications, admin };
   admin.on('connection', (socket) => {
-    void socket.join(userRoom(socket.data.user.id));
+    startSession(socket, deps, sessions, '/admin');
     registerAdminHandlers(io, socket, deps, namespaces);
   });
 

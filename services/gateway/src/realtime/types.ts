@@ -1,8 +1,8 @@
 import type { Namespace, Server, Socket } from 'socket.io';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '@parley/config';
-import type { NewPrivateMessage, NewRoomMessage, Repositories } from '@parley/db';
-import type { ClientToServer, NamespaceName, PublicUser, ServerToClient, Untrusted } from '@parley/protocol';
+import type { Account, NewPrivateMessage, NewRoomMessage, Repositories } from '@parley/db';
+import type { ClientToServer, ErrorBody, NamespaceName, PublicUser, ServerToClient, Untrusted } from '@parley/protocol';
 import type { GroupCommit } from '../domain/group-commit.ts';
 import type { Presence } from '../presence/presence.ts';
 import type { TokenBucket } from '../domain/token-bucket.ts';
@@ -16,6 +16,10 @@ export type BucketKind = 'send' | 'typing' | 'rooms';
 /** What the server keeps on each socket. */
 export interface ServerSocketData {
   user: PublicUser;
+  /** The token version of the socket's token (a revocation ends sockets below the new one). */
+  tokenVersion: number;
+  /** When the socket's token expires (ms since the epoch); 'refreshToken' moves it. */
+  expiresAt: number;
   /** Room of the last 'join': where a bare-string 'chatMessage' goes. */
   currentRoom?: string;
   /** Rate limits by kind (see realtime/buckets.ts), created on first use. */
@@ -33,6 +37,13 @@ export type NotificationsNamespace = ServerNamespace<'/notifications'>;
 export type NotificationsSocket = ServerSocket<'/notifications'>;
 export type AdminNamespace = ServerNamespace<'/admin'>;
 export type AdminSocket = ServerSocket<'/admin'>;
+/** A socket of any namespace (each can be sent 'error'). */
+export type AnySocket = Socket<
+  Record<string, (...args: unknown[]) => void>,
+  { error: (e: ErrorBody) => void },
+  Record<string, never>,
+  ServerSocketData
+>;
 
 export interface Namespaces {
   main: MainServer;
@@ -47,7 +58,7 @@ export interface RealtimeDeps {
   log: FastifyBaseLogger;
   repos: Repositories;
   /** Users by id, look-ups batched (null: no such user). */
-  userLookup: GroupCommit<number, PublicUser | null>;
+  userLookup: GroupCommit<number, Account | null>;
   presence: Presence;
   /** Persists chat and private messages in batches; resolves with the message id. */
   messageWriter: GroupCommit<NewRoomMessage | NewPrivateMessage, number>;

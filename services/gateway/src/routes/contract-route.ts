@@ -25,7 +25,7 @@ const NO_CONTENT = z.null().describe('No Content');
 
 /** Codes every route may answer with, besides its own. */
 const COMMON_ERRORS: readonly ErrorCode[] = ['internal_error', 'unavailable'];
-const AUTH_ERRORS: readonly ErrorCode[] = ['unauthorized', 'token_expired'];
+const AUTH_ERRORS: readonly ErrorCode[] = ['unauthorized', 'token_expired', 'token_revoked'];
 
 /** The Fastify schema of a contract route: validation, serialization and its OpenAPI entry. */
 function routeSchema(name: RouteName, def: HttpRoute): FastifySchema {
