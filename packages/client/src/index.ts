@@ -1,5 +1,14 @@
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
-import type { Ack, AckBody, AckOk, ChatMessage, ClientToServer, RoomUsers, ServerToClient } from '@parley/protocol';
+import {
+  routePath,
+  type Ack,
+  type AckBody,
+  type AckOk,
+  type ChatMessage,
+  type ClientToServer,
+  type RoomUsers,
+  type ServerToClient,
+} from '@parley/protocol';
 
 export type ParleySocket = Socket<ServerToClient<'/'>, ClientToServer<'/'>>;
 
@@ -20,6 +29,42 @@ export interface ParleyClientOptions {
    * that brings are dropped by id. @default 5000
    */
   settleMs?: number;
+  /**
+   * Gets a newer token before the current one expires. @default POST /auth/refresh on `url`
+   * with the current token.
+   */
+  refreshToken?: (current: string) => Promise<string>;
+}
+
+/** How long before its exp a token is refreshed (half its lifetime for shorter-lived tokens). */
+const REFRESH_LEAD_MS = 5 * 60_000;
+/** Wait before trying a failed refresh again (while the token still has time left). */
+const REFRESH_RETRY_MS = 2000;
+
+/** `iat` and `exp` of a JWT, in ms (not verified: the server does that). */
+function lifetimeOf(token: string): { issuedAt: number; expiresAt: number } | undefined {
+  try {
+    const claims = JSON.parse(atob((token.split('.')[1] ?? '').replace(/-/g, '+').replace(/_/g, '/'))) as { iat?: unknown; exp?: unknown };
+    if (typeof claims.iat !== 'number' || typeof claims.exp !== 'number') return undefined;
+    return { issuedAt: claims.iat * 1000, expiresAt: claims.exp * 1000 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The default refresher: `POST /auth/refresh` with the current token. */
+function refreshOverHttp(url: string): (current: string) => Promise<string> {
+  return async (current) => {
+    const res = await fetch(new URL(routePath('refresh'), url), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${current}` },
+      signal: AbortSignal.timeout(10_000),
+    });
+    const body = (await res.json()) as { token?: string; error?: { code: string; message: string } };
+    if (!res.ok || !body.token)
+      throw new ParleyClientError(body.error?.code ?? 'internal_error', body.error?.message ?? `HTTP ${res.status}`);
+    return body.token;
+  };
 }
 
 /** Raised when the server answers an ack with `{ ok: false, error }`. */
@@ -67,13 +112,21 @@ export class ParleyClient {
   private readonly settleMs: number;
   private everConnected = false;
   private disconnectedAt: number | undefined;
+  private token: string;
+  private readonly refresher: (current: string) => Promise<string>;
+  private readonly tokenListeners: ((token: string) => void)[] = [];
+  private refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  private closed = false;
 
   constructor(options: ParleyClientOptions) {
     this.pageSize = options.syncPageSize ?? 100;
     this.ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
     this.settleMs = options.settleMs ?? 5000;
+    this.token = options.token;
+    this.refresher = options.refreshToken ?? refreshOverHttp(options.url);
     this.socket = io(options.url, {
-      auth: { token: options.token },
+      // A function: every (re)connection presents the newest token.
+      auth: (cb) => cb({ token: this.token }),
       reconnectionDelay: 250,
       reconnectionDelayMax: 2000,
       ...options.socket,
@@ -89,6 +142,12 @@ export class ParleyClient {
       if (this.everConnected) void this.resync();
       this.everConnected = true;
     });
+    this.scheduleRefresh();
+  }
+
+  /** Called with every new token the client got (keep it to reconnect later without logging in). */
+  onToken(listener: (token: string) => void): void {
+    this.tokenListeners.push(listener);
   }
 
   /** Resolves once connected (at once when already connected). */
@@ -130,7 +189,41 @@ export class ParleyClient {
   }
 
   close(): void {
+    this.closed = true;
+    clearTimeout(this.refreshTimer);
     this.socket.close();
+  }
+
+  /** Refresh REFRESH_LEAD_MS before exp, or half-way (tokens without iat/exp are left alone). */
+  private scheduleRefresh(retry = false): void {
+    const lifetime = lifetimeOf(this.token);
+    if (!lifetime || this.closed) return;
+    const due = lifetime.expiresAt - Math.min(REFRESH_LEAD_MS, (lifetime.expiresAt - lifetime.issuedAt) / 2);
+    const delay = retry ? Math.min(REFRESH_RETRY_MS, lifetime.expiresAt - Date.now()) : due - Date.now();
+    if (delay < 0 && retry) return;
+    this.refreshTimer = setTimeout(() => void this.refresh(), Math.max(delay, 0));
+  }
+
+  /**
+   * Get a new token and hand it to the live connection ('refreshToken' moves its expiry on
+   * every namespace); reconnections present it too. A failed refresh is tried again while the
+   * token is valid; a revoked one ends the session on the server side anyway.
+   */
+  private async refresh(): Promise<void> {
+    let next: string;
+    try {
+      next = await this.refresher(this.token);
+    } catch {
+      this.scheduleRefresh(true);
+      return;
+    }
+    this.token = next;
+    if (this.socket.connected) {
+      // Not fatal if this fails (the connection dropped): the next handshake presents the new token.
+      await acked<AckBody<'/', 'refreshToken'>>((done) => this.timed().emit('refreshToken', { token: next }, done)).catch(() => undefined);
+    }
+    for (const listener of this.tokenListeners) listener(next);
+    this.scheduleRefresh();
   }
 
   private deliver(message: ChatMessage): void {

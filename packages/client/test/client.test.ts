@@ -83,3 +83,39 @@ describe('@parley/client', () => {
     other.close();
   });
 });
+
+describe('@parley/client token refresh', () => {
+  let shortLived: TestNode;
+  beforeAll(async () => {
+    // Tokens of 4 s: the client must refresh before the server ends the connection at exp.
+    shortLived = await startNode({ DATABASE_URL: db.url, JWT_EXPIRES_IN: '4s' });
+  });
+  afterAll(() => shortLived?.close());
+
+  it('gets a new token before exp and hands it to the live connection, which outlives the first token', async () => {
+    const room = uniqueName('room');
+    const { token } = await registerUser(shortLived.url);
+    const c = new ParleyClient({ url: shortLived.url, token, socket: { transports: ['websocket'] } });
+    clients.push(c);
+    const errors: unknown[] = [];
+    c.socket.on('error', (e) => errors.push(e));
+    const refreshed = within('onToken', new Promise<string>((resolve) => c.onToken(resolve)), 10_000);
+    await c.connected();
+    await c.join(room);
+    // A witness with the first token: when the server ends it at that token's exp, the client's
+    // connection, refreshed meanwhile, must still be up.
+    const witness = await connect(shortLived.url, '/', token);
+    const witnessEnded = within(
+      'the witness to be ended at exp',
+      new Promise<{ code: string }>((resolve) => witness.once('error', resolve)),
+      10_000,
+    );
+    const next = await refreshed;
+    expect(next).not.toBe(token);
+    expect((await witnessEnded).code).toBe('token_expired');
+    expect(c.socket.connected).toBe(true);
+    expect(errors).toEqual([]);
+    expect(await c.send(room, 'still here')).toEqual(expect.any(Number));
+    witness.close();
+  });
+});
