@@ -19,6 +19,7 @@ const BOTH_BACKENDS = [
   'history',
   'http-auth',
   'sessions',
+  'private-history',
 ].map((name) => `services/gateway/test/${name}.test.ts`);
 
 export default defineConfig({

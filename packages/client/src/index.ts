@@ -6,6 +6,7 @@ import {
   type AckOk,
   type ChatMessage,
   type ClientToServer,
+  type PrivateMessage,
   type RoomUsers,
   type ServerToClient,
 } from '@parley/protocol';
@@ -34,6 +35,12 @@ export interface ParleyClientOptions {
    * with the current token.
    */
   refreshToken?: (current: string) => Promise<string>;
+  /**
+   * Id of the last private message the application already has (kept from an earlier run):
+   * a reconnection before any private message arrived catches up from there. @default 0 (the
+   * user's whole private history)
+   */
+  privateSinceId?: number;
 }
 
 /** How long before its exp a token is refreshed (half its lifetime for shorter-lived tokens). */
@@ -78,11 +85,12 @@ export class ParleyClientError extends Error {
   }
 }
 
-/** Ids remembered per room to drop a message that arrives both live and from 'sync'. */
+/** Ids remembered per stream to drop a message that arrives both live and from a catch-up. */
 const SEEN_WINDOW = 5000;
 
-interface RoomState {
-  /** Highest message id seen in the room (live or synced). */
+/** A stream of messages the client catches up on: one per room, and the user's private messages. */
+interface StreamState {
+  /** Highest message id seen in the stream (live or synced). */
   lastId: number;
   /** The most recent ids delivered. */
   seen: Set<number>;
@@ -90,10 +98,15 @@ interface RoomState {
   recent: { at: number; id: number }[];
 }
 
+function newStream(): StreamState {
+  return { lastId: 0, seen: new Set(), recent: [] };
+}
+
 /**
  * A Parley chat client that survives node failures: it reconnects (through nginx, to any
- * node), rejoins its rooms, fetches what it missed with 'sync' from the last message id it
- * saw, and hands each chat message to `onMessage` exactly once, in id order per catch-up.
+ * node), rejoins its rooms, fetches what it missed with 'sync' (rooms) and 'syncPrivate'
+ * (private messages) from the last message id it saw, and hands each message to `onMessage` /
+ * `onPrivateMessage` exactly once, in id order per catch-up.
  *
  * @example
  * const client = new ParleyClient({ url: 'http://localhost:8080', token });
@@ -104,8 +117,10 @@ interface RoomState {
  */
 export class ParleyClient {
   readonly socket: ParleySocket;
-  private readonly rooms = new Map<string, RoomState>();
+  private readonly rooms = new Map<string, StreamState>();
+  private readonly privateStream = newStream();
   private readonly messageListeners: ((m: ChatMessage) => void)[] = [];
+  private readonly privateListeners: ((m: PrivateMessage) => void)[] = [];
   private readonly resyncListeners: (() => void)[] = [];
   private readonly pageSize: number;
   private readonly ackTimeoutMs: number;
@@ -123,6 +138,7 @@ export class ParleyClient {
     this.ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
     this.settleMs = options.settleMs ?? 5000;
     this.token = options.token;
+    this.privateStream.lastId = options.privateSinceId ?? 0;
     this.refresher = options.refreshToken ?? refreshOverHttp(options.url);
     this.socket = io(options.url, {
       // A function: every (re)connection presents the newest token.
@@ -135,6 +151,7 @@ export class ParleyClient {
     this.socket.on('message', (m) => {
       if ('id' in m) this.deliver(m);
     });
+    this.socket.on('privateMessage', (m) => this.deliverPrivate(m));
     this.socket.on('disconnect', () => {
       this.disconnectedAt = Date.now();
     });
@@ -161,14 +178,19 @@ export class ParleyClient {
     this.messageListeners.push(listener);
   }
 
-  /** Called after a reconnection once every room is rejoined and caught up. */
+  /** Every private message to this user, and those its other devices sent, live or caught up, once each. */
+  onPrivateMessage(listener: (message: PrivateMessage) => void): void {
+    this.privateListeners.push(listener);
+  }
+
+  /** Called after a reconnection once every room is rejoined and caught up, private messages too. */
   onResync(listener: () => void): void {
     this.resyncListeners.push(listener);
   }
 
   /** Join a room (rejoined after every reconnection). */
   async join(room: string): Promise<RoomUsers> {
-    if (!this.rooms.has(room)) this.rooms.set(room, { lastId: 0, seen: new Set(), recent: [] });
+    if (!this.rooms.has(room)) this.rooms.set(room, newStream());
     return this.joinOnServer(room);
   }
 
@@ -180,6 +202,13 @@ export class ParleyClient {
   /** Send a chat message; resolves with its id once the server has persisted it. */
   async send(room: string, text: string): Promise<number> {
     const { id } = await acked<AckBody<'/', 'chatMessage'>>((done) => this.timed().emit('chatMessage', { room, text }, done));
+    return id;
+  }
+
+  /** Send a private message; resolves with its id once stored (it is not handed to onPrivateMessage). */
+  async sendPrivate(to: number, message: string): Promise<number> {
+    const { id } = await acked<AckBody<'/', 'privateMessage'>>((done) => this.timed().emit('privateMessage', { to, message }, done));
+    this.accept(this.privateStream, id);
     return id;
   }
 
@@ -228,22 +257,33 @@ export class ParleyClient {
 
   private deliver(message: ChatMessage): void {
     const state = this.rooms.get(message.room);
-    if (!state || state.seen.has(message.id)) return;
-    state.seen.add(message.id);
-    // Sets iterate in insertion order: drop the oldest ids beyond the window.
-    for (const id of state.seen) {
-      if (state.seen.size <= SEEN_WINDOW) break;
-      state.seen.delete(id);
-    }
-    state.lastId = Math.max(state.lastId, message.id);
-    const now = Date.now();
-    state.recent.push({ at: now, id: message.id });
-    while ((state.recent[0]?.at ?? now) < now - this.settleMs) state.recent.shift();
+    if (!state || !this.accept(state, message.id)) return;
     for (const listener of this.messageListeners) listener(message);
   }
 
+  private deliverPrivate(message: PrivateMessage): void {
+    if (!this.accept(this.privateStream, message.id)) return;
+    for (const listener of this.privateListeners) listener(message);
+  }
+
+  /** Record `id` in `state`; false when it was seen already. */
+  private accept(state: StreamState, id: number): boolean {
+    if (state.seen.has(id)) return false;
+    state.seen.add(id);
+    // Sets iterate in insertion order: drop the oldest ids beyond the window.
+    for (const old of state.seen) {
+      if (state.seen.size <= SEEN_WINDOW) break;
+      state.seen.delete(old);
+    }
+    state.lastId = Math.max(state.lastId, id);
+    const now = Date.now();
+    state.recent.push({ at: now, id });
+    while ((state.recent[0]?.at ?? now) < now - this.settleMs) state.recent.shift();
+    return true;
+  }
+
   /** Below every id that arrived in the `settleMs` before the connection dropped. */
-  private resumePoint(state: RoomState): number {
+  private resumePoint(state: StreamState): number {
     const since = (this.disconnectedAt ?? Date.now()) - this.settleMs;
     let lowest = Infinity;
     for (const r of state.recent) if (r.at >= since && r.id < lowest) lowest = r.id;
@@ -263,6 +303,15 @@ export class ParleyClient {
           after = page.messages.at(-1)?.id ?? after;
           if (!page.hasMore) break;
         }
+      }
+      let after = this.resumePoint(this.privateStream);
+      for (;;) {
+        const page = await acked<AckBody<'/', 'syncPrivate'>>((done) =>
+          this.timed().emit('syncPrivate', { sinceId: after, limit: this.pageSize }, done),
+        );
+        for (const m of page.messages) this.deliverPrivate(m);
+        after = page.messages.at(-1)?.id ?? after;
+        if (!page.hasMore) break;
       }
       for (const listener of this.resyncListeners) listener();
     } catch {

@@ -84,6 +84,38 @@ describe('@parley/client', () => {
   });
 });
 
+describe('@parley/client private messages', () => {
+  it('hands each private message over once, and after a reconnection catches up with syncPrivate', async () => {
+    const [a, b] = await Promise.all([registerUser(node.url), registerUser(node.url)]);
+    const c = client(a.token);
+    const got: number[] = [];
+    c.onPrivateMessage((m) => got.push(m.id));
+    await c.connected();
+    const other = await connect(node.url, '/', b.token);
+    const live = await request<{ id: number }>(other, 'privateMessage', { to: a.user.id, message: 'live' });
+    const sent = await c.sendPrivate(b.user.id, 'from the client');
+
+    const gone = within('the client to see its connection drop', new Promise((resolve) => c.socket.once('disconnect', resolve)));
+    const resynced = within('onResync after the reconnection', new Promise<void>((resolve) => c.onResync(resolve)), 10_000);
+    c.socket.io.engine.close();
+    await gone;
+    const missed: number[] = [];
+    for (const message of ['missed 1', 'missed 2'])
+      missed.push((await request<{ id: number }>(other, 'privateMessage', { to: a.user.id, message })).id);
+    await resynced;
+    const liveAgain = within(
+      '"live again" through onPrivateMessage',
+      new Promise<void>((resolve) => c.onPrivateMessage((m) => m.message === 'live again' && resolve())),
+    );
+    const after = await request<{ id: number }>(other, 'privateMessage', { to: a.user.id, message: 'live again' });
+    await liveAgain;
+    // Its own message (sent from this socket) is not echoed to it; everything else once, in order.
+    expect(got).toEqual([live.id, ...missed, after.id]);
+    expect(sent).toBeLessThan(missed[0]!);
+    other.close();
+  });
+});
+
 describe('@parley/client token refresh', () => {
   let shortLived: TestNode;
   beforeAll(async () => {

@@ -24,6 +24,7 @@ import {
   markReadSchema,
   privateMessageSchema,
   refreshTokenSchema,
+  syncPrivateSchema,
   syncSchema,
   typingSchema,
 } from './schemas.ts';
@@ -75,6 +76,14 @@ export const EVENTS = {
       stopTyping: { payload: typingSchema, ack: null },
       /** Extension: chat messages of `room` with id > sinceId, oldest first (catch-up after a reconnect). */
       sync: { payload: syncSchema, ack: z.object({ messages: z.array(chatMessagePayload), hasMore: z.boolean() }) },
+      /**
+       * Extension: the caller's private messages (received, and sent from any device) with id >
+       * sinceId, oldest first (catch-up after being offline).
+       */
+      syncPrivate: {
+        payload: syncPrivateSchema,
+        ack: z.object({ messages: z.array(privateMessagePayload), hasMore: z.boolean() }),
+      },
       refreshToken,
     },
     outbound: {

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import type { ErrorCode } from './errors.ts';
-import { chatMessagePayload, errorBodySchema, notificationPayload, postPayload, publicUserSchema } from './payloads.ts';
+import {
+  chatMessagePayload,
+  errorBodySchema,
+  notificationPayload,
+  postPayload,
+  privateMessagePayload,
+  publicUserSchema,
+} from './payloads.ts';
 import {
   accountDeletionSchema,
   bigIdParamsSchema,
@@ -143,6 +150,17 @@ export const HTTP_ROUTES = {
     querystring: historyQuerySchema,
     responses: { 200: z.object({ messages: z.array(chatMessagePayload) }) },
     errors: ['invalid_payload', 'forbidden'],
+  },
+  privateMessages: {
+    method: 'GET',
+    path: '/users/:id/messages',
+    summary: 'Private messages between the caller and user :id (both directions), newest first',
+    tags: ['messages'],
+    auth: true,
+    params: idParamsSchema,
+    querystring: historyQuerySchema,
+    responses: { 200: z.object({ messages: z.array(privateMessagePayload) }) },
+    errors: ['invalid_payload', 'not_found'],
   },
   follow: {
     method: 'POST',

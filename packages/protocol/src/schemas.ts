@@ -101,12 +101,15 @@ export const joinRoomSchema = z.union([roomSchema, z.array(roomSchema).min(1).ma
 export const leaveRoomSchema = roomSchema;
 export const privateMessageSchema = z.object({ to: idSchema, message: textSchema });
 export const typingSchema = z.object({ room: roomSchema });
-export const syncSchema = z.object({
-  room: roomSchema,
-  /** Last message id the client saw in that room; 0 for "from the start of the retained window". */
+const syncFields = {
+  /** Last message id the client saw; 0 for "from the start of the retained window". */
   sinceId: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
   limit: z.number().int().min(1).max(500).optional(),
-});
+};
+/** 'sync': a room's messages after the last one the client saw. */
+export const syncSchema = z.object({ room: roomSchema, ...syncFields });
+/** 'syncPrivate': the caller's private messages (both directions) after the last one seen. */
+export const syncPrivateSchema = z.object(syncFields);
 
 // ---- '/admin' inbound payloads ----
 export const announceSchema = z.object({ text: textSchema });

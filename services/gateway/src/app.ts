@@ -20,6 +20,7 @@ import { followRoutes } from './routes/follows.ts';
 import { healthRoutes } from './routes/health.ts';
 import { notificationRoutes } from './routes/notifications.ts';
 import { postRoutes } from './routes/posts.ts';
+import { privateMessageRoutes } from './routes/private-messages.ts';
 import { roomRoutes } from './routes/rooms.ts';
 
 /** Version of the HTTP API in the OpenAPI document. */
@@ -136,6 +137,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<FastifyI
     });
     await app.register(authRoutes, { config });
     await app.register(roomRoutes);
+    await app.register(privateMessageRoutes);
     await app.register(postRoutes, { config });
     await app.register(followRoutes);
     await app.register(notificationRoutes);

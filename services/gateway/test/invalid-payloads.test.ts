@@ -21,6 +21,16 @@ const tooLong = 'x'.repeat(MAX_TEXT_LENGTH + 1);
 const WATCHER = Symbol('watcher');
 
 /** Every inbound event of '/' with payloads it must refuse with invalid_payload. */
+/** 'refreshToken' (every namespace): payloads that are not `{token: string}` of 1-4096 characters. */
+const REFRESH_TOKEN_CASES: [string, unknown][] = [
+  ['nothing', undefined],
+  ['an empty object', {}],
+  ['a bare string', 'a.b.c'],
+  ['an empty token', { token: '' }],
+  ['a numeric token', { token: 5 }],
+  ['a token over 4096 characters', { token: 'x'.repeat(4097) }],
+];
+
 const INVALID: Record<string, [string, unknown][]> = {
   join: [
     ['nothing', undefined],
@@ -102,6 +112,17 @@ const INVALID: Record<string, [string, unknown][]> = {
     ['limit 0', { room: ROOM, sinceId: 0, limit: 0 }],
     ['limit 501', { room: ROOM, sinceId: 0, limit: 501 }],
   ],
+  syncPrivate: [
+    ['nothing', undefined],
+    ['no sinceId', {}],
+    ['a negative sinceId', { sinceId: -1 }],
+    ['a string sinceId', { sinceId: '0' }],
+    ['a fractional sinceId', { sinceId: 1.5 }],
+    ['limit 0', { sinceId: 0, limit: 0 }],
+    ['limit 501', { sinceId: 0, limit: 501 }],
+    ['a bare number', 0],
+  ],
+  refreshToken: REFRESH_TOKEN_CASES,
   message: [['nothing', undefined]],
 };
 
@@ -187,8 +208,10 @@ describe('invalid payloads', () => {
 });
 
 /** The inbound events of the other namespaces that validate their payload, with payloads they must refuse. */
-const OTHER_NAMESPACES: Record<'/notifications' | '/admin', Record<string, [string, unknown][]>> = {
+const OTHER_NAMESPACES: Record<'/user' | '/notifications' | '/admin', Record<string, [string, unknown][]>> = {
+  '/user': { refreshToken: REFRESH_TOKEN_CASES },
   '/notifications': {
+    refreshToken: REFRESH_TOKEN_CASES,
     markRead: [
       ['nothing', undefined],
       ['null', null],
@@ -205,6 +228,7 @@ const OTHER_NAMESPACES: Record<'/notifications' | '/admin', Record<string, [stri
     ],
   },
   '/admin': {
+    refreshToken: REFRESH_TOKEN_CASES,
     announce: [
       ['nothing', undefined],
       ['an empty object', {}],
@@ -247,7 +271,8 @@ describe('every inbound event of every namespace', () => {
   });
 });
 
-describe('invalid payloads on /notifications and /admin', () => {
+describe('invalid payloads on /user, /notifications and /admin', () => {
+  let user: ClientSocket;
   let notifications: ClientSocket;
   let admin: ClientSocket;
   beforeAll(async () => {
@@ -256,12 +281,14 @@ describe('invalid payloads on /notifications and /admin', () => {
     await node.db.query(`UPDATE users SET role = 'admin' WHERE id = $1`, [root.user.id]);
     admin = await connect(node.url, '/admin', root.token);
     notifications = await connect(node.url, '/notifications', bob.token);
+    user = await connect(node.url, '/user', bob.token);
   });
   afterAll(() => {
+    user?.close();
     admin?.close();
     notifications?.close();
   });
-  const socketFor = (namespace: string) => (namespace === '/admin' ? admin : notifications);
+  const socketFor = (namespace: string) => ({ '/admin': admin, '/user': user })[namespace] ?? notifications;
 
   it.each(otherCases)('$namespace $event with $name: ack {ok:false, invalid_payload}', async ({ namespace, event, payload }) => {
     expect(await request(socketFor(namespace), event, ...args(payload))).toEqual({
@@ -290,7 +317,13 @@ describe('invalid payloads on /notifications and /admin', () => {
     await Promise.all(otherCases.map(({ namespace, event, payload }) => request(socketFor(namespace), event, ...args(payload))));
     expect(await request(admin, 'announce', { text: marker })).toEqual({ ok: true });
     expect((await announced).map((a) => a.text)).toEqual([marker]);
-    expect([alice.socket.connected, bob.socket.connected, notifications.connected, admin.connected]).toEqual([true, true, true, true]);
+    expect([alice.socket.connected, bob.socket.connected, user.connected, notifications.connected, admin.connected]).toEqual([
+      true,
+      true,
+      true,
+      true,
+      true,
+    ]);
     const [row] = await node.db.query<{ read_at: unknown }>('SELECT read_at FROM notifications WHERE id = $1', [unread!.id]);
     expect(row).toEqual({ read_at: null });
   });

@@ -175,16 +175,36 @@ describe('DELETE /me', () => {
 });
 
 describe('a live socket follows its token', () => {
+  /**
+   * A connection with a socket on '/' and one on '/notifications' (one Manager), connected with
+   * a token valid for an hour: no time pressure while connecting, however loaded the machine.
+   */
+  async function twoNamespaces(user: Session['user']): Promise<ClientSocket[]> {
+    const token = tokenFor(user, { expiresInSec: 3600 });
+    const manager = new Manager(node.url, { transports: ['websocket'], reconnection: false, autoConnect: false });
+    const pair = [manager.socket('/', { auth: { token } }), manager.socket('/notifications', { auth: { token } })];
+    sockets.push(...pair);
+    const connected = pair.map((s) => within('connect', new Promise<void>((resolve) => s.once('connect', () => resolve()))));
+    for (const s of pair) s.connect();
+    await Promise.all(connected);
+    return pair;
+  }
+
+  /** A token of `user` expiring in `seconds`, handed to `socket` with 'refreshToken'. */
+  async function expireIn(socket: ClientSocket, user: Session['user'], seconds: number): Promise<void> {
+    const token = tokenFor(user, { expiresInSec: seconds });
+    expect(await request(socket, 'refreshToken', { token })).toEqual({
+      ok: true,
+      expiresAt: new Date((claimsOf(token).exp as number) * 1000).toISOString(),
+    });
+  }
+
   it("at exp it gets 'error' token_expired and is disconnected, on every namespace of the connection", async () => {
     const { user } = await registerUser(node.url);
-    const token = tokenFor(user, { expiresInSec: 2 });
-    const manager = new Manager(node.url, { transports: ['websocket'], reconnection: false, autoConnect: false });
-    const main = manager.socket('/', { auth: { token } });
-    const notifications = manager.socket('/notifications', { auth: { token } });
-    sockets.push(main, notifications);
-    const ends = [main, notifications].map((s, i) => sessionEnd(s, `namespace ${i}`, 5000));
-    main.connect();
-    notifications.connect();
+    const [main, notifications] = await twoNamespaces(user);
+    const ends = [main!, notifications!].map((s, i) => sessionEnd(s, `namespace ${i}`, 10_000));
+    // Refreshed on '/' only: the expiry moves for the whole connection.
+    await expireIn(main!, user, 3);
     for (const end of await Promise.all(ends)) {
       expect(end.error.code).toBe('token_expired');
       expect(end.reason).toBe('io server disconnect');
@@ -193,31 +213,21 @@ describe('a live socket follows its token', () => {
 
   it("'refreshToken' with a fresh token keeps the whole connection past the old exp", async () => {
     const { user } = await registerUser(node.url);
-    const manager = new Manager(node.url, { transports: ['websocket'], reconnection: false, autoConnect: false });
-    const short = tokenFor(user, { expiresInSec: 2 });
-    const main = manager.socket('/', { auth: { token: short } });
-    const notifications = manager.socket('/notifications', { auth: { token: short } });
-    sockets.push(main, notifications);
+    const [main, notifications] = await twoNamespaces(user);
     const errors: unknown[] = [];
-    for (const s of [main, notifications]) s.on('error', (e: unknown) => errors.push(e));
-    const connected = [main, notifications].map((s) =>
-      within('connect', new Promise<void>((resolve) => s.once('connect', () => resolve()))),
-    );
-    main.connect();
-    notifications.connect();
-    await Promise.all(connected);
+    for (const s of [main!, notifications!]) s.on('error', (e: unknown) => errors.push(e));
+    await expireIn(main!, user, 3);
+    await expireIn(main!, user, 3600);
 
-    const fresh = tokenFor(user, { expiresInSec: 3600 });
-    const ack = await request<{ ok: boolean; expiresAt: string }>(main, 'refreshToken', { token: fresh });
-    expect(ack).toEqual({ ok: true, expiresAt: new Date((claimsOf(fresh).exp as number) * 1000).toISOString() });
-
-    // A witness whose token expires a second after the old one: when it is cut off, the old
-    // token has expired too, and the refreshed connection must still be up.
-    const witness = await open('/', tokenFor(user, { expiresInSec: 3 }));
-    expect((await sessionEnd(witness, 'the witness', 6000)).error.code).toBe('token_expired');
-    expect([main.connected, notifications.connected]).toEqual([true, true]);
+    // A witness whose token expires a second after the short one: when it is cut off, the
+    // short token has expired too, and the refreshed connection must still be up.
+    const witness = await open('/', tokenFor(user, { expiresInSec: 3600 }));
+    const witnessEnd = sessionEnd(witness, 'the witness', 10_000);
+    await expireIn(witness, user, 4);
+    expect((await witnessEnd).error.code).toBe('token_expired');
+    expect([main!.connected, notifications!.connected]).toEqual([true, true]);
     expect(errors).toEqual([]);
-    expect(await request(main, 'join', { room: 'after_refresh' })).toMatchObject({ ok: true });
+    expect(await request(main!, 'join', { room: 'after_refresh' })).toMatchObject({ ok: true });
   });
 
   it("'refreshToken' refuses another user's, an expired, a revoked or a malformed token, and the session is unchanged", async () => {

@@ -1,4 +1,4 @@
-import type { ChatMessage } from '@parley/protocol';
+import type { ChatMessage, PrivateMessage } from '@parley/protocol';
 import type { Prisma } from '../database.ts';
 import type { SqlClient } from '../sql.ts';
 
@@ -32,6 +32,19 @@ interface Row {
   text: string;
   createdAt: Date;
   author: { username: string };
+}
+
+const privateWithAuthor = { ...withAuthor, recipientId: true } as const;
+
+function toPrivateMessage(row: Row & { recipientId: number | null }): PrivateMessage {
+  return {
+    id: Number(row.id),
+    from: row.authorId,
+    fromUsername: row.author.username,
+    to: row.recipientId ?? 0,
+    message: row.text,
+    timestamp: row.createdAt.toISOString(),
+  };
 }
 
 function toChatMessage(row: Row): ChatMessage {
@@ -95,5 +108,36 @@ export class MessageRepository {
       select: withAuthor,
     });
     return rows.map(toChatMessage);
+  }
+
+  /** Private messages between `a` and `b` (both directions), newest first, strictly before `before` when given. */
+  async conversation(a: number, b: number, limit: number, before?: number): Promise<PrivateMessage[]> {
+    const rows = await this.prisma.message.findMany({
+      where: {
+        OR: [
+          { authorId: a, recipientId: b },
+          { authorId: b, recipientId: a },
+        ],
+        ...(before === undefined ? {} : { id: { lt: BigInt(before) } }),
+      },
+      orderBy: { id: 'desc' },
+      take: limit,
+      select: privateWithAuthor,
+    });
+    return rows.map(toPrivateMessage);
+  }
+
+  /** `userId`'s private messages, received or sent, after `sinceId`, oldest first (catch-up). */
+  async privateSince(userId: number, sinceId: number, limit: number): Promise<PrivateMessage[]> {
+    const rows = await this.prisma.message.findMany({
+      where: {
+        OR: [{ recipientId: userId }, { authorId: userId, recipientId: { not: null } }],
+        id: { gt: BigInt(sinceId) },
+      },
+      orderBy: { id: 'asc' },
+      take: limit,
+      select: privateWithAuthor,
+    });
+    return rows.map(toPrivateMessage);
   }
 }

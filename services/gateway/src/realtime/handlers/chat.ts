@@ -1,10 +1,11 @@
 import { isReservedRoom, ParleyError, type ChatMessage } from '@parley/protocol';
+import { pageOf } from '../../domain/paging.ts';
 import { socketBucket } from '../buckets.ts';
 import { emitToRoom } from '../emit.ts';
 import { eventHandlers } from '../handle.ts';
 import { userRoom, type MainServer, type MainSocket, type RealtimeDeps } from '../types.ts';
 
-/** message / chatMessage / privateMessage / typing / stopTyping. */
+/** message / chatMessage / privateMessage / syncPrivate / typing / stopTyping. */
 export function registerChatHandlers(io: MainServer, socket: MainSocket, deps: RealtimeDeps): void {
   const { log, messageWriter, config } = deps;
   const user = socket.data.user;
@@ -45,6 +46,11 @@ export function registerChatHandlers(io: MainServer, socket: MainSocket, deps: R
       .emit('privateMessage', payload);
     return { id };
   });
+
+  // Catch-up reads are charged to the room-events bucket, like 'sync'.
+  on('syncPrivate', { bucket: socketBucket(socket, 'rooms', config) }, ({ sinceId, limit = 100 }) =>
+    pageOf((count) => deps.repos.messages.privateSince(user.id, sinceId, count), limit),
+  );
 
   for (const event of ['typing', 'stopTyping'] as const) {
     on(event, { bucket: typingBucket }, ({ room }) => {

@@ -3,6 +3,7 @@ import type { PresenceChange, PresenceMember } from '../../presence/presence.ts'
 import { announceLeave, systemMessage } from '../announcements.ts';
 import { socketBucket } from '../buckets.ts';
 import { emitToRoom } from '../emit.ts';
+import { pageOf } from '../../domain/paging.ts';
 import { eventHandlers } from '../handle.ts';
 import type { MainServer, MainSocket, RealtimeDeps } from '../types.ts';
 
@@ -81,9 +82,7 @@ export function registerRoomHandlers(io: MainServer, socket: MainSocket, deps: R
   on('sync', { bucket }, async ({ room, sinceId, limit = 100 }) => {
     if (isReservedRoom(room)) throw new ParleyError('forbidden', `Room "${room}" is reserved`);
     if (!socket.rooms.has(room)) throw new ParleyError('forbidden', `Join "${room}" before syncing it`);
-    const messages = await deps.repos.messages.since(room, sinceId, limit + 1);
-    const hasMore = messages.length > limit;
-    return { messages: hasMore ? messages.slice(0, limit) : messages, hasMore };
+    return pageOf((count) => deps.repos.messages.since(room, sinceId, count), limit);
   });
 
   socket.on('disconnecting', () => {
