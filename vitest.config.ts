@@ -20,6 +20,7 @@ const BOTH_BACKENDS = [
   'http-auth',
   'sessions',
   'private-history',
+  'idempotent-send',
 ].map((name) => `services/gateway/test/${name}.test.ts`);
 
 export default defineConfig({

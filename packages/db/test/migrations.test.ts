@@ -68,17 +68,37 @@ describe('MessageRepository.insertMany', () => {
   it('writes room and private messages in one statement, ids in input order', async () => {
     const repo = new MessageRepository(db.prisma, db.sql);
     const createdAt = new Date();
-    const ids = await repo.insertMany([
+    const stored = await repo.insertMany([
       { room: 'a', authorId, text: 'first', createdAt },
       { authorId, recipientId: authorId, text: 'private', createdAt },
       { room: 'a', authorId, text: 'third', createdAt },
     ]);
-    expect(ids).toHaveLength(3);
+    expect(stored.map((s) => s.duplicate)).toEqual([false, false, false]);
+    const ids = stored.map((s) => s.id);
     expect([...ids].sort((x, y) => x - y)).toEqual(ids);
     expect((await repo.history('a', 10)).map((m) => [m.id, m.text])).toEqual([
       [ids[2], 'third'],
       [ids[0], 'first'],
     ]);
+  });
+
+  it('a clientId already stored, or earlier in the batch, answers with that row and inserts nothing', async () => {
+    const repo = new MessageRepository(db.prisma, db.sql);
+    const createdAt = new Date();
+    const [first] = await repo.insertMany([{ room: 'c', authorId, text: 'once', createdAt, clientId: 'k1' }]);
+    const batch = await repo.insertMany([
+      { room: 'c', authorId, text: 'new', createdAt, clientId: 'k2' },
+      { room: 'c', authorId, text: 'once', createdAt, clientId: 'k1' },
+      { room: 'c', authorId, text: 'plain', createdAt },
+      { room: 'c', authorId, text: 'new', createdAt, clientId: 'k2' },
+    ]);
+    expect(batch).toEqual([
+      { id: expect.any(Number), duplicate: false },
+      { id: first!.id, duplicate: true },
+      { id: expect.any(Number), duplicate: false },
+      { id: batch[0]!.id, duplicate: true },
+    ]);
+    expect((await repo.history('c', 10)).map((m) => m.text)).toEqual(['plain', 'new', 'once']);
   });
 
   it('fails as a whole when one row is bad (the caller falls back to one by one)', async () => {

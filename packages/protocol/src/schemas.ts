@@ -96,10 +96,15 @@ export function isReservedRoom(room: string): boolean {
 
 // ---- Socket.IO inbound payloads ('/') ----
 export const joinSchema = z.object({ username: z.unknown().optional(), room: roomSchema });
-export const chatMessageSchema = z.union([textSchema, z.object({ room: roomSchema, text: textSchema })]);
+/**
+ * Chosen by the client for a message it may send again (after a lost ack): a retry with the
+ * same (user, clientId) answers with the first message's id and is not stored or broadcast again.
+ */
+export const clientIdSchema = storedText(64).pipe(z.string().min(1));
+export const chatMessageSchema = z.union([textSchema, z.object({ room: roomSchema, text: textSchema, clientId: clientIdSchema.optional() })]);
 export const joinRoomSchema = z.union([roomSchema, z.array(roomSchema).min(1).max(MAX_ROOMS_PER_JOIN)]);
 export const leaveRoomSchema = roomSchema;
-export const privateMessageSchema = z.object({ to: idSchema, message: textSchema });
+export const privateMessageSchema = z.object({ to: idSchema, message: textSchema, clientId: clientIdSchema.optional() });
 export const typingSchema = z.object({ room: roomSchema });
 const syncFields = {
   /** Last message id the client saw; 0 for "from the start of the retained window". */

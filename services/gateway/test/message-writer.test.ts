@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { MessageRepository, openDatabase, type Database, type NewRoomMessage } from '@parley/db';
+import { MessageRepository, openDatabase, type Database, type NewRoomMessage, type StoredMessage } from '@parley/db';
 import { createTestDatabase, type TestDatabase } from '@parley/testkit';
 import { GroupCommit } from '../src/domain/group-commit.ts';
 
@@ -23,7 +23,7 @@ describe('message writer (group commit + insertMany)', () => {
   it('batches messages submitted together, and one bad row fails alone', async () => {
     const repo = new MessageRepository(db.prisma, db.sql);
     const batches: number[] = [];
-    const writer = new GroupCommit<NewRoomMessage, number>((items) => {
+    const writer = new GroupCommit<NewRoomMessage, StoredMessage>((items) => {
       batches.push(items.length);
       return repo.insertMany(items);
     });

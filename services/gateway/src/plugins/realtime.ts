@@ -5,7 +5,7 @@ import fp from 'fastify-plugin';
 import { Server, type ServerOptions } from 'socket.io';
 import type { Config } from '@parley/config';
 import { errorBody } from '@parley/protocol';
-import type { NewPrivateMessage, NewRoomMessage } from '@parley/db';
+import type { NewPrivateMessage, NewRoomMessage, StoredMessage } from '@parley/db';
 import { NAMESPACES } from '@parley/protocol';
 import { GroupCommit } from '../domain/group-commit.ts';
 import { MemoryPresence } from '../presence/memory-presence.ts';
@@ -59,7 +59,9 @@ export const realtimePlugin = fp<{ config: Config }>(
           log: app.log,
         })
       : new MemoryPresence(config.nodeId);
-    const messageWriter = new GroupCommit<NewRoomMessage | NewPrivateMessage, number>((batch) => app.repos.messages.insertMany(batch));
+    const messageWriter = new GroupCommit<NewRoomMessage | NewPrivateMessage, StoredMessage>((batch) =>
+      app.repos.messages.insertMany(batch),
+    );
     const deps: RealtimeDeps = { config, log: app.log, repos: app.repos, userLookup: app.userLookup, presence, messageWriter };
     const notificationHub = new NotificationHub(io.of(NAMESPACES.notifications));
     const sessionTracker = new SessionTracker(io, app.log);

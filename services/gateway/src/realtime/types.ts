@@ -1,7 +1,7 @@
 import type { Namespace, Server, Socket } from 'socket.io';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '@parley/config';
-import type { Account, NewPrivateMessage, NewRoomMessage, Repositories } from '@parley/db';
+import type { Account, NewPrivateMessage, NewRoomMessage, Repositories, StoredMessage } from '@parley/db';
 import type { ClientToServer, ErrorBody, NamespaceName, PublicUser, ServerToClient, Untrusted } from '@parley/protocol';
 import type { GroupCommit } from '../domain/group-commit.ts';
 import type { Presence } from '../presence/presence.ts';
@@ -60,8 +60,8 @@ export interface RealtimeDeps {
   /** Users by id, look-ups batched (null: no such user). */
   userLookup: GroupCommit<number, Account | null>;
   presence: Presence;
-  /** Persists chat and private messages in batches; resolves with the message id. */
-  messageWriter: GroupCommit<NewRoomMessage | NewPrivateMessage, number>;
+  /** Persists chat and private messages in batches; resolves with the message id (and whether it is a retry's). */
+  messageWriter: GroupCommit<NewRoomMessage | NewPrivateMessage, StoredMessage>;
 }
 
 /** Room every socket of a user joins, on '/', '/user' and '/notifications'. */

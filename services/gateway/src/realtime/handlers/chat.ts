@@ -24,21 +24,24 @@ export function registerChatHandlers(io: MainServer, socket: MainSocket, deps: R
   });
 
   on('chatMessage', { bucket: sendBucket }, async (payload) => {
-    const room = typeof payload === 'string' ? socket.data.currentRoom : payload.room;
-    const text = typeof payload === 'string' ? payload : payload.text;
+    const { room, text, clientId } =
+      typeof payload === 'string' ? { room: socket.data.currentRoom, text: payload, clientId: undefined } : payload;
     if (room === undefined) throw new ParleyError('invalid_payload', 'Join a room first or send {room, text}');
     if (isReservedRoom(room) || !socket.rooms.has(room)) throw new ParleyError('forbidden', `Not in room "${room}"`);
     const createdAt = new Date();
-    const id = await messageWriter.submit({ room, authorId: user.id, text, createdAt });
+    const { id, duplicate } = await messageWriter.submit({ room, authorId: user.id, text, createdAt, clientId });
+    // A retry of a stored message: its first attempt was broadcast already.
+    if (duplicate) return { id };
     const message: ChatMessage = { id, room, username: user.username, userId: user.id, text, timestamp: createdAt.toISOString() };
     emitToRoom(socket, room, 'message', message);
     return { id };
   });
 
-  on('privateMessage', { bucket: sendBucket }, async ({ to, message }) => {
+  on('privateMessage', { bucket: sendBucket }, async ({ to, message, clientId }) => {
     if (to !== user.id && (await deps.userLookup.submit(to)) === null) throw new ParleyError('not_found', `No user ${to}`);
     const createdAt = new Date();
-    const id = await messageWriter.submit({ authorId: user.id, recipientId: to, text: message, createdAt });
+    const { id, duplicate } = await messageWriter.submit({ authorId: user.id, recipientId: to, text: message, createdAt, clientId });
+    if (duplicate) return { id };
     const payload = { id, from: user.id, fromUsername: user.username, to, message, timestamp: createdAt.toISOString() };
     // Every device of the recipient, and the sender's other devices (not this socket).
     io.to([userRoom(to), userRoom(user.id)])
