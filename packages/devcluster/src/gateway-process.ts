@@ -115,7 +115,12 @@ export interface AnswerFrom<T> {
  * Send a request to `path` on `baseUrl`, leaving from `localAddress` (looks like another client to
  * nginx). Rejects when no answer comes within 10 s or the answer is not JSON (another server on the port).
  */
-export function requestFrom<T>(baseUrl: string, path: string, localAddress: string, options: RequestFromOptions = {}): Promise<AnswerFrom<T>> {
+export function requestFrom<T>(
+  baseUrl: string,
+  path: string,
+  localAddress: string,
+  options: RequestFromOptions = {},
+): Promise<AnswerFrom<T>> {
   const { method = 'GET', body, headers = {} } = options;
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {

@@ -42,7 +42,12 @@ describe('OpenAPI document at /openapi.json', () => {
       expect(op?.operationId).toBe(name);
       expect(op?.security).toEqual(route.auth ? [{ bearerAuth: [] }] : undefined);
       // Written out here, not derived from the implementation: every route may answer these.
-      const common: ErrorCode[] = ['internal_error', 'unavailable', ...(route.auth ? (['unauthorized', 'token_expired'] as const) : [])];
+      const common: ErrorCode[] = [
+        'internal_error',
+        'unavailable',
+        'rate_limited',
+        ...(route.auth ? (['unauthorized', 'token_expired'] as const) : []),
+      ];
       const expected = new Map<string, string[]>();
       for (const code of [...route.errors, ...common]) {
         const status = String(ERRORS[code].status);

@@ -126,7 +126,7 @@ describe('per-user budget (USER_RATE_LIMIT)', () => {
     const b = await connect(node.url, '/', author.token);
     const f = await connect(node.url, '/', friend.token);
     // Redis back-end: the proxy alternates WebSockets between the two nodes.
-    if (node.backend === 'redis') expect(node.nodeOf(a.id).config.nodeId).not.toBe(node.nodeOf(b.id).config.nodeId);
+    if (node.backend === 'redis') expect(node.nodeOf(String(a.id)).config.nodeId).not.toBe(node.nodeOf(String(b.id)).config.nodeId);
     for (const s of [a, b, f]) await request(s, 'join', { room });
 
     const onA: Ack[] = [];

@@ -1,6 +1,6 @@
 import type { UserRepository } from '@parley/db';
 import { ParleyError, type PublicUser } from '@parley/protocol';
-import { hashPassword } from './passwords.ts';
+import type { PasswordHasher } from './passwords.ts';
 
 /**
  * Create the admin account, or reset the password of the existing admin: safe to run at every
@@ -11,9 +11,9 @@ import { hashPassword } from './passwords.ts';
 export async function ensureAdmin(
   users: Pick<UserRepository, 'createOrResetAdmin'>,
   credentials: { username: string; password: string },
-  scryptCost: number,
+  passwords: Pick<PasswordHasher, 'hash'>,
 ): Promise<PublicUser> {
-  const admin = await users.createOrResetAdmin(credentials.username, await hashPassword(credentials.password, scryptCost));
+  const admin = await users.createOrResetAdmin(credentials.username, await passwords.hash(credentials.password));
   if (admin) return admin;
   throw new ParleyError(
     'username_taken',

@@ -57,7 +57,15 @@ export const realtimePlugin = fp<{ config: Config }>(
         })
       : new MemoryPresence(config.nodeId);
     const messageWriter = new GroupCommit<NewRoomMessage | NewPrivateMessage, number>((batch) => app.repos.messages.insertMany(batch));
-    const deps: RealtimeDeps = { config, log: app.log, repos: app.repos, userLookup: app.userLookup, presence, messageWriter };
+    const deps: RealtimeDeps = {
+      config,
+      log: app.log,
+      repos: app.repos,
+      userLookup: app.userLookup,
+      presence,
+      messageWriter,
+      userBudget: app.userBudget,
+    };
     const notificationHub = new NotificationHub(io.of(NAMESPACES.notifications));
     const namespaces = registerNamespaces(io, deps, (token) => app.tokens.resolveUser(token), notificationHub);
 
@@ -118,5 +126,5 @@ export const realtimePlugin = fp<{ config: Config }>(
       await presence.close();
     });
   },
-  { name: 'realtime', dependencies: ['db', 'auth', 'redis'] },
+  { name: 'realtime', dependencies: ['db', 'auth', 'redis', 'limits'] },
 );

@@ -4,6 +4,7 @@ import type { Config } from '@parley/config';
 import type { NewPrivateMessage, NewRoomMessage, Repositories } from '@parley/db';
 import type { ClientToServer, NamespaceName, PublicUser, ServerToClient, Untrusted } from '@parley/protocol';
 import type { GroupCommit } from '../domain/group-commit.ts';
+import type { UserBudget } from '../limits/user-budget.ts';
 import type { Presence } from '../presence/presence.ts';
 import type { TokenBucket } from '../domain/token-bucket.ts';
 
@@ -51,6 +52,8 @@ export interface RealtimeDeps {
   presence: Presence;
   /** Persists chat and private messages in batches; resolves with the message id. */
   messageWriter: GroupCommit<NewRoomMessage | NewPrivateMessage, number>;
+  /** Each user's budget of chat, private and 'message' events and post writes, shared by all its sockets. */
+  userBudget: UserBudget;
 }
 
 /** Room every socket of a user joins, on '/', '/user' and '/notifications'. */

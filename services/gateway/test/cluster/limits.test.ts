@@ -105,13 +105,16 @@ describe('the limits while Redis fails', () => {
     const admin = new Redis(redis.url, { lazyConnect: true });
     await admin.connect();
     await admin.call('CLIENT', 'PAUSE', '4000', 'ALL');
-    admin.disconnect();
 
     expect((await login(alice.user.username)).status).toBe(401);
     await warned;
     const acks: Ack[] = [];
-    for (let i = 0; i <= USER_BUDGET; i++) acks.push(await within('chat while Redis waits', request<Ack>(socket, 'chatMessage', { room, text: `m${i}` }), ANSWER_MS));
+    for (let i = 0; i <= USER_BUDGET; i++)
+      acks.push(await within('chat while Redis waits', request<Ack>(socket, 'chatMessage', { room, text: `m${i}` }), ANSWER_MS));
     expect(acks.map((a) => (a.ok ? 'ok' : a.error.code))).toEqual([...Array<string>(USER_BUDGET).fill('ok'), 'rate_limited']);
+    // The pause ends (this PING waits for it): nothing is left in flight for the next test's kill.
+    await within('Redis answering again', admin.ping(), 10_000);
+    admin.disconnect();
     socket.close();
   });
 
