@@ -152,6 +152,20 @@ describe('per-user budget (USER_RATE_LIMIT)', () => {
   });
 });
 
+describe('order of a socket’s events', () => {
+  it('a chatMessage waiting for the user budget is handled before the leaveRoom sent after it', async () => {
+    const client = await registerAndConnect(node.url);
+    const room = uniqueName('room');
+    await request(client.socket, 'join', { room });
+    const [chat, left] = await Promise.all([
+      request<Ack>(client.socket, 'chatMessage', { room, text: 'before leaving' }),
+      request<Ack>(client.socket, 'leaveRoom', room),
+    ]);
+    expect([chat, left]).toEqual([{ ok: true, id: expect.any(Number) }, { ok: true }]);
+    client.socket.close();
+  });
+});
+
 describe("'message' size", () => {
   const bytes = (data: unknown) => new TextEncoder().encode(JSON.stringify(data)).length;
 
