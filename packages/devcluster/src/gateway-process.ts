@@ -153,6 +153,7 @@ export function requestFrom<T>(
 }
 
 /** GET `path` from `baseUrl`, leaving from `localAddress` (see `requestFrom`). */
-export function getFrom<T>(baseUrl: string, path: string, localAddress: string): Promise<AnswerFrom<T>> {
-  return requestFrom<T>(baseUrl, path, localAddress);
+export async function getFrom<T>(baseUrl: string, path: string, localAddress: string): Promise<{ status: number; body: T }> {
+  const { status, body } = await requestFrom<T>(baseUrl, path, localAddress);
+  return { status, body };
 }
