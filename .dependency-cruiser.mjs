@@ -2,7 +2,7 @@
  * Import rules, checked by `pnpm lint` (dependency-cruiser): no cycles (type-only imports
  * count), and each layer of the gateway imports only the layers below it:
  *
- *   app.ts, main.ts, cli.ts  >  plugins/  >  routes/, realtime/  >  presence/, notifications/, pubsub/  >  domain/
+ *   app.ts, main.ts, cli.ts  >  plugins/  >  routes/, realtime/  >  presence/, notifications/, pubsub/, limits/  >  domain/
  *
  * Packages never import services, and nothing reaches into another package with a relative path.
  */
@@ -16,14 +16,14 @@ export default {
   forbidden: [
     { name: 'no-circular', severity: 'error', comment: 'Import cycles (type-only ones too).', from: {}, to: { circular: true } },
     forbid('domain-is-pure', 'domain/ holds pure logic: no infrastructure, no higher layer.', layer('domain'), [
-      `${gateway}(presence|notifications|pubsub|realtime|routes|plugins)/`,
+      `${gateway}(presence|notifications|pubsub|limits|realtime|routes|plugins)/`,
       `${gateway}[^/]+\\.ts$`,
       'node_modules/(fastify|socket\\.io|ioredis|@socket\\.io)',
     ]),
     forbid(
       'services-below-transport',
-      'presence/, notifications/ and pubsub/ know nothing of sockets, routes or plugins.',
-      `${gateway}(presence|notifications|pubsub)/`,
+      'presence/, notifications/, pubsub/ and limits/ know nothing of sockets, routes or plugins.',
+      `${gateway}(presence|notifications|pubsub|limits)/`,
       `${gateway}(realtime|routes|plugins)/|${gateway}[^/]+\\.ts$`,
     ),
     forbid(

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -51,6 +52,32 @@ function productionSecretProblem(secret: string | undefined): string | undefined
   if (part) return `looks like a published placeholder (contains "${part}"); use a random one, e.g. \`openssl rand -hex 32\``;
   return undefined;
 }
+
+/** Names proxy-addr (Fastify's `trustProxy`) knows for address ranges. */
+const PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An address, an address/prefix (CIDR) or a range name. */
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_RANGES.has(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128));
+}
+
+/** TRUST_PROXY: 'true' / 'false', a hop count, or a comma-separated list of addresses, CIDRs and range names. */
+const trustProxy = z.string().transform((value, ctx): boolean | number | string[] => {
+  if (value === 'true' || value === 'false') return value === 'true';
+  if (/^\d{1,2}$/.test(value)) return Number(value);
+  const entries = value.split(',').map((s) => s.trim());
+  const bad = entries.find((entry) => !isProxyAddress(entry));
+  if (bad === undefined) return entries;
+  ctx.addIssue({
+    code: 'custom',
+    message: `"${bad}" is not an address, CIDR, loopback / linklocal / uniquelocal; use 'true', 'false', a hop count or a comma-separated list`,
+  });
+  return z.NEVER;
+});
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 const optionalUrl = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.url().optional());
@@ -105,6 +132,27 @@ const envSchema = z.object({
   RATE_LIMIT_PER_SEC: z.coerce.number().positive().default(10),
   /** Burst size of that per-socket limit. @default 20 */
   RATE_LIMIT_BURST: z.coerce.number().int().positive().default(20),
+  /**
+   * Proxies whose X-Forwarded-For is believed (Fastify trustProxy): addresses / CIDRs, a hop
+   * count, 'true' or 'false'. @default '127.0.0.1,::1' (nginx on the same host)
+   */
+  TRUST_PROXY: trustProxy.default(['127.0.0.1', '::1']),
+  /** HTTP requests per minute per client address, every route. @default 1000 */
+  HTTP_RATE_LIMIT_PER_MIN: z.coerce.number().int().min(1).default(1000),
+  /** Login + registration attempts per client address per AUTH_RATE_LIMIT_WINDOW_SEC. @default 60 */
+  AUTH_RATE_LIMIT_PER_IP: z.coerce.number().int().min(1).default(60),
+  /** Login attempts (and registrations) per username per AUTH_RATE_LIMIT_WINDOW_SEC. @default 10 */
+  AUTH_RATE_LIMIT_PER_USERNAME: z.coerce.number().int().min(1).default(10),
+  /** Window of the two auth limits, in seconds. @default 900 */
+  AUTH_RATE_LIMIT_WINDOW_SEC: z.coerce.number().int().min(1).max(86_400).default(900),
+  /** Chat, private and 'message' events and post writes per user (all sockets, all nodes) per USER_RATE_LIMIT_WINDOW_SEC. @default 200 */
+  USER_RATE_LIMIT: z.coerce.number().int().min(1).default(200),
+  /** Window of the per-user budget, in seconds. @default 10 */
+  USER_RATE_LIMIT_WINDOW_SEC: z.coerce.number().int().min(1).max(86_400).default(10),
+  /** Password hashes (scrypt) computed at once; the rest wait in a queue. @default 2 */
+  SCRYPT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  /** Password hashes that may wait; beyond that a request is refused at once (503). @default 32 */
+  SCRYPT_QUEUE_MAX: z.coerce.number().int().min(0).max(10_000).default(32),
   /** scrypt cost N (power of two). @default 16384 */
   SCRYPT_COST: z.coerce
     .number()
@@ -143,6 +191,18 @@ export interface Config {
   log: { level: Env['LOG_LEVEL']; pretty: boolean };
   socket: { maxHttpBufferSize: number };
   rateLimit: { perSecond: number; burst: number };
+  /** Fastify `trustProxy`: which peers' X-Forwarded-For names the client. */
+  trustProxy: boolean | number | string[];
+  limits: {
+    /** Requests per minute per client address, every HTTP route. */
+    httpPerMinute: number;
+    /** Login and registration attempts per client address, and per username, in `windowSec`. */
+    auth: { perIp: number; perUsername: number; windowSec: number };
+    /** Chat / private / 'message' events and post writes per user in `windowSec`, cluster-wide. */
+    user: { points: number; windowSec: number };
+    /** Password hashes at once, and waiting. */
+    passwords: { concurrency: number; queueMax: number };
+  };
   scryptCost: number;
   admin: { username: string; password: string } | undefined;
   presenceTtlSec: number;
@@ -190,6 +250,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     log: { level: env.LOG_LEVEL, pretty: env.LOG_PRETTY },
     socket: { maxHttpBufferSize: env.MAX_HTTP_BUFFER_SIZE },
     rateLimit: { perSecond: env.RATE_LIMIT_PER_SEC, burst: env.RATE_LIMIT_BURST },
+    trustProxy: env.TRUST_PROXY,
+    limits: {
+      httpPerMinute: env.HTTP_RATE_LIMIT_PER_MIN,
+      auth: { perIp: env.AUTH_RATE_LIMIT_PER_IP, perUsername: env.AUTH_RATE_LIMIT_PER_USERNAME, windowSec: env.AUTH_RATE_LIMIT_WINDOW_SEC },
+      user: { points: env.USER_RATE_LIMIT, windowSec: env.USER_RATE_LIMIT_WINDOW_SEC },
+      passwords: { concurrency: env.SCRYPT_CONCURRENCY, queueMax: env.SCRYPT_QUEUE_MAX },
+    },
     scryptCost: env.SCRYPT_COST,
     admin: env.ADMIN_USERNAME && env.ADMIN_PASSWORD ? { username: env.ADMIN_USERNAME, password: env.ADMIN_PASSWORD } : undefined,
     presenceTtlSec: env.PRESENCE_TTL_SEC,

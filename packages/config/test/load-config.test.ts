@@ -20,6 +20,13 @@ describe('loadConfig', () => {
       corsOrigin: ['http://localhost:3000'],
       socket: { maxHttpBufferSize: 65_536 },
       rateLimit: { perSecond: 10, burst: 20 },
+      trustProxy: ['127.0.0.1', '::1'],
+      limits: {
+        httpPerMinute: 1000,
+        auth: { perIp: 60, perUsername: 10, windowSec: 900 },
+        user: { points: 200, windowSec: 10 },
+        passwords: { concurrency: 2, queueMax: 32 },
+      },
       migrateOnStart: true,
     });
     expect(Object.isFrozen(config)).toBe(true);
@@ -49,6 +56,17 @@ describe('loadConfig', () => {
   it('holds the admin account to the rules of registration, so it can log in', () => {
     expect(() => load({ ADMIN_USERNAME: 'the admin', ADMIN_PASSWORD: 'password' })).toThrow(/ADMIN_USERNAME/);
     expect(() => load({ ADMIN_USERNAME: 'root', ADMIN_PASSWORD: 'short' })).toThrow(/ADMIN_PASSWORD/);
+  });
+
+  it('parses TRUST_PROXY: addresses and CIDRs, a hop count, true or false; refuses anything else', () => {
+    expect(load({ TRUST_PROXY: '10.0.0.0/8, 192.0.2.7,fd00::/8' }).trustProxy).toEqual(['10.0.0.0/8', '192.0.2.7', 'fd00::/8']);
+    expect(load({ TRUST_PROXY: 'loopback,uniquelocal' }).trustProxy).toEqual(['loopback', 'uniquelocal']);
+    expect(load({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(load({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(load({ TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    for (const bad of ['nginx', '10.0.0.0/33', '300.1.1.1', '-1', '1.5', ' ', '10.0.0.1,']) {
+      expect(() => load({ TRUST_PROXY: bad }), bad).toThrow(/TRUST_PROXY/);
+    }
   });
 
   it('parses CLIENT_URL as a list of origins or *', () => {

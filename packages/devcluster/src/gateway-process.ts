@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -95,29 +95,65 @@ export function startGatewayProcess(env: Record<string, string | undefined>, opt
   });
 }
 
-/** How long `getFrom` waits for an answer. */
+/** How long `requestFrom` waits for an answer. */
 const GET_TIMEOUT_MS = 10_000;
 
+export interface RequestFromOptions {
+  method?: string;
+  /** Sent as JSON. */
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface AnswerFrom<T> {
+  status: number;
+  body: T;
+  headers: IncomingHttpHeaders;
+}
+
 /**
- * GET `path` from `baseUrl`, leaving from `localAddress` (looks like another client to nginx).
- * Rejects when no answer comes within 10 s or the answer is not JSON (another server on the port).
+ * Send a request to `path` on `baseUrl`, leaving from `localAddress` (looks like another client to
+ * nginx). Rejects when no answer comes within 10 s or the answer is not JSON (another server on the port).
  */
-export function getFrom<T>(baseUrl: string, path: string, localAddress: string): Promise<{ status: number; body: T }> {
+export function requestFrom<T>(
+  baseUrl: string,
+  path: string,
+  localAddress: string,
+  options: RequestFromOptions = {},
+): Promise<AnswerFrom<T>> {
+  const { method = 'GET', body, headers = {} } = options;
+  const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
-    const req = httpRequest(new URL(path, baseUrl), { localAddress, agent: false, timeout: GET_TIMEOUT_MS }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => {
-        try {
-          resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as T });
-        } catch {
-          reject(new Error(`GET ${path} from ${baseUrl}: ${res.statusCode} answer is not JSON: ${text.slice(0, 200)}`));
-        }
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${path} from ${baseUrl}: no answer within ${GET_TIMEOUT_MS} ms`)));
+    const req = httpRequest(
+      new URL(path, baseUrl),
+      {
+        method,
+        localAddress,
+        agent: false,
+        timeout: GET_TIMEOUT_MS,
+        headers: payload === undefined ? headers : { 'content-type': 'application/json', ...headers },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => {
+          try {
+            resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as T, headers: res.headers });
+          } catch {
+            reject(new Error(`${method} ${path} from ${baseUrl}: ${res.statusCode} answer is not JSON: ${text.slice(0, 200)}`));
+          }
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`${method} ${path} from ${baseUrl}: no answer within ${GET_TIMEOUT_MS} ms`)));
     req.on('error', reject);
-    req.end();
+    req.end(payload);
   });
+}
+
+/** GET `path` from `baseUrl`, leaving from `localAddress` (see `requestFrom`). */
+export async function getFrom<T>(baseUrl: string, path: string, localAddress: string): Promise<{ status: number; body: T }> {
+  const { status, body } = await requestFrom<T>(baseUrl, path, localAddress);
+  return { status, body };
 }

@@ -26,16 +26,25 @@ export interface ErrorBody {
   message: string;
 }
 
-/** An error carrying a stable code; thrown by domain code and mapped to HTTP or socket acks. */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERRORS, value);
+}
+
+/**
+ * An error carrying a stable code; thrown by domain code and mapped to HTTP or socket acks.
+ * `retryAfterSec` (rate_limited, unavailable): when to try again, sent as HTTP Retry-After.
+ */
 export class ParleyError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
+  readonly retryAfterSec: number | undefined;
 
-  constructor(code: ErrorCode, message: string = ERRORS[code].message) {
+  constructor(code: ErrorCode, message: string = ERRORS[code].message, options: { retryAfterSec?: number } = {}) {
     super(message);
     this.name = 'ParleyError';
     this.code = code;
     this.status = ERRORS[code].status;
+    this.retryAfterSec = options.retryAfterSec;
   }
 
   toBody(): ErrorBody {

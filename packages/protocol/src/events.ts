@@ -22,6 +22,7 @@ import {
   joinSchema,
   leaveRoomSchema,
   markReadSchema,
+  messageDataSchema,
   privateMessageSchema,
   refreshTokenSchema,
   syncPrivateSchema,
@@ -65,8 +66,8 @@ const refreshToken = {
 export const EVENTS = {
   '/': {
     inbound: {
-      /** The lesson's first exercise: any JSON, echoed as `response`, `newMessage` and `broadcast`. */
-      message: { payload: z.unknown(), ack: null },
+      /** The lesson's first exercise: any JSON up to 4 KiB, echoed as `response`, `newMessage` and `broadcast`. */
+      message: { payload: messageDataSchema, ack: null },
       join: { payload: joinSchema, ack: roomUsersPayload },
       chatMessage: { payload: chatMessageSchema, ack: z.object({ id: z.number().int() }) },
       joinRoom: { payload: joinRoomSchema, ack: z.object({ rooms: z.array(z.string()) }) },

@@ -14,6 +14,8 @@ export const RESERVED_ROOM_PREFIXES = ['user:', 'node:', 'admin:', 'system:'] as
  * looking the id up, so it holds for sockets on every node of a cluster.
  */
 export const SOCKET_ID_SHAPE = /^[A-Za-z0-9_-]{20}$/;
+/** Largest 'message' data, serialised as JSON, in UTF-8 bytes (docs/PROTOCOL.md). */
+export const MAX_MESSAGE_BYTES = 4096;
 /** Largest value of an INTEGER (int4) id column: users, posts. */
 export const MAX_INT4_ID = 2_147_483_647;
 
@@ -95,6 +97,21 @@ export function isReservedRoom(room: string): boolean {
 }
 
 // ---- Socket.IO inbound payloads ('/') ----
+/**
+ * The lesson's 'message': any JSON up to MAX_MESSAGE_BYTES serialised. A larger one fails with an
+ * issue whose `params.code` is 'payload_too_large' (the code the server answers with).
+ */
+export const messageDataSchema = z.unknown().superRefine((data, ctx) => {
+  if (data === undefined) return;
+  const bytes = new TextEncoder().encode(JSON.stringify(data)).length;
+  if (bytes > MAX_MESSAGE_BYTES) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `at most ${MAX_MESSAGE_BYTES} bytes of JSON (got ${bytes})`,
+      params: { code: 'payload_too_large' },
+    });
+  }
+});
 export const joinSchema = z.object({ username: z.unknown().optional(), room: roomSchema });
 /**
  * Chosen by the client for a message it may send again (after a lost ack): a retry with the

@@ -29,6 +29,11 @@ export function testEnv(env: Record<string, string | undefined>): Record<string,
     HOST: '127.0.0.1',
     JWT_SECRET: TEST_JWT_SECRET,
     SCRYPT_COST: '1024',
+    // Every test client comes from 127.0.0.1: per-address and per-username limits would count a
+    // whole suite as one client. The tests of those limits set their own.
+    HTTP_RATE_LIMIT_PER_MIN: '1000000',
+    AUTH_RATE_LIMIT_PER_IP: '1000000',
+    AUTH_RATE_LIMIT_PER_USERNAME: '1000000',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     CLIENT_URL: '*',
     ...env,

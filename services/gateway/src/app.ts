@@ -9,8 +9,10 @@ import type { Config } from '@parley/config';
 import { errorBody, ParleyError } from '@parley/protocol';
 import { describeIssue } from './domain/validation.ts';
 import { toParleyError } from './domain/errors.ts';
+import { createPasswordHasher, type PasswordHasher } from './domain/passwords.ts';
 import { authPlugin } from './plugins/auth.ts';
 import { dbPlugin } from './plugins/db.ts';
+import { limitsPlugin } from './plugins/limits.ts';
 import { notificationsPlugin } from './plugins/notifications.ts';
 import { realtimePlugin } from './plugins/realtime.ts';
 import { redisPlugin } from './plugins/redis.ts';
@@ -22,6 +24,13 @@ import { notificationRoutes } from './routes/notifications.ts';
 import { postRoutes } from './routes/posts.ts';
 import { privateMessageRoutes } from './routes/private-messages.ts';
 import { roomRoutes } from './routes/rooms.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every password hash and check of this node, through one bounded queue (SCRYPT_CONCURRENCY, SCRYPT_QUEUE_MAX). */
+    passwords: PasswordHasher;
+  }
+}
 
 /** Version of the HTTP API in the OpenAPI document. */
 const API_VERSION = '1.0.0';
@@ -50,6 +59,11 @@ function toErrorReply(err: FastifyError | ParleyError): { status: number; body: 
   return { status: parley.status, body: { error: parley.toBody() } };
 }
 
+/** Trust the `hops` nearest proxies, whatever their addresses. */
+function trustHops(hops: number): (address: string, hop: number) => boolean {
+  return (_address, hop) => hop < hops;
+}
+
 /** Readiness of Redis: fails at once while disconnected (commands would wait for the reconnection). */
 async function pingRedis(client: Redis): Promise<void> {
   if (client.status !== 'ready') throw new Error(`redis is ${client.status}`);
@@ -67,6 +81,9 @@ export async function buildApp(config: Config, logger: Logger): Promise<FastifyI
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
     pluginTimeout: PLUGIN_TIMEOUT_MS,
+    // Whose X-Forwarded-For names the client (request.ip): nginx's, by default on this host. A hop
+    // count is what Fastify does with a number (its types only omit it).
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     // Request lines are not logged (they would dominate under load); errors are.
     logController: new LogController({ disableRequestLogging: true }),
     // Requests arriving while the node shuts down are refused below, in the protocol's shape.
@@ -85,6 +102,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<FastifyI
 
   app.setErrorHandler((err: FastifyError | ParleyError, request, reply) => {
     const { status, body } = toErrorReply(err);
+    if (err instanceof ParleyError && err.retryAfterSec !== undefined) reply.header('retry-after', err.retryAfterSec);
     if (status === 503 && !(err instanceof ParleyError))
       request.log.warn({ err, code: body.error.code }, 'request failed: a dependency is unavailable');
     else if (status >= 500 && !(err instanceof ParleyError)) request.log.error({ err, code: body.error.code }, 'request failed');
@@ -124,9 +142,11 @@ export async function buildApp(config: Config, logger: Logger): Promise<FastifyI
     });
     await app.register(swaggerUi, { routePrefix: '/docs' });
     app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+    app.decorate('passwords', createPasswordHasher({ cost: config.scryptCost, ...config.limits.passwords }));
     await app.register(dbPlugin, { config });
     await app.register(authPlugin, { config });
     await app.register(redisPlugin, { config });
+    await app.register(limitsPlugin, { config });
     await app.register(realtimePlugin, { config });
     await app.register(sessionsPlugin, { config });
     await app.register(notificationsPlugin, { config });

@@ -4,6 +4,7 @@ import { ConfigError, loadConfig, type Config } from '@parley/config';
 import { createRepositories, openDatabase, type Database } from '@parley/db';
 import { idParamSchema, notificationMessageSchema, ParleyError, passwordSchema, roleSchema, usernameSchema } from '@parley/protocol';
 import { ensureAdmin } from './domain/admin.ts';
+import { createPasswordHasher } from './domain/passwords.ts';
 import { notificationBus, RedisBusSink } from './notifications/redis-notification-bus.ts';
 import { Notifier } from './notifications/notifier.ts';
 import { parse } from './domain/validation.ts';
@@ -51,7 +52,7 @@ const commands: Record<string, Command> = {
     const admin = await ensureAdmin(
       createRepositories(db).users,
       { username: parse(usernameSchema, credentials.username), password: parse(passwordSchema, credentials.password) },
-      config.scryptCost,
+      createPasswordHasher({ cost: config.scryptCost, ...config.limits.passwords }),
     );
     return { admin };
   },

@@ -45,6 +45,7 @@ describe('OpenAPI document at /openapi.json', () => {
       const common: ErrorCode[] = [
         'internal_error',
         'unavailable',
+        'rate_limited',
         ...(route.auth ? (['unauthorized', 'token_expired', 'token_revoked'] as const) : []),
       ];
       const expected = new Map<string, string[]>();

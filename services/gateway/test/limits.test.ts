@@ -1,10 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Ack } from '@parley/protocol';
-import { connect, http, nextEvent, registerAndConnect, registerUser, request, uniqueName, type TestBackend } from '@parley/testkit';
+import {
+  connect,
+  createPost,
+  http,
+  nextEvent,
+  registerAndConnect,
+  registerUser,
+  request,
+  uniqueName,
+  type ClientSocket,
+  type TestBackend,
+} from '@parley/testkit';
 import { startTestBackend } from '@parley/testkit/vitest';
 
 const BURST = 5;
-const MAX_PACKET = 4096;
+/** Room for a 4 KiB 'message' in one packet. */
+const MAX_PACKET = 16384;
+/** Events (and post writes) per user, whatever its sockets and nodes, for the whole file. */
+const USER_BUDGET = 8;
 
 let node: TestBackend;
 beforeAll(async () => {
@@ -13,6 +27,8 @@ beforeAll(async () => {
     RATE_LIMIT_BURST: String(BURST),
     RATE_LIMIT_PER_SEC: '0.001',
     MAX_HTTP_BUFFER_SIZE: String(MAX_PACKET),
+    USER_RATE_LIMIT: String(USER_BUDGET),
+    USER_RATE_LIMIT_WINDOW_SEC: '3600',
   });
 });
 afterAll(() => node?.close());
@@ -97,5 +113,167 @@ describe('maxHttpBufferSize', () => {
     expect(again.connected).toBe(true);
     again.close();
     other.socket.close();
+  });
+});
+
+describe('per-user budget (USER_RATE_LIMIT)', () => {
+  it('is shared by every socket of a user, on every node, and by post writes; other users are served', async () => {
+    const room = uniqueName('room');
+    const author = await registerUser(node.url);
+    const friend = await registerUser(node.url);
+    const post = await createPost(node.url, author); // 1 of the budget
+    const a = await connect(node.url, '/', author.token);
+    const b = await connect(node.url, '/', author.token);
+    const f = await connect(node.url, '/', friend.token);
+    // Redis back-end: the proxy alternates WebSockets between the two nodes.
+    if (node.backend === 'redis') expect(node.nodeOf(String(a.id)).config.nodeId).not.toBe(node.nodeOf(String(b.id)).config.nodeId);
+    for (const s of [a, b, f]) await request(s, 'join', { room });
+
+    const onA: Ack[] = [];
+    for (let i = 0; i < BURST; i++) onA.push(await request<Ack>(a, 'chatMessage', { room, text: `a${i}` }));
+    expect(codes(onA)).toEqual(Array(BURST).fill('ok')); // 6 of 8
+    // b's own bucket is full, the user's budget is not.
+    const onB = [
+      await request<Ack>(b, 'privateMessage', { to: friend.user.id, message: 'hi' }),
+      await request<Ack>(b, 'message', { n: 1 }),
+      await request<Ack>(b, 'chatMessage', { room, text: 'over' }),
+      await request<Ack>(b, 'privateMessage', { to: friend.user.id, message: 'over' }),
+    ];
+    expect(codes(onB)).toEqual(['ok', 'ok', 'rate_limited', 'rate_limited']);
+
+    const edit = await http<{ error: object }>(node.url, 'PUT', `/posts/${post.id}`, { token: author.token, body: { content: 'edited' } });
+    expect(edit.status).toBe(429);
+    expect(edit.body).toEqual({ error: { code: 'rate_limited', message: expect.any(String) } });
+    const retryAfter = Number(edit.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(3600);
+    expect(await request(f, 'chatMessage', { room, text: 'friend is served' })).toMatchObject({ ok: true });
+    for (const s of [a, b, f]) s.close();
+  });
+});
+
+describe('order of a socket’s events', () => {
+  it('a chatMessage waiting for the user budget is handled before the leaveRoom sent after it', async () => {
+    const client = await registerAndConnect(node.url);
+    const room = uniqueName('room');
+    await request(client.socket, 'join', { room });
+    const [chat, left] = await Promise.all([
+      request<Ack>(client.socket, 'chatMessage', { room, text: 'before leaving' }),
+      request<Ack>(client.socket, 'leaveRoom', room),
+    ]);
+    expect([chat, left]).toEqual([{ ok: true, id: expect.any(Number) }, { ok: true }]);
+    client.socket.close();
+  });
+});
+
+describe("'message' size", () => {
+  const bytes = (data: unknown) => new TextEncoder().encode(JSON.stringify(data)).length;
+
+  it('data up to 4 KiB serialised is relayed; larger is payload_too_large and relayed to nobody', async () => {
+    const sender = await registerAndConnect(node.url);
+    const other = await registerAndConnect(node.url);
+    const sockets: ClientSocket[] = [sender.socket, other.socket];
+    const fits = { blob: 'x'.repeat(4096 - bytes({ blob: '' })) };
+    const over = { blob: `${fits.blob}x` };
+    // 2100 characters, but 2 bytes each in UTF-8: bytes count, not characters.
+    const wide = { blob: 'é'.repeat(2100) };
+    expect([bytes(fits), bytes(over)]).toEqual([4096, 4097]);
+    const relayed = nextEvent(other.socket, 'newMessage');
+    for (const data of [over, wide]) {
+      expect(await request(sender.socket, 'message', data)).toEqual({
+        ok: false,
+        error: { code: 'payload_too_large', message: expect.any(String) },
+      });
+    }
+    expect(await request(sender.socket, 'message', fits)).toEqual({ ok: true });
+    // The first thing the other socket is given is the one that fits.
+    expect(await relayed).toEqual(fits);
+    for (const s of sockets) s.close();
+  });
+});
+
+describe('HTTP rate limits', () => {
+  const AUTH_PER_IP = 4;
+  const AUTH_PER_USERNAME = 3;
+  const HTTP_PER_MIN = 30;
+  let web: TestBackend;
+  beforeAll(async () => {
+    web = await startTestBackend({
+      AUTH_RATE_LIMIT_PER_IP: String(AUTH_PER_IP),
+      AUTH_RATE_LIMIT_PER_USERNAME: String(AUTH_PER_USERNAME),
+      AUTH_RATE_LIMIT_WINDOW_SEC: '3600',
+      HTTP_RATE_LIMIT_PER_MIN: String(HTTP_PER_MIN),
+    });
+  });
+  afterAll(() => web?.close());
+
+  // The test client is on 127.0.0.1, a trusted proxy by default (TRUST_PROXY): X-Forwarded-For
+  // names the client. Addresses from TEST-NET-3 (203.0.113.0/24), one set per test.
+  const from = (ip: string) => ({ 'x-forwarded-for': ip });
+  const post = (path: string, ip: string, body: object) => http<{ error?: object }>(web.url, 'POST', path, { body, headers: from(ip) });
+  const expectLimited = (res: { status: number; body: unknown; headers: Headers }, windowSec: number) => {
+    expect(res.status).toBe(429);
+    expect(res.body).toEqual({ error: { code: 'rate_limited', message: expect.any(String) } });
+    const retryAfter = Number(res.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(windowSec);
+  };
+
+  it('login: per username, however many addresses the guesses come from', async () => {
+    const victim = { username: uniqueName('victim'), password: 'password123' };
+    const bystander = { username: uniqueName('bystander'), password: 'password123' };
+    expect((await post('/auth/register', '203.0.113.1', victim)).status).toBe(201);
+    expect((await post('/auth/register', '203.0.113.2', bystander)).status).toBe(201);
+    for (let i = 0; i < AUTH_PER_USERNAME; i++) {
+      expect((await post('/auth/login', `203.0.113.${10 + i}`, { ...victim, password: 'wrong-guess' })).status).toBe(401);
+    }
+    // Even the right password, from a fresh address.
+    expectLimited(await post('/auth/login', '203.0.113.19', victim), 3600);
+    expect((await post('/auth/login', '203.0.113.19', bystander)).status).toBe(200);
+  });
+
+  it('login and register: per client address, together', async () => {
+    for (let i = 0; i < AUTH_PER_IP - 1; i++) {
+      expect((await post('/auth/register', '203.0.113.20', { username: uniqueName(), password: 'password123' })).status).toBe(201);
+    }
+    expect((await post('/auth/login', '203.0.113.20', { username: uniqueName(), password: 'password123' })).status).toBe(401);
+    expectLimited(await post('/auth/register', '203.0.113.20', { username: uniqueName(), password: 'password123' }), 3600);
+    expectLimited(await post('/auth/login', '203.0.113.20', { username: uniqueName(), password: 'password123' }), 3600);
+    expect((await post('/auth/register', '203.0.113.21', { username: uniqueName(), password: 'password123' })).status).toBe(201);
+  });
+
+  it('password change and account deletion: per account, whatever the address (a stolen token cannot guess the password)', async () => {
+    const registered = await post('/auth/register', '203.0.113.40', { username: uniqueName(), password: 'password123' });
+    const { token } = registered.body as unknown as { token: string };
+    const attempt = (path: string, method: string, ip: string, body: object) =>
+      http(web.url, method, path, { token, body, headers: from(ip) });
+    for (let i = 0; i < AUTH_PER_USERNAME; i++) {
+      const res = await attempt('/auth/password', 'POST', `203.0.113.${41 + i}`, {
+        currentPassword: 'wrong-guess',
+        newPassword: 'new-password-1',
+      });
+      expect(res.status).toBe(401);
+    }
+    expectLimited(
+      await attempt('/auth/password', 'POST', '203.0.113.49', { currentPassword: 'password123', newPassword: 'new-password-1' }),
+      3600,
+    );
+    for (let i = 0; i < AUTH_PER_USERNAME; i++) {
+      expect((await attempt('/me', 'DELETE', `203.0.113.${50 + i}`, { password: 'wrong-guess' })).status).toBe(401);
+    }
+    expectLimited(await attempt('/me', 'DELETE', '203.0.113.59', { password: 'password123' }), 3600);
+    // Nothing changed: the token (so the password) is the same.
+    expect((await http(web.url, 'GET', '/me', { token, headers: from('203.0.113.60') })).status).toBe(200);
+  });
+
+  it('every route: per client address (HTTP_RATE_LIMIT_PER_MIN), unknown routes included', async () => {
+    for (let i = 0; i < HTTP_PER_MIN; i++) {
+      expect((await http(web.url, 'GET', i % 2 ? '/healthz' : '/no-such-route', { headers: from('203.0.113.30') })).status).toBe(
+        i % 2 ? 200 : 404,
+      );
+    }
+    expectLimited(await http(web.url, 'GET', '/healthz', { headers: from('203.0.113.30') }), 60);
+    expectLimited(await http(web.url, 'GET', '/no-such-route', { headers: from('203.0.113.30') }), 60);
+    expect((await http(web.url, 'GET', '/healthz', { headers: from('203.0.113.31') })).status).toBe(200);
   });
 });

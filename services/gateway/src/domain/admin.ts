@@ -1,6 +1,6 @@
 import type { UserRepository } from '@parley/db';
 import { ParleyError, type PublicUser } from '@parley/protocol';
-import { hashPassword, verifyPassword } from './passwords.ts';
+import type { PasswordHasher } from './passwords.ts';
 
 /**
  * Create the admin account, or reset the password of the existing admin when it differs: safe
@@ -12,13 +12,13 @@ import { hashPassword, verifyPassword } from './passwords.ts';
 export async function ensureAdmin(
   users: Pick<UserRepository, 'createOrResetAdmin' | 'findByUsername'>,
   credentials: { username: string; password: string },
-  scryptCost: number,
+  passwords: PasswordHasher,
 ): Promise<PublicUser> {
   const existing = await users.findByUsername(credentials.username);
-  if (existing?.role === 'admin' && (await verifyPassword(credentials.password, existing.passwordHash))) {
+  if (existing?.role === 'admin' && (await passwords.verify(credentials.password, existing.passwordHash))) {
     return { id: existing.id, username: existing.username, role: existing.role };
   }
-  const admin = await users.createOrResetAdmin(credentials.username, await hashPassword(credentials.password, scryptCost));
+  const admin = await users.createOrResetAdmin(credentials.username, await passwords.hash(credentials.password));
   if (admin) return admin;
   throw new ParleyError(
     'username_taken',

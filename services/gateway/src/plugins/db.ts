@@ -30,7 +30,7 @@ export const dbPlugin = fp<{ config: Config }>(
     }
     const repos = createRepositories(db);
     if (config.admin) {
-      const admin = await ensureAdmin(repos.users, config.admin, config.scryptCost);
+      const admin = await ensureAdmin(repos.users, config.admin, app.passwords);
       app.log.info({ userId: admin.id, username: admin.username }, 'admin account ready');
     }
     app.decorate('db', db);

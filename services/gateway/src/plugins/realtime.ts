@@ -62,7 +62,15 @@ export const realtimePlugin = fp<{ config: Config }>(
     const messageWriter = new GroupCommit<NewRoomMessage | NewPrivateMessage, StoredMessage>((batch) =>
       app.repos.messages.insertMany(batch),
     );
-    const deps: RealtimeDeps = { config, log: app.log, repos: app.repos, userLookup: app.userLookup, presence, messageWriter };
+    const deps: RealtimeDeps = {
+      config,
+      log: app.log,
+      repos: app.repos,
+      userLookup: app.userLookup,
+      presence,
+      messageWriter,
+      userBudget: app.userBudget,
+    };
     const notificationHub = new NotificationHub(io.of(NAMESPACES.notifications));
     const sessionTracker = new SessionTracker(io, app.log);
     const namespaces = registerNamespaces(
@@ -130,5 +138,5 @@ export const realtimePlugin = fp<{ config: Config }>(
       await presence.close();
     });
   },
-  { name: 'realtime', dependencies: ['db', 'auth', 'redis'] },
+  { name: 'realtime', dependencies: ['db', 'auth', 'redis', 'limits'] },
 );

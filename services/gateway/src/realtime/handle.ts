@@ -13,6 +13,7 @@ import { toParleyError } from '../domain/errors.ts';
 import type { FastifyBaseLogger } from 'fastify';
 import type { TokenBucket } from '../domain/token-bucket.ts';
 import { parse } from '../domain/validation.ts';
+import type { UserBudget } from '../limits/user-budget.ts';
 import type { AnySocket } from './types.ts';
 type Ack = (response: object) => void;
 
@@ -24,6 +25,28 @@ export type PayloadOf<N extends NamespaceName, E extends InboundName<N>> = Inbou
 export interface HandlerOptions {
   /** Bucket charged before the handler runs; empty bucket -> 'rate_limited'. */
   bucket?: () => TokenBucket;
+  /** The user's budget, spent after the bucket and the payload's validation; none left -> 'rate_limited'. */
+  budget?: UserBudget;
+}
+
+/**
+ * Per socket: the admission of its latest event that still waits for the user's budget (an
+ * asynchronous check, in Redis). Every later event of that socket starts its handler after it, so
+ * handlers start in the order the events arrived whatever each one waited for: a chatMessage
+ * followed by a leaveRoom is stored before the socket leaves. Refusals (bucket, payload) answer
+ * at once: they change nothing, so answering them first reorders nothing that matters, and each
+ * queued event holds a bucket token, which bounds the queue.
+ */
+const admissions = new WeakMap<object, Promise<void>>();
+
+function inOrder(socket: object, start: () => Promise<void> | void): void {
+  const previous = admissions.get(socket);
+  const admitted = previous ? previous.then(start) : start();
+  if (!admitted) return;
+  admissions.set(socket, admitted);
+  void admitted.then(() => {
+    if (admissions.get(socket) === admitted) admissions.delete(socket);
+  });
 }
 
 export type Handler<N extends NamespaceName, E extends InboundName<N>> = (
@@ -59,18 +82,28 @@ export function eventHandlers<N extends NamespaceName>(socket: AnySocket, log: F
         if (ack) ack({ ok: false, error: body });
         else socket.emit('error', body);
       };
+      let payload: PayloadOf<N, E>;
       try {
         if (options.bucket && !options.bucket().take()) throw new ParleyError('rate_limited');
-        const payload = (schema === null ? undefined : parse(schema, args[0])) as PayloadOf<N, E>;
-        const result = handler(payload);
-        if (result instanceof Promise) {
-          result.then((value) => ack?.(Object.assign({ ok: true }, value)), fail);
-        } else {
-          ack?.(Object.assign({ ok: true }, result));
-        }
+        payload = (schema === null ? undefined : parse(schema, args[0])) as PayloadOf<N, E>;
       } catch (err) {
         fail(err);
+        return;
       }
+      const run = () => {
+        try {
+          const result = handler(payload);
+          if (result instanceof Promise) {
+            result.then((value) => ack?.(Object.assign({ ok: true }, value)), fail);
+          } else {
+            ack?.(Object.assign({ ok: true }, result));
+          }
+        } catch (err) {
+          fail(err);
+        }
+      };
+      const budget = options.budget;
+      inOrder(socket, budget ? () => budget.spend(socket.data.user.id).then(run, fail) : run);
     });
   };
 }

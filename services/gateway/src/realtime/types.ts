@@ -4,6 +4,7 @@ import type { Config } from '@parley/config';
 import type { Account, NewPrivateMessage, NewRoomMessage, Repositories, StoredMessage } from '@parley/db';
 import type { ClientToServer, ErrorBody, NamespaceName, PublicUser, ServerToClient, Untrusted } from '@parley/protocol';
 import type { GroupCommit } from '../domain/group-commit.ts';
+import type { UserBudget } from '../limits/user-budget.ts';
 import type { Presence } from '../presence/presence.ts';
 import type { TokenBucket } from '../domain/token-bucket.ts';
 
@@ -62,6 +63,8 @@ export interface RealtimeDeps {
   presence: Presence;
   /** Persists chat and private messages in batches; resolves with the message id (and whether it is a retry's). */
   messageWriter: GroupCommit<NewRoomMessage | NewPrivateMessage, StoredMessage>;
+  /** Each user's budget of chat, private and 'message' events and post writes, shared by all its sockets. */
+  userBudget: UserBudget;
 }
 
 /** Room every socket of a user joins, on '/', '/user' and '/notifications'. */

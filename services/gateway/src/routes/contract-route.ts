@@ -23,8 +23,8 @@ export type RouteHandler<R extends RouteName> = (request: RouteRequest<R>, reply
 /** A response without a body (@fastify/swagger documents `type: 'null'` as no content). */
 const NO_CONTENT = z.null().describe('No Content');
 
-/** Codes every route may answer with, besides its own. */
-const COMMON_ERRORS: readonly ErrorCode[] = ['internal_error', 'unavailable'];
+/** Codes every route may answer with, besides its own (rate_limited: the per-address limit of every route). */
+const COMMON_ERRORS: readonly ErrorCode[] = ['internal_error', 'unavailable', 'rate_limited'];
 const AUTH_ERRORS: readonly ErrorCode[] = ['unauthorized', 'token_expired', 'token_revoked'];
 
 /** The Fastify schema of a contract route: validation, serialization and its OpenAPI entry. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { hashPassword, verifyPassword } from '../../src/domain/passwords.ts';
+import { ParleyError } from '@parley/protocol';
+import { createPasswordHasher, hashPassword, verifyPassword } from '../../src/domain/passwords.ts';
 
 const COST = 1024;
 
@@ -29,5 +30,24 @@ describe('passwords', () => {
     ['a short hash', 'scrypt$1024$8$1$c2FsdA==$aGFzaA=='],
   ])('returns false (never throws) for a malformed stored hash: %s', async (_name, stored) => {
     await expect(verifyPassword('password123', stored)).resolves.toBe(false);
+  });
+
+  it('a bounded hasher refuses at once (unavailable, retry after 1 s) what exceeds concurrency + queue, and serves the rest', async () => {
+    const passwords = createPasswordHasher({ cost: COST, concurrency: 1, queueMax: 1 });
+    const calls = [
+      passwords.hash('one password'),
+      passwords.hash('two password'),
+      passwords.verify('three', 'scrypt$1024$8$1$c2FsdA==$aGFzaA=='),
+    ];
+    const [first, second, third] = (await Promise.allSettled(calls)) as [
+      PromiseFulfilledResult<string>,
+      PromiseSettledResult<string>,
+      PromiseRejectedResult,
+    ];
+    expect([first.status, second.status, third.status]).toEqual(['fulfilled', 'fulfilled', 'rejected']);
+    expect(third.reason).toBeInstanceOf(ParleyError);
+    expect(third.reason).toMatchObject({ code: 'unavailable', retryAfterSec: 1 });
+    // Room again once those are done.
+    expect(await passwords.verify('one password', first.value)).toBe(true);
   });
 });

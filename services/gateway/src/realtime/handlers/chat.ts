@@ -9,12 +9,13 @@ import { userRoom, type MainServer, type MainSocket, type RealtimeDeps } from '.
 export function registerChatHandlers(io: MainServer, socket: MainSocket, deps: RealtimeDeps): void {
   const { log, messageWriter, config } = deps;
   const user = socket.data.user;
-  const sendBucket = socketBucket(socket, 'send', config);
   const typingBucket = socketBucket(socket, 'typing', config);
+  // The socket's bucket first (cheap), then the user's budget, shared by all its sockets and nodes.
+  const send = { bucket: socketBucket(socket, 'send', config), budget: deps.userBudget };
   const on = eventHandlers(socket, log, '/');
 
   // The lesson's first exercise: echo to the sender, relay to the others, broadcast to all.
-  on('message', { bucket: sendBucket }, (data) => {
+  on('message', send, (data) => {
     if (data === undefined) throw new ParleyError('invalid_payload', 'message needs a payload');
     socket.emit('response', { message: 'Received' });
     socket.broadcast.emit('newMessage', data);
@@ -23,7 +24,7 @@ export function registerChatHandlers(io: MainServer, socket: MainSocket, deps: R
     socket.broadcast.emit('broadcast', data);
   });
 
-  on('chatMessage', { bucket: sendBucket }, async (payload) => {
+  on('chatMessage', send, async (payload) => {
     const { room, text, clientId } =
       typeof payload === 'string' ? { room: socket.data.currentRoom, text: payload, clientId: undefined } : payload;
     if (room === undefined) throw new ParleyError('invalid_payload', 'Join a room first or send {room, text}');
@@ -37,7 +38,7 @@ export function registerChatHandlers(io: MainServer, socket: MainSocket, deps: R
     return { id };
   });
 
-  on('privateMessage', { bucket: sendBucket }, async ({ to, message, clientId }) => {
+  on('privateMessage', send, async ({ to, message, clientId }) => {
     if (to !== user.id && (await deps.userLookup.submit(to)) === null) throw new ParleyError('not_found', `No user ${to}`);
     const createdAt = new Date();
     const { id, duplicate } = await messageWriter.submit({ authorId: user.id, recipientId: to, text: message, createdAt, clientId });
