@@ -49,11 +49,18 @@ export const sessionsPlugin = fp<{ config: Config }>(
     app.decorate('revocations', {
       revoke: async (revocation: Revocation) => {
         tracker.revoke(revocation);
-        const sent = channel.publish(redis.pub, revocation).then(() => true);
+        // Never rejects (a late failure after the bound must not go unhandled).
+        const sent = channel.publish(redis.pub, revocation).then(
+          () => true,
+          (err: unknown) => {
+            log.warn({ err, userId: revocation.userId }, 'revocation could not be published');
+            return false;
+          },
+        );
         if (!(await Promise.race([sent, delay(PUBLISH_BOUND_MS, false, { ref: false })]))) {
           log.warn(
             { userId: revocation.userId },
-            'revocation not yet published (Redis is slow or down); other nodes get it on reconnection',
+            'revocation not (yet) published: Redis is slow or down; other nodes check their sockets when they reconnect',
           );
         }
       },
