@@ -24,6 +24,12 @@ export interface ParleyClientOptions {
   /** How long to wait for an ack. @default 10000 */
   ackTimeoutMs?: number;
   /**
+   * How long `send` / `sendPrivate` keep trying: an attempt whose ack was lost (timeout, dropped
+   * connection) or answered `unavailable` is sent again with the same clientId, after the next
+   * reconnection and resync, until this much time has passed. @default 30000
+   */
+  sendTimeoutMs?: number;
+  /**
    * Ids are assigned when a batch is stored, so across nodes a lower id can be broadcast a
    * little after a higher one (longer on a loaded cluster). 'sync' therefore resumes below
    * every id received in the last `settleMs` before the connection dropped; the duplicates
@@ -47,6 +53,15 @@ export interface ParleyClientOptions {
 const REFRESH_LEAD_MS = 5 * 60_000;
 /** Wait before trying a failed refresh again (while the token still has time left). */
 const REFRESH_RETRY_MS = 2000;
+/** Pause before sending again after `unavailable` (the connection is up, a dependency is not). */
+const SEND_RETRY_MS = 500;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(ms, 0)));
+
+/** A random id for a message that may be sent again. */
+function newClientId(): string {
+  return globalThis.crypto.randomUUID();
+}
 
 /** `iat` and `exp` of a JWT, in ms (not verified: the server does that). */
 function lifetimeOf(token: string): { issuedAt: number; expiresAt: number } | undefined {
@@ -132,11 +147,17 @@ export class ParleyClient {
   private readonly tokenListeners: ((token: string) => void)[] = [];
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
+  private readonly sendTimeoutMs: number;
+  /** Resolved while connected with every room rejoined and synced; a new one after each drop. */
+  private ready!: Promise<void>;
+  private markReady!: () => void;
 
   constructor(options: ParleyClientOptions) {
     this.pageSize = options.syncPageSize ?? 100;
     this.ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
     this.settleMs = options.settleMs ?? 5000;
+    this.sendTimeoutMs = options.sendTimeoutMs ?? 30_000;
+    this.notReady();
     this.token = options.token;
     this.privateStream.lastId = options.privateSinceId ?? 0;
     this.refresher = options.refreshToken ?? refreshOverHttp(options.url);
@@ -154,9 +175,11 @@ export class ParleyClient {
     this.socket.on('privateMessage', (m) => this.deliverPrivate(m));
     this.socket.on('disconnect', () => {
       this.disconnectedAt = Date.now();
+      this.notReady();
     });
     this.socket.on('connect', () => {
       if (this.everConnected) void this.resync();
+      else this.markReady();
       this.everConnected = true;
     });
     this.scheduleRefresh();
@@ -199,15 +222,25 @@ export class ParleyClient {
     await acked<AckBody<'/', 'leaveRoom'>>((done) => this.timed().emit('leaveRoom', room, done));
   }
 
-  /** Send a chat message; resolves with its id once the server has persisted it. */
+  /**
+   * Send a chat message; resolves with its id once the server has persisted it. A lost ack is
+   * retried with the same clientId (see `sendTimeoutMs`): stored and delivered once either way.
+   * Rejects with a ParleyClientError for a refusal (not retried), or the last error at the deadline.
+   */
   async send(room: string, text: string): Promise<number> {
-    const { id } = await acked<AckBody<'/', 'chatMessage'>>((done) => this.timed().emit('chatMessage', { room, text }, done));
+    const clientId = newClientId();
+    const { id } = await this.reliably<AckBody<'/', 'chatMessage'>>((done) =>
+      this.timed().emit('chatMessage', { room, text, clientId }, done),
+    );
     return id;
   }
 
-  /** Send a private message; resolves with its id once stored (it is not handed to onPrivateMessage). */
+  /** Send a private message, like `send`; resolves with its id (it is not handed to onPrivateMessage). */
   async sendPrivate(to: number, message: string): Promise<number> {
-    const { id } = await acked<AckBody<'/', 'privateMessage'>>((done) => this.timed().emit('privateMessage', { to, message }, done));
+    const clientId = newClientId();
+    const { id } = await this.reliably<AckBody<'/', 'privateMessage'>>((done) =>
+      this.timed().emit('privateMessage', { to, message, clientId }, done),
+    );
     this.accept(this.privateStream, id);
     return id;
   }
@@ -221,6 +254,30 @@ export class ParleyClient {
     this.closed = true;
     clearTimeout(this.refreshTimer);
     this.socket.close();
+  }
+
+  private notReady(): void {
+    this.ready = new Promise((resolve) => {
+      this.markReady = resolve;
+    });
+  }
+
+  /** `acked(send)`, sent again after a lost ack or `unavailable` until `sendTimeoutMs` has passed. */
+  private async reliably<T extends object>(send: (done: (err: Error | null, ack: Ack<T>) => void) => void): Promise<AckOk<T>> {
+    const deadline = Date.now() + this.sendTimeoutMs;
+    for (;;) {
+      try {
+        return await acked<T>(send);
+      } catch (err) {
+        const retriable = !(err instanceof ParleyClientError) || err.code === 'unavailable';
+        if (!retriable || this.closed || Date.now() >= deadline) throw err;
+        // Connected: a pause (a dependency is down). Otherwise: the next reconnection, rooms rejoined.
+        await Promise.race([
+          Promise.all([this.ready, sleep(err instanceof ParleyClientError ? SEND_RETRY_MS : 0)]),
+          sleep(deadline - Date.now()),
+        ]);
+      }
+    }
   }
 
   /** Refresh REFRESH_LEAD_MS before exp, or half-way (tokens without iat/exp are left alone). */
@@ -313,6 +370,7 @@ export class ParleyClient {
         after = page.messages.at(-1)?.id ?? after;
         if (!page.hasMore) break;
       }
+      this.markReady();
       for (const listener of this.resyncListeners) listener();
     } catch {
       // The connection dropped again mid-way; the next 'connect' starts over.

@@ -2,8 +2,10 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ParleyClient, ParleyClientError } from '@parley/client';
 import type { ChatMessage } from '@parley/protocol';
 import {
+  collectUntil,
   connect,
   createTestDatabase,
+  http,
   registerUser,
   request,
   startNode,
@@ -81,6 +83,37 @@ describe('@parley/client', () => {
     await liveAgain;
     expect(got).toEqual([before.id, ...missed, after.id]);
     other.close();
+  });
+});
+
+describe('@parley/client sends survive a lost ack', () => {
+  it('a send whose ack was lost with the connection is retried with its clientId: stored and delivered once, resolved with its id', async () => {
+    const room = uniqueName('room');
+    const [a, b] = await Promise.all([registerUser(node.url), registerUser(node.url)]);
+    const c = new ParleyClient({ url: node.url, token: a.token, socket: { transports: ['websocket'] }, ackTimeoutMs: 2000 });
+    clients.push(c);
+    await c.connected();
+    await c.join(room);
+    const other = await connect(node.url, '/', b.token);
+    await request(other, 'join', { room });
+    const heard = collectUntil<ChatMessage>(other, 'message', (m) => m.text === 'marker');
+
+    // The message leaves, then the connection drops before its ack can come back.
+    const sent = c.send(room, 'exactly once');
+    c.socket.io.engine.close();
+    const id = await within('the send to resolve after the reconnection', sent, 15_000);
+
+    await request(other, 'chatMessage', { room, text: 'marker' });
+    expect((await heard).filter((m) => m.text === 'exactly once').map((m) => m.id)).toEqual([id]);
+    const history = await http<{ messages: ChatMessage[] }>(node.url, 'GET', `/rooms/${room}/messages`, { token: b.token });
+    expect(history.body.messages.filter((m) => m.text === 'exactly once').map((m) => m.id)).toEqual([id]);
+    other.close();
+  });
+
+  it('a refusal is not retried', async () => {
+    const c = client((await registerUser(node.url)).token);
+    await c.connected();
+    await expect(c.send(uniqueName('not_joined'), 'hello')).rejects.toMatchObject({ code: 'forbidden' });
   });
 });
 
