@@ -118,7 +118,10 @@ export const joinSchema = z.object({ username: z.unknown().optional(), room: roo
  * same (user, clientId) answers with the first message's id and is not stored or broadcast again.
  */
 export const clientIdSchema = storedText(64).pipe(z.string().min(1));
-export const chatMessageSchema = z.union([textSchema, z.object({ room: roomSchema, text: textSchema, clientId: clientIdSchema.optional() })]);
+export const chatMessageSchema = z.union([
+  textSchema,
+  z.object({ room: roomSchema, text: textSchema, clientId: clientIdSchema.optional() }),
+]);
 export const joinRoomSchema = z.union([roomSchema, z.array(roomSchema).min(1).max(MAX_ROOMS_PER_JOIN)]);
 export const leaveRoomSchema = roomSchema;
 export const privateMessageSchema = z.object({ to: idSchema, message: textSchema, clientId: clientIdSchema.optional() });
