@@ -87,7 +87,35 @@ describe('docker-compose.yml', () => {
   });
 });
 
+/** The value of the first `name value;` directive of a rendered nginx configuration. */
+function directive(conf: string, name: string): string {
+  const value = new RegExp(`^\\s*${name}\\s+([^;]+);`, 'm').exec(conf)?.[1];
+  if (value === undefined) throw new Error(`no ${name} directive in the rendered configuration`);
+  return value;
+}
+
 describe('nginx template', () => {
+  it.each([1, 3])('holds 20k WebSockets per node behind it (%i nodes): connections and open files', async (nodes) => {
+    const conf = renderNginxConfig({
+      ...COMPOSE_NGINX,
+      upstreams: Array.from({ length: nodes }, (_, i) => `127.0.0.1:${3001 + i}`),
+      tempDir: dir,
+      pidFile: join(dir, 'nginx.pid'),
+      errorLog: join(dir, 'error.log'),
+    });
+    // Each proxied WebSocket holds two nginx connections (client and upstream). `auto` workers
+    // count as one: without reuseport one worker may accept nearly all of them.
+    const workers = directive(conf, 'worker_processes') === 'auto' ? 1 : Number(directive(conf, 'worker_processes'));
+    const connections = Number(directive(conf, 'worker_connections'));
+    expect(workers * connections).toBeGreaterThanOrEqual(2 * 20_000 * nodes + 1000);
+    expect(Number(directive(conf, 'worker_rlimit_nofile'))).toBeGreaterThanOrEqual(connections + 100);
+    const file = join(dir, `sized-${nodes}.conf`);
+    await writeFile(file, conf);
+    const { stderr } = await run('nginx', ['-t', '-p', dir, '-c', file]);
+    expect(stderr).not.toMatch(/\[(warn|alert|emerg)\]/);
+  });
+
+
   it('renders a configuration nginx accepts, with upgrade headers and sticky hashing', async () => {
     const conf = renderNginxConfig({
       upstreams: ['127.0.0.1:3001', '127.0.0.1:3002'],
