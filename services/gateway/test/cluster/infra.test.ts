@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ENV_VARS } from '@parley/config';
 import { REPO_ROOT } from '@parley/testkit';
-import { COMPOSE_NGINX, renderNginxConfig } from '@parley/testkit';
+import { COMPOSE_NGINX, CONNECTIONS_PER_NODE, connectionsPerNodeWithin, nginxCapacity, renderNginxConfig } from '@parley/testkit';
 
 const run = promisify(execFile);
 /** What an operator must give docker-compose: a random secret (none is written in the repository). */
@@ -95,6 +95,13 @@ function directive(conf: string, name: string): string {
 }
 
 describe('nginx template', () => {
+  it('run unprivileged under a lower hard open-file limit, nginx is sized to fit it (setrlimit would fail)', () => {
+    const perNode = connectionsPerNodeWithin(3, 20_000);
+    expect(nginxCapacity(3, perNode).rlimitNofile).toBeLessThanOrEqual(20_000);
+    expect(perNode).toBeGreaterThan(2_500);
+    expect(connectionsPerNodeWithin(3, 1_048_576)).toBe(CONNECTIONS_PER_NODE);
+  });
+
   it.each([1, 3])('holds 20k WebSockets per node behind it (%i nodes): connections and open files', async (nodes) => {
     const conf = renderNginxConfig({
       ...COMPOSE_NGINX,
@@ -114,7 +121,6 @@ describe('nginx template', () => {
     const { stderr } = await run('nginx', ['-t', '-p', dir, '-c', file]);
     expect(stderr).not.toMatch(/\[(warn|alert|emerg)\]/);
   });
-
 
   it('renders a configuration nginx accepts, with upgrade headers and sticky hashing', async () => {
     const conf = renderNginxConfig({

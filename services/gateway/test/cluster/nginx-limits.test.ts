@@ -34,9 +34,12 @@ afterAll(async () => {
   await node.close();
 });
 
+/** Client options leaving from `localAddress` (engine.io-client hands it to ws; its types leave it out). */
+const from = (localAddress: string) => ({ localAddress }) as object;
+
 /** A WebSocket through nginx from `localAddress`. */
 async function open(localAddress: string): Promise<ClientSocket> {
-  const socket = await connect(nginx.url, '/', alice.token, { localAddress } as object);
+  const socket = await connect(nginx.url, '/', alice.token, from(localAddress));
   sockets.push(socket);
   return socket;
 }
@@ -51,7 +54,7 @@ describe('nginx per-IP connection limit', () => {
       status: 429,
       body: { error: { code: 'rate_limited', message: expect.any(String) as string } },
     });
-    const refused = await connectError(nginx.url, '/', alice.token, { localAddress: '127.0.0.1' } as object);
+    const refused = await connectError(nginx.url, '/', alice.token, from('127.0.0.1'));
     expect(refused.message).toBe('websocket error');
 
     // Another address is not affected.
