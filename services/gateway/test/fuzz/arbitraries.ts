@@ -241,7 +241,8 @@ export function payloadFor(schema: z.ZodType, dict: Dictionary, channel: Channel
   return valueOf(z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' }) as JsonSchema, dict, channel);
 }
 
-/** A value as a URL part: strings as they are, anything else as its JSON. */
+/** A value as a URL part: strings as they are, anything else as its JSON; lone surrogates become U+FFFD, as in any UTF-8 URL. */
 export function asUrlPart(value: unknown): string {
-  return typeof value === 'string' ? value : (JSON.stringify(value) ?? '');
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? '');
+  return Buffer.from(text, 'utf8').toString('utf8');
 }

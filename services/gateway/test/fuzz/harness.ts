@@ -22,11 +22,12 @@ export const TARGET_TIMEOUT_MS = 60_000 + RUNS * 20;
 
 /**
  * fast-check's parameters: a fixed seed, so every run of the suite throws the same payloads;
- * a failure prints its seed and path, and FUZZ_SEED (with FUZZ_PATH) replays it.
+ * a failure prints its seed and path, and FUZZ_SEED (with FUZZ_PATH) replays it. No shrinking
+ * (endOnFailure): against a live node, shrinking a large payload took longer than the test may.
  */
 export function fuzzParameters(): fc.Parameters<unknown> {
   const path = process.env.FUZZ_PATH;
-  return { seed: Number(process.env.FUZZ_SEED ?? 20_261_211), numRuns: RUNS, ...(path ? { path } : {}) };
+  return { seed: Number(process.env.FUZZ_SEED ?? 20_261_211), numRuns: RUNS, endOnFailure: true, ...(path ? { path } : {}) };
 }
 
 export const ADMIN = { username: 'fuzz_admin', password: 'fuzz-admin-password' };
