@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { loadConfig } from '@parley/config';
 import { openDatabase } from '@parley/db';
-import { startCluster, type Cluster } from '@parley/devcluster';
+import { CONNECTIONS_PER_NODE, startCluster, type Cluster } from '@parley/devcluster';
 
 const port = z.coerce.number().int().min(1).max(65535);
 const options = z
@@ -14,6 +14,7 @@ const options = z
     CLUSTER_NODES: z.coerce.number().int().min(1).max(32).default(3),
     CLUSTER_BASE_PORT: port.default(3001),
     CLUSTER_NGINX_PORT: port.default(8080),
+    CLUSTER_NGINX_PER_IP: z.coerce.number().int().positive().optional(),
     DATABASE_URL: z.url().default('postgresql://postgres@127.0.0.1:5432/postgres'),
     REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
   })
@@ -42,6 +43,7 @@ try {
   cluster = await startCluster(options.CLUSTER_NODES, nodeEnv, {
     basePort: options.CLUSTER_BASE_PORT,
     nginxPort: options.CLUSTER_NGINX_PORT,
+    nginxPerIpConnections: options.CLUSTER_NGINX_PER_IP,
     echo: true,
   });
 } catch (err) {
@@ -54,6 +56,11 @@ for (const node of cluster.nodes) {
   });
 }
 const upstreams = cluster.nodes.map((n) => `127.0.0.1:${n.port}`);
+if (cluster.nginx.connectionsPerNode < CONNECTIONS_PER_NODE) {
+  process.stderr.write(
+    `cluster: nginx runs unprivileged under a lower open-file limit (ulimit -Hn): sized for ${cluster.nginx.connectionsPerNode} connections per node, not ${CONNECTIONS_PER_NODE}\n`,
+  );
+}
 process.stdout.write(
   `\nParley cluster: http://localhost:${options.CLUSTER_NGINX_PORT} (nginx, sticky) -> ${upstreams.join(', ')}\nCtrl-C stops everything.\n`,
 );

@@ -14,6 +14,8 @@ export interface ClusterOptions {
   nginxPort?: number;
   /** Echo the nodes' output. @default false */
   echo?: boolean;
+  /** nginx's limit of concurrent connections per client address. @default undefined (no limit) */
+  nginxPerIpConnections?: number;
 }
 
 /**
@@ -41,7 +43,10 @@ export async function startCluster(size: number, env: Record<string, string | un
   try {
     nginx = await startNginx(
       nodes.map((n) => `127.0.0.1:${n.port}`),
-      options.nginxPort === undefined ? {} : { port: options.nginxPort, public: true },
+      {
+        ...(options.nginxPort === undefined ? {} : { port: options.nginxPort, public: true }),
+        perIpConnections: options.nginxPerIpConnections,
+      },
     );
   } catch (err) {
     await stopNodes('SIGKILL');

@@ -4,6 +4,13 @@ import { join } from 'node:path';
 
 const TEMPLATE = new URL('./nginx.conf.template', import.meta.url);
 
+/** Connections per node the published figures promise (docs/PERFORMANCE.md: 20k per node). */
+export const CONNECTIONS_PER_NODE = 20_000;
+/** nginx connections beyond the proxied WebSockets: health checks, long-polling requests, keep-alive to the nodes. */
+const CONNECTION_MARGIN = 1024;
+/** Open files beyond the connections: log files, listeners, temporary files. */
+const FILE_MARGIN = 1024;
+
 export interface NginxOptions {
   /** `host:port` of every gateway node. */
   upstreams: string[];
@@ -16,6 +23,26 @@ export interface NginxOptions {
   errorLog: string;
   /** Seconds a failed node is skipped before nginx tries it again. @default 5 */
   failTimeoutSec?: number;
+  /** Client connections each node must be able to hold through nginx. @default CONNECTIONS_PER_NODE (20000) */
+  connectionsPerNode?: number;
+  /**
+   * Most concurrent connections from one client address (nginx `limit_conn`; a WebSocket counts
+   * for its whole life), beyond which nginx answers 429 `rate_limited`. Off by default: load
+   * tests and clients behind one NAT come from a single address. @default undefined (no limit)
+   */
+  perIpConnections?: number;
+}
+
+/** worker_connections and worker_rlimit_nofile for `nodes` nodes of `perNode` WebSockets each (two nginx connections per WebSocket). */
+export function nginxCapacity(nodes: number, perNode: number = CONNECTIONS_PER_NODE): { workerConnections: number; rlimitNofile: number } {
+  const workerConnections = 2 * perNode * nodes + CONNECTION_MARGIN;
+  return { workerConnections, rlimitNofile: workerConnections + FILE_MARGIN };
+}
+
+/** The most WebSockets per node (at most CONNECTIONS_PER_NODE) whose worker_rlimit_nofile fits in `openFiles`. */
+export function connectionsPerNodeWithin(nodes: number, openFiles: number): number {
+  const fits = Math.floor((openFiles - FILE_MARGIN - CONNECTION_MARGIN) / (2 * nodes));
+  return Math.max(1, Math.min(CONNECTIONS_PER_NODE, fits));
 }
 
 /**
@@ -25,7 +52,17 @@ export interface NginxOptions {
 export function renderNginxConfig(options: NginxOptions): string {
   if (options.upstreams.length === 0) throw new Error('nginx needs at least one upstream');
   const failTimeout = options.failTimeoutSec ?? 5;
+  const perNode = options.connectionsPerNode ?? CONNECTIONS_PER_NODE;
+  const { workerConnections, rlimitNofile } = nginxCapacity(options.upstreams.length, perNode);
+  const perIp = options.perIpConnections;
+  if (perIp !== undefined && !(Number.isInteger(perIp) && perIp > 0))
+    throw new Error(`perIpConnections must be a positive integer: ${perIp}`);
   const values: Record<string, string> = {
+    connectionsPerNode: String(perNode),
+    workerConnections: String(workerConnections),
+    rlimitNofile: String(rlimitNofile),
+    perIpLimit: perIp === undefined ? 'off (perIpConnections)' : `at most ${perIp}`,
+    limitConn: perIp === undefined ? '    # limit_conn per_ip <N>;' : `    limit_conn per_ip ${perIp};`,
     servers: options.upstreams.map((u) => `    server ${u} max_fails=1 fail_timeout=${failTimeout}s;`).join('\n'),
     listen: String(options.listen),
     tempDir: options.tempDir,
@@ -64,5 +101,7 @@ export const COMPOSE_NGINX: NginxOptions = {
 };
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  process.stdout.write(renderNginxConfig(COMPOSE_NGINX));
+  // NGINX_PER_IP_CONNECTIONS=<N> renders the compose configuration with a per-IP limit.
+  const perIp = process.env.NGINX_PER_IP_CONNECTIONS;
+  process.stdout.write(renderNginxConfig({ ...COMPOSE_NGINX, ...(perIp ? { perIpConnections: Number(perIp) } : {}) }));
 }

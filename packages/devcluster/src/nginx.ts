@@ -3,13 +3,15 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getFrom, START_TIMEOUT_MS } from './gateway-process.ts';
-import { writeNginxConfig } from './nginx-config.ts';
+import { CONNECTIONS_PER_NODE, connectionsPerNodeWithin, nginxCapacity, writeNginxConfig } from './nginx-config.ts';
 import { ADDRESS_IN_USE, freePort, PortInUseError, startOnFreePort } from './ports.ts';
 
 export interface NginxProcess {
   url: string;
   port: number;
   config: string;
+  /** WebSockets per node nginx was sized for: CONNECTIONS_PER_NODE, or fewer when it runs unprivileged under a lower open-file limit. */
+  connectionsPerNode: number;
   /** Settles when nginx exits. */
   exited: Promise<void>;
   stop(): Promise<void>;
@@ -24,6 +26,27 @@ export interface NginxStartOptions {
   public?: boolean;
   /** Seconds a failed node is skipped. @default 2 */
   failTimeoutSec?: number;
+  /** Most concurrent connections per client address (429 `rate_limited` beyond). @default undefined (no limit) */
+  perIpConnections?: number;
+}
+
+/** The hard open-file limit nginx inherits from this process (Linux), or undefined where unknown. */
+async function hardOpenFileLimit(): Promise<number | undefined> {
+  const limits = await readFile('/proc/self/limits', 'utf8').catch(() => '');
+  const hard = /^Max open files\s+\S+\s+(\d+)/m.exec(limits)?.[1];
+  return hard === undefined ? undefined : Number(hard);
+}
+
+/**
+ * WebSockets per node to size nginx for. Root may raise nginx's open-file limit to what
+ * `worker_rlimit_nofile` asks; an unprivileged nginx cannot go past its hard limit (each worker
+ * logs a failed setrlimit and keeps the lower limit), so it is sized to fit that instead.
+ */
+async function connectionsPerNodeHere(nodes: number): Promise<number> {
+  if (process.getuid?.() === 0) return CONNECTIONS_PER_NODE;
+  const hard = await hardOpenFileLimit();
+  if (hard === undefined || hard >= nginxCapacity(nodes).rlimitNofile) return CONNECTIONS_PER_NODE;
+  return connectionsPerNodeWithin(nodes, hard);
 }
 
 /**
@@ -46,11 +69,14 @@ export async function startNginx(upstreams: string[], options: NginxStartOptions
 async function launchNginx(dir: string, upstreams: string[], port: number, options: NginxStartOptions): Promise<NginxProcess> {
   const errorLog = join(dir, 'error.log');
   await rm(errorLog, { force: true });
+  const connectionsPerNode = await connectionsPerNodeHere(upstreams.length);
   const { file, config } = await writeNginxConfig(dir, {
     upstreams,
     listen: options.public ? port : `127.0.0.1:${port}`,
     errorLog,
     failTimeoutSec: options.failTimeoutSec ?? 2,
+    connectionsPerNode,
+    perIpConnections: options.perIpConnections,
   });
   const child = spawn('nginx', ['-p', dir, '-c', file, '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -92,6 +118,7 @@ async function launchNginx(dir: string, upstreams: string[], port: number, optio
     url,
     port,
     config,
+    connectionsPerNode,
     exited,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -64,6 +66,23 @@ function trustHops(hops: number): (address: string, hop: number) => boolean {
   return (_address, hop) => hop < hops;
 }
 
+/**
+ * Requests Node's HTTP parser refuses before Fastify sees them, answered in the contract's shape
+ * (Fastify's default answers its own body, and 431 for headers over 16 KiB): headers or URL too
+ * large -> 413 payload_too_large, anything else malformed -> 400 invalid_payload.
+ */
+function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const { status, body } =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? { status: 413, body: errorBody('payload_too_large', 'The request headers or URL are too large') }
+      : { status: 400, body: errorBody('invalid_payload', 'Malformed HTTP request') };
+  const json = JSON.stringify({ error: body });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`,
+  );
+}
+
 /** Readiness of Redis: fails at once while disconnected (commands would wait for the reconnection). */
 async function pingRedis(client: Redis): Promise<void> {
   if (client.status !== 'ready') throw new Error(`redis is ${client.status}`);
@@ -88,6 +107,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<FastifyI
     logController: new LogController({ disableRequestLogging: true }),
     // Requests arriving while the node shuts down are refused below, in the protocol's shape.
     return503OnClosing: false,
+    clientErrorHandler,
     // Errors raised before routing (a badly percent-encoded URL) get the same error shape.
     frameworkErrors: (err, _request, reply) => {
       const { status, body } = toErrorReply(err);

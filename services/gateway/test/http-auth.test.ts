@@ -1,3 +1,4 @@
+import { connect as connectTcp } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HTTP_ROUTES, routePath, type RouteName } from '@parley/protocol';
 import {
@@ -115,6 +116,31 @@ describe('413 payload_too_large on every route that takes a body', () => {
     expect([atLimit.status, errorCode(atLimit)]).toEqual([400, 'invalid_payload']);
     const over = await http(node.url, 'POST', '/posts', { token, raw: jsonOf(64 * 1024 + 1) });
     expect([over.status, errorCode(over)]).toEqual([413, 'payload_too_large']);
+  });
+});
+
+describe('requests Node refuses before routing answer in the contract shape (found by the fuzz suite)', () => {
+  /** What a node answers to `raw` written on a fresh TCP connection. */
+  const rawExchange = (raw: string) =>
+    new Promise<string>((resolve, reject) => {
+      const { port } = new URL(node.nodes[0]?.url ?? '');
+      const socket = connectTcp(Number(port), '127.0.0.1', () => socket.end(raw));
+      let answer = '';
+      socket.setEncoding('utf8').on('data', (chunk: string) => (answer += chunk));
+      socket.on('end', () => resolve(answer)).on('error', reject);
+    });
+  const bodyOf = (answer: string) => JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as unknown;
+
+  it('a URL or headers over 16 KiB: 413 payload_too_large', async () => {
+    const answer = await rawExchange(`GET /posts?before=${'1'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(bodyOf(answer)).toEqual({ error: { code: 'payload_too_large', message: expect.any(String) } });
+  });
+
+  it('a malformed request: 400 invalid_payload', async () => {
+    const answer = await rawExchange('GET / HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(bodyOf(answer)).toEqual({ error: { code: 'invalid_payload', message: expect.any(String) } });
   });
 });
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ENV_VARS } from '@parley/config';
 import { REPO_ROOT } from '@parley/testkit';
-import { COMPOSE_NGINX, renderNginxConfig } from '@parley/testkit';
+import { COMPOSE_NGINX, CONNECTIONS_PER_NODE, connectionsPerNodeWithin, nginxCapacity, renderNginxConfig } from '@parley/testkit';
 
 const run = promisify(execFile);
 /** What an operator must give docker-compose: a random secret (none is written in the repository). */
@@ -87,7 +87,41 @@ describe('docker-compose.yml', () => {
   });
 });
 
+/** The value of the first `name value;` directive of a rendered nginx configuration. */
+function directive(conf: string, name: string): string {
+  const value = new RegExp(`^\\s*${name}\\s+([^;]+);`, 'm').exec(conf)?.[1];
+  if (value === undefined) throw new Error(`no ${name} directive in the rendered configuration`);
+  return value;
+}
+
 describe('nginx template', () => {
+  it('run unprivileged under a lower hard open-file limit, nginx is sized to fit it (setrlimit would fail)', () => {
+    const perNode = connectionsPerNodeWithin(3, 20_000);
+    expect(nginxCapacity(3, perNode).rlimitNofile).toBeLessThanOrEqual(20_000);
+    expect(perNode).toBeGreaterThan(2_500);
+    expect(connectionsPerNodeWithin(3, 1_048_576)).toBe(CONNECTIONS_PER_NODE);
+  });
+
+  it.each([1, 3])('holds 20k WebSockets per node behind it (%i nodes): connections and open files', async (nodes) => {
+    const conf = renderNginxConfig({
+      ...COMPOSE_NGINX,
+      upstreams: Array.from({ length: nodes }, (_, i) => `127.0.0.1:${3001 + i}`),
+      tempDir: dir,
+      pidFile: join(dir, 'nginx.pid'),
+      errorLog: join(dir, 'error.log'),
+    });
+    // Each proxied WebSocket holds two nginx connections (client and upstream). `auto` workers
+    // count as one: without reuseport one worker may accept nearly all of them.
+    const workers = directive(conf, 'worker_processes') === 'auto' ? 1 : Number(directive(conf, 'worker_processes'));
+    const connections = Number(directive(conf, 'worker_connections'));
+    expect(workers * connections).toBeGreaterThanOrEqual(2 * 20_000 * nodes + 1000);
+    expect(Number(directive(conf, 'worker_rlimit_nofile'))).toBeGreaterThanOrEqual(connections + 100);
+    const file = join(dir, `sized-${nodes}.conf`);
+    await writeFile(file, conf);
+    const { stderr } = await run('nginx', ['-t', '-p', dir, '-c', file]);
+    expect(stderr).not.toMatch(/\[(warn|alert|emerg)\]/);
+  });
+
   it('renders a configuration nginx accepts, with upgrade headers and sticky hashing', async () => {
     const conf = renderNginxConfig({
       upstreams: ['127.0.0.1:3001', '127.0.0.1:3002'],
