@@ -42,7 +42,7 @@ export const FUZZ_ENV = {
   // The per-user budget and the password queue too: payloads must reach validation, and a busy
   // queue's 'unavailable' would read as a finding.
   USER_RATE_LIMIT: '1000000',
-  SCRYPT_QUEUE_MAX: '100000',
+  SCRYPT_QUEUE_MAX: '10000',
   ADMIN_USERNAME: ADMIN.username,
   ADMIN_PASSWORD: ADMIN.password,
 };
