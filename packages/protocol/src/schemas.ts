@@ -56,6 +56,8 @@ export const roomSchema = z
 /** Control characters other than tab, line feed and carriage return: C0, DEL and C1 (U+0000 included, which PostgreSQL text cannot hold). */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_CHARACTER = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+/** Half of a UTF-16 surrogate pair on its own (with the u flag a whole pair is one code point, not Cs). */
+const LONE_SURROGATE = /\p{Cs}/u;
 /** What shows nothing: whitespace, and zero-width and format characters (Unicode Cf: U+200B, U+FEFF, joiners, bidi marks). */
 const INVISIBLE = /[\s\p{Cf}]/gu;
 
@@ -66,11 +68,15 @@ const INVISIBLE = /[\s\p{Cf}]/gu;
  * database.
  */
 export function storedText(max: number) {
-  return z
-    .string()
-    .max(max)
-    .refine((s) => !CONTROL_CHARACTER.test(s), 'must not contain control characters')
-    .refine((s) => s.replace(INVISIBLE, '').length > 0, 'must not be blank');
+  return (
+    z
+      .string()
+      .max(max)
+      .refine((s) => !CONTROL_CHARACTER.test(s), 'must not contain control characters')
+      // A lone surrogate cannot be encoded in UTF-8: the database would store U+FFFD instead.
+      .refine((s) => !LONE_SURROGATE.test(s), 'must be well-formed Unicode (no lone surrogate)')
+      .refine((s) => s.replace(INVISIBLE, '').length > 0, 'must not be blank')
+  );
 }
 
 export const textSchema = storedText(MAX_TEXT_LENGTH);

@@ -33,6 +33,9 @@ const BAD_TEXTS = {
   'zero-width spaces only': '\u200b\u200b',
   'a byte-order mark and a joiner only': '\ufeff\u200d',
   'bidi marks only': '\u200e\u202e',
+  // Not well-formed UTF-16: PostgreSQL would store U+FFFD instead (the text silently altered).
+  'a lone high surrogate': 'a\ud800b',
+  'a lone low surrogate': '\udfff',
 };
 
 describe('stored text', () => {
@@ -48,6 +51,23 @@ describe('stored text', () => {
     }
     const rows = await node.db.query<{ n: number }>('SELECT count(*)::int AS n FROM messages WHERE author_id = $1', [alice.user.id]);
     expect(rows[0]?.n).toBe(0);
+  });
+
+  it.each(Object.entries(BAD_TEXTS))("refuses %s in a message's clientId with invalid_payload", async (_what, clientId) => {
+    const room = uniqueName('room');
+    await request(alice.socket, 'join', { room });
+    const refused = { ok: false, error: { code: 'invalid_payload', message: expect.any(String) } };
+    expect(await request(alice.socket, 'chatMessage', { room, text: 'fine', clientId })).toEqual(refused);
+    expect(await request(alice.socket, 'privateMessage', { to: bob.user.id, message: 'fine', clientId })).toEqual(refused);
+  });
+
+  it('keeps a well-formed surrogate pair (an emoji beyond the BMP)', async () => {
+    const room = uniqueName('room');
+    await request(alice.socket, 'join', { room });
+    const ack = await request<{ ok: boolean; id: number }>(alice.socket, 'chatMessage', { room, text: 'hi 🦜', clientId: 'c-🦜' });
+    expect(ack.ok).toBe(true);
+    const [row] = await node.db.query<{ text: string; client_id: string }>('SELECT text, client_id FROM messages WHERE id = $1', [ack.id]);
+    expect(row).toEqual({ text: 'hi 🦜', client_id: 'c-🦜' });
   });
 
   it('keeps tabs, line breaks and visible text around invisible characters', async () => {
