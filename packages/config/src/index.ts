@@ -167,6 +167,8 @@ const envSchema = z.object({
   PRESENCE_TTL_SEC: z.coerce.number().int().min(2).max(300).default(6),
   /** Upper bound for a graceful shutdown in ms. @default 8000 */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(8000),
+  /** Unread notifications sent on a '/notifications' connect (the newest; the rest through GET /notifications). @default 100 */
+  NOTIFICATION_BACKLOG_MAX: z.coerce.number().int().min(1).max(1000).default(100),
   /** Followers notified per fan-out batch (one INSERT … SELECT each). @default 2000 */
   FANOUT_BATCH_SIZE: z.coerce.number().int().min(1).max(50_000).default(2000),
   /** A fan-out job claimed longer ago than this (its node died) is taken over. @default 30000 */
@@ -209,6 +211,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   migrateOnStart: boolean;
   fanout: { batchSize: number; staleMs: number; sweepMs: number };
+  /** Unread notifications sent on connect (the newest). */
+  notificationBacklogMax: number;
 }
 
 export class ConfigError extends Error {
@@ -263,5 +267,6 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     migrateOnStart: env.MIGRATE_ON_START,
     fanout: { batchSize: env.FANOUT_BATCH_SIZE, staleMs: env.FANOUT_STALE_MS, sweepMs: env.FANOUT_SWEEP_MS },
+    notificationBacklogMax: env.NOTIFICATION_BACKLOG_MAX,
   });
 }

@@ -114,7 +114,15 @@ export const EVENTS = {
       markRead: { payload: markReadSchema, ack: z.object({ updated: z.number().int() }) },
       refreshToken,
     },
-    outbound: { notification: notificationPayload, error: errorBodySchema },
+    outbound: {
+      notification: notificationPayload,
+      /**
+       * Extension: sent on connect, before the backlog: how many notifications are unread. The
+       * backlog carries the newest NOTIFICATION_BACKLOG_MAX of them; GET /notifications pages the rest.
+       */
+      unreadCount: z.object({ count: z.number().int().nonnegative() }),
+      error: errorBodySchema,
+    },
   },
   '/admin': {
     inbound: {

@@ -17,11 +17,13 @@ import {
 } from '@parley/testkit';
 import { startTestBackend } from '@parley/testkit/vitest';
 
+/** A backlog bound far below the 1200 unread of the test that needs it. */
+const BACKLOG_MAX = 50;
 let node: TestBackend;
 const sockets: ClientSocket[] = [];
 beforeAll(async () => {
   // Small batches so a post to a handful of followers takes several.
-  node = await startTestBackend({ FANOUT_BATCH_SIZE: '2' });
+  node = await startTestBackend({ FANOUT_BATCH_SIZE: '2', NOTIFICATION_BACKLOG_MAX: String(BACKLOG_MAX) });
 });
 afterAll(async () => {
   for (const s of sockets) s.close();
@@ -117,10 +119,13 @@ describe('notifications', () => {
     }
 
     let backlog!: Promise<Notification[]>;
+    let unread!: Promise<{ count: number }>;
     const socket = await connect(node.url, '/notifications', follower.token, {}, (s) => {
       backlog = nextEvents<Notification>(s, 'notification', 3);
+      unread = nextEvent<{ count: number }>(s, 'unreadCount');
     });
     sockets.push(socket);
+    expect(await unread).toEqual({ count: 3 });
     const got = await backlog;
     expect(got.map((n) => n.data.postId)).toEqual(posts.map((p) => p.id));
     expect(got.map((n) => n.id)).toEqual([...got.map((n) => n.id)].sort((x, y) => x - y));
@@ -130,17 +135,26 @@ describe('notifications', () => {
     expect((await live).data.postId).toBe(fourth.id);
   });
 
-  it('sends no duplicates when notifications arrive while the backlog loads', async () => {
+  it('sends the unread count and only the newest NOTIFICATION_BACKLOG_MAX unread (oldest first), with no duplicates of what arrives meanwhile', async () => {
     const [author, follower] = await Promise.all([registerUser(node.url), registerUser(node.url)]);
     await follow(node.url, follower, author.user.id);
-    // Enough unread notifications for several backlog pages.
     await node.app.db.sql.query(
       `INSERT INTO notifications (recipient_id, type, message) SELECT $1, 'bulk', 'n' || g FROM generate_series(1, 1200) g`,
       [follower.user.id],
     );
+    const newest = (
+      await node.app.db.sql.query<{ id: string }>(
+        `SELECT id FROM notifications WHERE recipient_id = $1 ORDER BY id DESC LIMIT ${BACKLOG_MAX}`,
+        [follower.user.id],
+      )
+    )
+      .map((r) => Number(r.id))
+      .reverse();
     let all: Notification[] = [];
+    let counts: { count: number }[] = [];
     const socket = await connect(node.url, '/notifications', follower.token, {}, (s) => {
       all = collect<Notification>(s, 'notification');
+      counts = collect<{ count: number }>(s, 'unreadCount');
     });
     sockets.push(socket);
     // Posted while the backlog is (very likely) still being read and sent.
@@ -148,7 +162,11 @@ describe('notifications', () => {
     await barrier(follower, socket);
     const ids = all.map((n) => n.id);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(all.filter((n) => n.type === 'bulk')).toHaveLength(1200);
+    // The count at connect: the 1200, and whichever posts were already stored then.
+    expect(counts).toHaveLength(1);
+    expect(counts[0]!.count).toBeGreaterThanOrEqual(1200);
+    expect(counts[0]!.count).toBeLessThanOrEqual(1203);
+    expect(all.filter((n) => n.type === 'bulk').map((n) => n.id)).toEqual(newest.slice(-(BACKLOG_MAX - (counts[0]!.count - 1200))));
     expect(
       all
         .filter((n) => n.type === 'new_post')
@@ -166,10 +184,9 @@ describe('notifications', () => {
     let release!: () => void;
     const loading = new Promise<void>((resolve) => (release = resolve));
     const received = nextEvents<Notification>(client, 'notification', 3);
-    const done = app.notificationHub.sendBacklog(server, async (after) => {
-      if (after > 0) return [];
+    const done = app.notificationHub.sendBacklog(server, async () => {
       await loading;
-      return [make(1_000_001), make(1_000_002)];
+      return { notifications: [make(1_000_001), make(1_000_002)], unreadCount: 2 };
     });
     // Arrive while the backlog query is in flight: one already in the backlog, one new.
     app.notificationHub.deliverLocal([
@@ -187,7 +204,7 @@ describe('notifications', () => {
     const { app, server } = holderOf(client);
     const hub = app.notificationHub;
     const received = collectUntil<Notification>(client, 'notification', (n) => n.id === 2_000_004);
-    expect(await hub.sendBacklog(server, async (after) => (after > 0 ? [] : [make(2_000_001), make(2_000_002)]))).toBe(2);
+    expect(await hub.sendBacklog(server, async () => ({ notifications: [make(2_000_001), make(2_000_002)], unreadCount: 2 }))).toBe(2);
     // Committed before the backlog read them, delivered live only now (a fan-out batch's lag).
     hub.deliverLocal([2_000_002, 2_000_003, 2_000_001, 2_000_004].map((id) => ({ recipientId: user.user.id, notification: make(id) })));
     expect((await received).map((n) => n.id)).toEqual([2_000_001, 2_000_002, 2_000_003, 2_000_004]);

@@ -68,15 +68,19 @@ export class NotificationRepository {
     return rows.map((r) => notificationFromRow(r).notification);
   }
 
-  /** Unread notifications with id > `afterId`, oldest first (the backlog sent on connect). */
-  async unreadSince(recipientId: number, afterId: number, limit: number): Promise<Notification[]> {
-    const rows = await this.sql.query<NotificationRow>(
-      `SELECT ${COLUMNS} FROM notifications
-       WHERE recipient_id = $1 AND read_at IS NULL AND id > $2
-       ORDER BY id ASC LIMIT $3`,
-      [recipientId, afterId, limit],
+  /**
+   * The backlog sent on connect, in one query: the newest `limit` unread notifications, oldest
+   * first, and how many are unread in all.
+   */
+  async unreadBacklog(recipientId: number, limit: number): Promise<{ notifications: Notification[]; unreadCount: number }> {
+    const rows = await this.sql.query<NotificationRow & { total: number }>(
+      `SELECT ${COLUMNS}, count(*) OVER ()::int AS total FROM notifications
+       WHERE recipient_id = $1 AND read_at IS NULL
+       ORDER BY id DESC LIMIT $2`,
+      [recipientId, limit],
     );
-    return rows.map((r) => notificationFromRow(r).notification);
+    // No row: nothing unread (limit is at least 1).
+    return { notifications: rows.map((r) => notificationFromRow(r).notification).reverse(), unreadCount: rows[0]?.total ?? 0 };
   }
 
   async unreadCount(recipientId: number): Promise<number> {

@@ -2,8 +2,11 @@ import type { NotificationDelivery } from '@parley/db';
 import type { Notification } from '@parley/protocol';
 import { userRoom, type NotificationsNamespace, type NotificationsSocket } from './types.ts';
 
-/** Unread notifications read per query while sending a backlog. */
-const BACKLOG_PAGE = 500;
+/** What a socket gets on connect: the newest unread notifications (oldest first) and the unread count. */
+export interface Backlog {
+  notifications: Notification[];
+  unreadCount: number;
+}
 /**
  * How long after a backlog its recent notifications may still arrive live: a notification
  * committed before the backlog read it can be delivered (fan-out batch, Redis bus) after the
@@ -57,11 +60,11 @@ export class NotificationHub {
   }
 
   /**
-   * Send `socket` its unread notifications, oldest first, then what arrived meanwhile.
-   * The socket must already be in its user room (so nothing live is missed).
-   * `load(afterId, limit)` returns unread notifications with id > afterId, oldest first.
+   * Send `socket` the unread count and its backlog (one bounded query: `load`), oldest first,
+   * then what arrived meanwhile. The socket must already be in its user room (so nothing live
+   * is missed). Nothing is sent to a socket that went away while the backlog loaded.
    */
-  async sendBacklog(socket: NotificationsSocket, load: (afterId: number, limit: number) => Promise<Notification[]>): Promise<number> {
+  async sendBacklog(socket: NotificationsSocket, load: () => Promise<Backlog>): Promise<number> {
     this.held.set(socket.id, []);
     const sent = new Set<number>();
     const send = (n: Notification) => {
@@ -72,15 +75,12 @@ export class NotificationHub {
     const recent = new Set<number>();
     const since = Date.now() - ECHO_WINDOW_MS;
     try {
-      for (let after = 0; ;) {
-        const page = await load(after, BACKLOG_PAGE);
-        for (const n of page) {
-          if (!sent.has(n.id) && Date.parse(n.timestamp) >= since) recent.add(n.id);
-          send(n);
-        }
-        const last = page[page.length - 1];
-        if (!last || page.length < BACKLOG_PAGE) break;
-        after = last.id;
+      const { notifications, unreadCount } = await load();
+      if (!socket.connected) return 0;
+      socket.emit('unreadCount', { count: unreadCount });
+      for (const n of notifications) {
+        if (Date.parse(n.timestamp) >= since) recent.add(n.id);
+        send(n);
       }
     } finally {
       const held = this.held.get(socket.id) ?? [];

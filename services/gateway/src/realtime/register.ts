@@ -72,7 +72,7 @@ export function registerNamespaces(io: MainServer, deps: RealtimeDeps, sessions:
           : await deps.repos.notifications.markRead(userId, payload.ids),
     }));
     hub
-      .sendBacklog(socket, (afterId, limit) => deps.repos.notifications.unreadSince(userId, afterId, limit))
+      .sendBacklog(socket, () => deps.repos.notifications.unreadBacklog(userId, deps.config.notificationBacklogMax))
       .catch((err: unknown) => deps.log.error({ err, socketId: socket.id, userId }, 'notification backlog failed'));
   });
 
