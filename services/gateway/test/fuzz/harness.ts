@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { expect } from 'vitest';
 import { ERRORS, EVENTS, HTTP_ROUTES, NAMESPACES, type NamespaceName } from '@parley/protocol';
-import { connect, createPost, http, request, uniqueName, within, type ClientSocket, type Session } from '@parley/testkit';
+import { connect, createPost, http, nextEvent, request, uniqueName, within, type ClientSocket, type Session } from '@parley/testkit';
 
 /**
  * What the two fuzz files share: the size of a run, the seed, the node's settings, the checks
@@ -142,7 +142,12 @@ export class Watcher {
   static async connect(url: string, session: Session): Promise<Watcher> {
     const watcher = new Watcher(session, []);
     for (const namespace of [NAMESPACES.main, NAMESPACES.notifications]) {
-      const socket = await connect(url, namespace, session.token);
+      let greeted: Promise<unknown> = Promise.resolve();
+      const socket = await connect(url, namespace, session.token, {}, (s) => {
+        // What '/notifications' sends every socket on connect (its unread count): not the fuzz's doing.
+        if (namespace === NAMESPACES.notifications) greeted = nextEvent(s, 'unreadCount');
+      });
+      await greeted;
       socket.onAny((event: string, payload: unknown) => {
         watcher.received.push({ namespace, event, payload });
         for (const wake of watcher.waiters) wake();
