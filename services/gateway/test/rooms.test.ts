@@ -19,13 +19,21 @@ import {
   type TestBackend,
 } from '@parley/testkit';
 import { startTestBackend } from '@parley/testkit/vitest';
+import { Redis } from 'ioredis';
 
 type Msg = ChatMessage | SystemMessage;
 
 let node: TestBackend;
 beforeAll(async () => {
   // Debug logs for 'socket left its rooms' (kept in memory for nextLog, not printed).
-  node = await startTestBackend({ RATE_LIMIT_BURST: '200', LOG_LEVEL: 'debug' });
+  // Rooms of more than 3 users are "big" here (coalesced presence), and roomUsers lists at most 5.
+  node = await startTestBackend({
+    RATE_LIMIT_BURST: '200',
+    LOG_LEVEL: 'debug',
+    ROOM_USERS_MAX: '5',
+    ROOM_COALESCE_ABOVE: '3',
+    ROOM_COALESCE_MS: '1000',
+  });
 });
 afterAll(() => node?.close());
 
@@ -311,5 +319,93 @@ describe('reserved rooms', () => {
     expect(await request(bob.socket, 'privateMessage', { to: alice.user.id, message: reply })).toMatchObject({ ok: true });
     bob.socket.emit('message', reply);
     await Promise.all([privately, relayed]);
+  });
+});
+
+/**
+ * Fill `room` with `count` users who have no socket: through the node's own presence on the
+ * memory back-end, straight in Redis (today's key layout) on the Redis one.
+ */
+async function simulateMembers(room: string, count: number): Promise<string[]> {
+  const names = Array.from({ length: count }, (_, i) => `sim${i}`);
+  if (node.backend === 'memory') {
+    for (const [i, username] of names.entries()) await node.app.presence.join(room, { socketId: `sim-${i}`, userId: 1_000_000 + i, username });
+    return names;
+  }
+  const redis = new Redis(node.config.redis.url!);
+  const base = `{${node.config.redis.keyPrefix}}:presence:`;
+  const pipe = redis.pipeline();
+  for (const [i, username] of names.entries()) {
+    const uid = 1_000_000 + i;
+    pipe.hset(`${base}names`, uid, username);
+    pipe.hset(`${base}n:sim`, `${room}\n${uid}`, 1);
+    pipe.hset(`${base}r:${room}:n`, uid, 1);
+    pipe.zadd(`${base}r:${room}:o`, i + 1, uid);
+  }
+  pipe.sadd(`${base}rooms`, room);
+  await pipe.exec();
+  redis.disconnect();
+  return names;
+}
+
+describe('big rooms', () => {
+  it('a room of 10,000 users: join, roomUsers and leave work; users are the first ROOM_USERS_MAX arrivals, count is exact', async () => {
+    const room = uniqueName('huge');
+    const sims = await simulateMembers(room, 10_000);
+    const [alice, bob] = await Promise.all([registerAndConnect(node.url), registerAndConnect(node.url)]);
+    const first5 = sims.slice(0, 5);
+    let lists = 0;
+    // Alice's own list (before her ack), the room's at once (her arrival made it change), and
+    // one for bob's arrival and departure together, at the end of the window.
+    const aliceLists = collectUntil<RoomUsers>(alice.socket, 'roomUsers', (u) => u.room === room && ++lists === 3);
+    const aliceHeard = collectUntil<Msg>(alice.socket, 'message', (m) => m.text === '1 user joined, 1 left');
+    expect(await request(alice.socket, 'join', { room })).toEqual({ ok: true, room, users: first5, count: 10_001 });
+    expect(await request(bob.socket, 'join', { room })).toEqual({ ok: true, room, users: first5, count: 10_002 });
+    expect(await request(bob.socket, 'leaveRoom', room)).toEqual({ ok: true });
+    expect(await aliceLists).toEqual([1, 2, 3].map(() => ({ room, users: first5, count: 10_001 })));
+    expect((await aliceHeard).map((m) => m.text)).toEqual([`Welcome to ${room}!`, '1 user joined', '1 user joined, 1 left']);
+    alice.socket.close();
+    bob.socket.close();
+  });
+
+  it('coalesces roomUsers and announcements: at once when the room turns big, then at most one per window', async () => {
+    const room = uniqueName('big');
+    const [bob, ...others] = await Promise.all(Array.from({ length: 8 }, () => registerAndConnect(node.url)));
+    const early = others.slice(0, 2);
+    const late = others.slice(2);
+    const names = [bob, ...others].map((c) => c.user.username);
+    await request(bob.socket, 'join', { room });
+    // Up to 3 users the room is small: each arrival is announced at once, as before.
+    for (const c of early) await joinSeenBy(c.socket, bob.socket, room);
+
+    const lists = collectUntil<RoomUsers>(bob.socket, 'roomUsers', (u) => u.room === room && u.count === 3);
+    const heard = collectUntil<Msg>(bob.socket, 'message', (m) => m.text === `${late[0]!.user.username} has left`);
+    // 5 arrivals: the first makes the room big and is sent at once; the other 4, within the
+    // window, go out together when it ends.
+    for (const [i, c] of late.entries()) {
+      const count = 4 + i;
+      expect(await request(c.socket, 'join', { room })).toEqual({ ok: true, room, users: names.slice(0, Math.min(5, count)), count });
+    }
+    const joined = nextEvent<RoomUsers>(bob.socket, 'roomUsers', (u) => u.room === room && u.count === 8, 5000);
+    await joined;
+    // 4 departures within the next window: one roomUsers at its end; the last one makes the
+    // room small again: announced at once.
+    for (const c of late.slice(1)) expect(await request(c.socket, 'leaveRoom', room)).toEqual({ ok: true });
+    await nextEvent<RoomUsers>(bob.socket, 'roomUsers', (u) => u.room === room && u.count === 4, 5000);
+    expect(await request(late[0]!.socket, 'leaveRoom', room)).toEqual({ ok: true });
+
+    expect(await lists).toEqual([
+      { room, users: names.slice(0, 4), count: 4 },
+      { room, users: names.slice(0, 5), count: 8 },
+      { room, users: names.slice(0, 4), count: 4 },
+      { room, users: names.slice(0, 3), count: 3 },
+    ]);
+    expect((await heard).map((m) => m.text)).toEqual([
+      '1 user joined',
+      '4 users joined',
+      '4 users left',
+      `${late[0]!.user.username} has left`,
+    ]);
+    for (const c of [bob, ...others]) c.socket.close();
   });
 });
