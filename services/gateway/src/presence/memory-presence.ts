@@ -63,6 +63,7 @@ export class MemoryPresence implements Presence {
       if (coalesced) r.left += 1;
     }
     if (r.users.size === 0) this.rooms.delete(room);
+    if (coalesced) return { room, users: [], count: r.users.size, changed, coalesced };
     return { ...this.roster(room, r), changed, coalesced };
   }
 

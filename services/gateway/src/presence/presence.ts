@@ -18,7 +18,10 @@ export interface PresenceOptions {
   coalesceAbove?: number;
 }
 
-/** The room's roster after a join or leave: `users` are its first arrivals, `count` all of them. */
+/**
+ * The room's roster after a join or leave: `users` are its first arrivals, `count` all of them.
+ * A coalesced `leave` leaves `users` empty (nobody is told at once; the summary reads it).
+ */
 export interface PresenceChange extends RoomUsers {
   /** True when the user's first socket arrived / last socket left, i.e. the user list changed. */
   changed: boolean;
