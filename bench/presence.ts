@@ -106,14 +106,21 @@ try {
       bytesPerMemberPerChurn: received / CHURN,
     };
     runs.push(r);
-    console.log(`run ${run}:`, JSON.stringify(r, (_, v: unknown) => (typeof v === 'number' ? Number(v.toFixed(2)) : v)));
+    console.log(
+      `run ${run}:`,
+      JSON.stringify(r, (_, v: unknown) => (typeof v === 'number' ? Number(v.toFixed(2)) : v)),
+    );
     await redis.del(...(await redis.keys(`${keyPrefix}:presence:{${room}}:*`)));
   }
   const m = (pick: (r: Run) => number) => median(runs.map(pick));
   const perMember = m((r) => r.bytesPerMemberPerChurn);
   console.log(`\nmedians of ${RUNS} runs, room of ${MEMBERS} members (ROOM_USERS_MAX 1000, window 1000 ms):`);
-  console.log(`  presence join/leave (no sockets): ${m((r) => r.opsPerSec).toFixed(0)} ops/s, Redis ${m((r) => r.redisUsPerOp).toFixed(0)} µs per script call`);
-  console.log(`  socket churn: ${m((r) => r.churnPerSec).toFixed(0)} join/leave events/s, join ack p50 ${m((r) => r.ackP50Ms).toFixed(2)} ms`);
+  console.log(
+    `  presence join/leave (no sockets): ${m((r) => r.opsPerSec).toFixed(0)} ops/s, Redis ${m((r) => r.redisUsPerOp).toFixed(0)} µs per script call`,
+  );
+  console.log(
+    `  socket churn: ${m((r) => r.churnPerSec).toFixed(0)} join/leave events/s, join ack p50 ${m((r) => r.ackP50Ms).toFixed(2)} ms`,
+  );
   console.log(`  bytes per churn event: ${perMember.toFixed(0)} per member, ${((perMember * MEMBERS) / 1e6).toFixed(1)} MB for the room`);
   console.log(
     `  a full list per event (the old behaviour, had it not failed): ${(fullListBytes / 1e6).toFixed(2)} MB per member, ${((fullListBytes * MEMBERS) / 1e9).toFixed(0)} GB for the room`,

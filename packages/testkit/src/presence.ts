@@ -20,7 +20,14 @@ export interface SimulatedMembers {
  */
 export async function simulateRoomMembers(redisUrl: string, members: SimulatedMembers): Promise<string[]> {
   const { keyPrefix, room, count, namePrefix = 'sim', firstUserId = 1_000_000 } = members;
-  const [membersKey, order, names, seq, , share] = presenceKeys(keyPrefix).room(room, 'simulated').keys as [string, string, string, string, string, string];
+  const [membersKey, order, names, seq, , share] = presenceKeys(keyPrefix).room(room, 'simulated').keys as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   const redis = new Redis(redisUrl);
   try {
     const first = (await redis.incrby(seq, count)) - count + 1;
@@ -38,7 +45,13 @@ export async function simulateRoomMembers(redisUrl: string, members: SimulatedMe
         scores.push(first + i, uid);
         named.push(uid, name);
       }
-      await redis.pipeline().hset(membersKey, ...counts).hset(share, ...counts).zadd(order, ...scores).hset(names, ...named).exec();
+      await redis
+        .pipeline()
+        .hset(membersKey, ...counts)
+        .hset(share, ...counts)
+        .zadd(order, ...scores)
+        .hset(names, ...named)
+        .exec();
     }
     return all;
   } finally {

@@ -33,7 +33,15 @@ function cluster(keyPrefix = uniqueName('presence')) {
     connections.push(redis);
     const logs = new LogTail(nodeId);
     const log = { warn: (obj: object, msg: string) => logs.push({ ...obj, msg }) };
-    const presence = new RedisPresence(redis, { nodeId, keyPrefix, ttlSec, intervalMs: INTERVAL_MS, log, usersMax: 1000, coalesceAbove: 2 });
+    const presence = new RedisPresence(redis, {
+      nodeId,
+      keyPrefix,
+      ttlSec,
+      intervalMs: INTERVAL_MS,
+      log,
+      usersMax: 1000,
+      coalesceAbove: 2,
+    });
     await presence.start();
     started.push(presence);
     return Object.assign(presence, { logs });

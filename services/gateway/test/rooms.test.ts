@@ -80,7 +80,8 @@ describe('join', () => {
     expect(ack).toEqual({ ok: true, room, users: [bob.user.username, alice.user.username], count: 2 });
     expect(await aliceMessages).toEqual([{ username: 'System', text: `Welcome to ${room}!`, timestamp: expect.any(String) }]);
     expect(await bobSees).toEqual({ username: 'System', text: `${alice.user.username} has joined`, timestamp: expect.any(String) });
-    for (const got of [await bobUsers, await aliceUsers]) expect(got).toEqual({ room, users: [bob.user.username, alice.user.username], count: 2 });
+    for (const got of [await bobUsers, await aliceUsers])
+      expect(got).toEqual({ room, users: [bob.user.username, alice.user.username], count: 2 });
 
     // The sender never hears about its own arrival.
     expect(await messagesUntilMarker(alice.socket, bob.socket, room)).toEqual([]);
@@ -329,7 +330,8 @@ describe('reserved rooms', () => {
 async function simulateMembers(room: string, count: number): Promise<string[]> {
   if (node.backend === 'redis') return simulateRoomMembers(node.config.redis.url!, { keyPrefix: node.config.redis.keyPrefix, room, count });
   const names = Array.from({ length: count }, (_, i) => `sim${i}`);
-  for (const [i, username] of names.entries()) await node.app.presence.join(room, { socketId: `sim-${i}`, userId: 1_000_000 + i, username });
+  for (const [i, username] of names.entries())
+    await node.app.presence.join(room, { socketId: `sim-${i}`, userId: 1_000_000 + i, username });
   // Take the summary of these arrivals (nobody is there to hear it), in a window of 0 ms.
   await node.app.presence.flush(room, 0);
   return names;
@@ -388,7 +390,12 @@ describe('big rooms', () => {
       { room, users: names.slice(0, 3), count: 3 },
       { room, users: names.slice(0, 2), count: 2 },
     ]);
-    expect((await heard).map((m) => m.text)).toEqual(['1 user joined', '4 users joined', '5 users left', `${early[1]!.user.username} has left`]);
+    expect((await heard).map((m) => m.text)).toEqual([
+      '1 user joined',
+      '4 users joined',
+      '5 users left',
+      `${early[1]!.user.username} has left`,
+    ]);
     for (const c of [bob, ...others]) c.socket.close();
   });
 });

@@ -104,7 +104,7 @@ export class RedisPresence implements Presence {
     // This node's first socket in the room: list the room under the node first (commands run in
     // the order they are sent, so the node's room set never misses a room it has a share of).
     const first = !shares;
-    if (!shares) this.mirror.set(room, (shares = new Map()));
+    if (!shares) this.mirror.set(room, (shares = new Map<number, Share>()));
     const share = shares.get(member.userId);
     if (share) share.sockets += 1;
     else shares.set(member.userId, { username: member.username, sockets: 1 });
@@ -163,10 +163,11 @@ export class RedisPresence implements Presence {
   }
 
   async stats(): Promise<Stats> {
-    const { nodes: nodesKey, conns, rooms: roomsOf } = this.keys.registry;
-    const [nodeIds, counts] = await this.call<[string[], number[]]>('parleyStats', nodesKey, conns);
+    const { registry } = this.keys;
+    const [nodeIds, counts] = await this.call<[string[], number[]]>('parleyStats', registry.nodes, registry.conns);
     const nodes = nodeIds.map((nodeId, i) => ({ nodeId, connections: counts[i] ?? 0 }));
-    return { nodes, connections: nodes.reduce((sum, n) => sum + n.connections, 0), rooms: await this.roomCount(nodeIds.map(roomsOf)) };
+    const rooms = await this.roomCount(nodeIds.map((nodeId) => registry.rooms(nodeId)));
+    return { nodes, connections: nodes.reduce((sum, n) => sum + n.connections, 0), rooms };
   }
 
   async withdraw(): Promise<PresenceEviction[]> {
@@ -230,7 +231,17 @@ export class RedisPresence implements Presence {
     const { nodes, conns, dead } = this.keys.registry;
     const nodeId = this.options.nodeId;
     const rooms = [...this.mirror.keys()];
-    const before = await this.call<string[]>('parleyRegister', nodes, conns, dead, this.keys.registry.rooms(nodeId), nodeId, this.ttlMs, this.connections, ...rooms);
+    const before = await this.call<string[]>(
+      'parleyRegister',
+      nodes,
+      conns,
+      dead,
+      this.keys.registry.rooms(nodeId),
+      nodeId,
+      this.ttlMs,
+      this.connections,
+      ...rooms,
+    );
     for (const room of new Set([...before, ...rooms])) {
       const args: (string | number)[] = [];
       for (const [userId, s] of this.mirror.get(room) ?? []) args.push(userId, s.username, s.sockets);
@@ -242,7 +253,12 @@ export class RedisPresence implements Presence {
   private async roomCount(sets: string[]): Promise<number> {
     if (sets.length === 0) return 0;
     const tmp = `${this.keys.registry.rooms(this.options.nodeId)}:stats`;
-    const [[err, count] = []] = (await this.redis.multi().sunionstore(tmp, ...sets).del(tmp).exec()) ?? [];
+    const [[err, count] = []] =
+      (await this.redis
+        .multi()
+        .sunionstore(tmp, ...sets)
+        .del(tmp)
+        .exec()) ?? [];
     if (err) throw err;
     return count as number;
   }

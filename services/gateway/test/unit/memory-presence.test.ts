@@ -19,7 +19,13 @@ describe('MemoryPresence', () => {
     await presence.join('r', alice('a1'));
     await presence.join('r', alice('a2'));
     await presence.join('r', bob('b1'));
-    expect(await presence.leave('r', alice('a1'))).toEqual({ room: 'r', users: ['alice', 'bob'], count: 2, changed: false, coalesced: false });
+    expect(await presence.leave('r', alice('a1'))).toEqual({
+      room: 'r',
+      users: ['alice', 'bob'],
+      count: 2,
+      changed: false,
+      coalesced: false,
+    });
     expect(await presence.leave('r', alice('a2'))).toEqual({ room: 'r', users: ['bob'], count: 1, changed: true, coalesced: false });
     expect(await presence.users('r')).toEqual({ room: 'r', users: ['bob'], count: 1 });
   });
@@ -28,7 +34,13 @@ describe('MemoryPresence', () => {
     const presence = new MemoryPresence('solo');
     await presence.join('r', alice('a1'));
     expect(await presence.leave('r', alice('zz'))).toEqual({ room: 'r', users: ['alice'], count: 1, changed: false, coalesced: false });
-    expect(await presence.leave('nowhere', alice('a1'))).toEqual({ room: 'nowhere', users: [], count: 0, changed: false, coalesced: false });
+    expect(await presence.leave('nowhere', alice('a1'))).toEqual({
+      room: 'nowhere',
+      users: [],
+      count: 0,
+      changed: false,
+      coalesced: false,
+    });
   });
 
   it('counts rooms with members and forgets empty ones', async () => {
