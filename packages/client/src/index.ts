@@ -378,8 +378,8 @@ export class ParleyClient {
   }
 
   private async joinOnServer(room: string): Promise<RoomUsers> {
-    const { users } = await acked<AckBody<'/', 'join'>>((done) => this.timed().emit('join', { room }, done));
-    return { room, users };
+    const { users, count } = await acked<AckBody<'/', 'join'>>((done) => this.timed().emit('join', { room }, done));
+    return { room, users, count };
   }
 
   /** The socket with the ack timeout: the ack callback gets the timeout error first. */

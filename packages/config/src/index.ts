@@ -165,6 +165,12 @@ const envSchema = z.object({
   ADMIN_PASSWORD: passwordSchema.optional(),
   /** Seconds a node's presence survives without a heartbeat. @default 6 */
   PRESENCE_TTL_SEC: z.coerce.number().int().min(2).max(300).default(6),
+  /** Names a `roomUsers` (and the join ack) lists at most: the room's first arrivals. @default 1000 */
+  ROOM_USERS_MAX: z.coerce.number().int().min(1).max(5000).default(1000),
+  /** Rooms with more users than this get their roomUsers and join/leave announcements coalesced. @default 100 */
+  ROOM_COALESCE_ABOVE: z.coerce.number().int().min(0).default(100),
+  /** Window of that coalescing: at most one roomUsers (and one summary message) per room per window. @default 1000 */
+  ROOM_COALESCE_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
   /** Upper bound for a graceful shutdown in ms. @default 8000 */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(8000),
   /** Unread notifications sent on a '/notifications' connect (the newest; the rest through GET /notifications). @default 100 */
@@ -208,6 +214,8 @@ export interface Config {
   scryptCost: number;
   admin: { username: string; password: string } | undefined;
   presenceTtlSec: number;
+  /** roomUsers size, and when / how often big rooms' presence changes go out (coalesced). */
+  rooms: { usersMax: number; coalesceAbove: number; coalesceMs: number };
   shutdownTimeoutMs: number;
   migrateOnStart: boolean;
   fanout: { batchSize: number; staleMs: number; sweepMs: number };
@@ -264,6 +272,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     scryptCost: env.SCRYPT_COST,
     admin: env.ADMIN_USERNAME && env.ADMIN_PASSWORD ? { username: env.ADMIN_USERNAME, password: env.ADMIN_PASSWORD } : undefined,
     presenceTtlSec: env.PRESENCE_TTL_SEC,
+    rooms: { usersMax: env.ROOM_USERS_MAX, coalesceAbove: env.ROOM_COALESCE_ABOVE, coalesceMs: env.ROOM_COALESCE_MS },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     migrateOnStart: env.MIGRATE_ON_START,
     fanout: { batchSize: env.FANOUT_BATCH_SIZE, staleMs: env.FANOUT_STALE_MS, sweepMs: env.FANOUT_SWEEP_MS },

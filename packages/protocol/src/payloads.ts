@@ -22,7 +22,13 @@ export const chatMessagePayload = z.object({
   timestamp: isoTime,
 });
 export const systemMessagePayload = z.object({ username: z.literal('System'), text: z.string(), timestamp: isoTime });
-export const roomUsersPayload = z.object({ room: z.string(), users: z.array(z.string()) });
+export const roomUsersPayload = z.object({
+  room: z.string(),
+  /** The first arrivals among the room's users, each once, in arrival order: at most ROOM_USERS_MAX. */
+  users: z.array(z.string()),
+  /** Extension: how many distinct users are in the room (may exceed `users.length`). */
+  count: z.number().int(),
+});
 export const privateMessagePayload = z.object({
   /** Message id (persisted); an extension of the lesson's payload. */
   id: z.number().int(),

@@ -7,3 +7,4 @@ export * from './proxy.ts';
 export * from './cli.ts';
 export { startCluster, startNodeProcess } from './cluster.ts';
 export * from './tokens.ts';
+export * from './presence.ts';

@@ -52,8 +52,8 @@ describe("startBackend('redis')", () => {
       const socket = await connect(other.url, '/', session.token);
       await socket.timeout(5000).emitWithAck('join', { room: 'keys' });
       socket.close();
-      // What presence leaves behind after everyone left: the user-name table.
-      expect(await redis.exists(`{${prefix}}:presence:names`)).toBe(1);
+      // What presence keeps while the nodes run, after everyone left: the node registry.
+      expect(await redis.exists(`{${prefix}}:presence:nodes`)).toBe(1);
       await other.close();
       expect(await redis.keys(`*${prefix}*`)).toEqual([]);
     } finally {

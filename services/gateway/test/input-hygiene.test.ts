@@ -92,7 +92,7 @@ describe('room names', () => {
     const aliceSees = nextEvent<RoomUsers>(alice.socket, 'roomUsers', (u) => u.users.length === 2);
     const bobIn = await request<{ room: string; users: string[] }>(bob.socket, 'join', { room: composed });
     expect(bobIn).toMatchObject({ ok: true, room: composed, users: [alice.user.username, bob.user.username] });
-    expect(await aliceSees).toEqual({ room: composed, users: [alice.user.username, bob.user.username] });
+    expect(await aliceSees).toEqual({ room: composed, users: [alice.user.username, bob.user.username], count: 2 });
 
     const heard = nextEvent<ChatMessage>(bob.socket, 'message', (m) => 'id' in m);
     const sent = await request<{ id: number }>(alice.socket, 'chatMessage', { room: `${decomposed}  `, text: 'one room' });

@@ -13,6 +13,7 @@ import {
   nextEvent,
   registerAndConnect,
   request,
+  simulateRoomMembers,
   uniqueName,
   type Client,
   type ClientSocket,
@@ -25,7 +26,14 @@ type Msg = ChatMessage | SystemMessage;
 let node: TestBackend;
 beforeAll(async () => {
   // Debug logs for 'socket left its rooms' (kept in memory for nextLog, not printed).
-  node = await startTestBackend({ RATE_LIMIT_BURST: '200', LOG_LEVEL: 'debug' });
+  // Rooms of more than 3 users are "big" here (coalesced presence), and roomUsers lists at most 5.
+  node = await startTestBackend({
+    RATE_LIMIT_BURST: '200',
+    LOG_LEVEL: 'debug',
+    ROOM_USERS_MAX: '5',
+    ROOM_COALESCE_ABOVE: '3',
+    ROOM_COALESCE_MS: '1000',
+  });
 });
 afterAll(() => node?.close());
 
@@ -69,10 +77,11 @@ describe('join', () => {
     const aliceUsers = nextEvent(alice.socket, 'roomUsers', users(room));
     const ack = await request(alice.socket, 'join', { room, username: 'mallory' });
 
-    expect(ack).toEqual({ ok: true, room, users: [bob.user.username, alice.user.username] });
+    expect(ack).toEqual({ ok: true, room, users: [bob.user.username, alice.user.username], count: 2 });
     expect(await aliceMessages).toEqual([{ username: 'System', text: `Welcome to ${room}!`, timestamp: expect.any(String) }]);
     expect(await bobSees).toEqual({ username: 'System', text: `${alice.user.username} has joined`, timestamp: expect.any(String) });
-    for (const got of [await bobUsers, await aliceUsers]) expect(got).toEqual({ room, users: [bob.user.username, alice.user.username] });
+    for (const got of [await bobUsers, await aliceUsers])
+      expect(got).toEqual({ room, users: [bob.user.username, alice.user.username], count: 2 });
 
     // The sender never hears about its own arrival.
     expect(await messagesUntilMarker(alice.socket, bob.socket, room)).toEqual([]);
@@ -92,7 +101,7 @@ describe('join', () => {
     const secondUsers = nextEvent(second, 'roomUsers', users(room));
     const ack = await request(second, 'join', { room });
     expect(ack).toMatchObject({ ok: true, users: [bob.user.username, alice.user.username] });
-    expect(await secondUsers).toEqual({ room, users: [bob.user.username, alice.user.username] });
+    expect(await secondUsers).toEqual({ room, users: [bob.user.username, alice.user.username], count: 2 });
     expect(await messagesUntilMarker(bob.socket, alice.socket, room)).toEqual([]);
     expect(await bobMessages).toHaveLength(1);
 
@@ -111,7 +120,7 @@ describe('join', () => {
     const after = nextEvent(bob.socket, 'roomUsers', users(room));
     second.close();
     expect(await left).toEqual({ username: 'System', text: `${alice.user.username} has left`, timestamp: expect.any(String) });
-    expect(await after).toEqual({ room, users: [bob.user.username] });
+    expect(await after).toEqual({ room, users: [bob.user.username], count: 1 });
     bob.socket.close();
   });
 });
@@ -146,7 +155,7 @@ describe('joinRoom / leaveRoom', () => {
     const roomUsers = nextEvent(bob.socket, 'roomUsers', users(room));
     expect(await request(alice.socket, 'joinRoom', room)).toEqual({ ok: true, rooms: [room] });
     expect(await joined).toBe(alice.socket.id);
-    expect(await roomUsers).toEqual({ room, users: [bob.user.username, alice.user.username] });
+    expect(await roomUsers).toEqual({ room, users: [bob.user.username, alice.user.username], count: 2 });
 
     // Joining again changes nothing: no second userJoined (the next one bob sees is carol's).
     const carol = await registerAndConnect(node.url);
@@ -209,7 +218,7 @@ describe('joinRoom / leaveRoom', () => {
     const roomUsers = nextEvent(bob.socket, 'roomUsers', users(room));
     expect(await request(alice.socket, 'leaveRoom', room)).toEqual({ ok: true });
     expect(await left).toMatchObject({ username: 'System', text: `${alice.user.username} has left` });
-    expect(await roomUsers).toEqual({ room, users: [bob.user.username] });
+    expect(await roomUsers).toEqual({ room, users: [bob.user.username], count: 1 });
     expect(await request(alice.socket, 'chatMessage', 'still here?')).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
     expect(await request(alice.socket, 'chatMessage', { room, text: 'hi' })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
     // Leaving a room one is not in is a no-op.
@@ -229,7 +238,7 @@ describe('joinRoom / leaveRoom', () => {
     const onlyBob = rooms.map((room) => nextEvent<RoomUsers>(bob.socket, 'roomUsers', (u) => u.room === room && u.users.length === 1));
     alice.socket.close();
     expect((await leaves).map((m) => m.text)).toEqual(rooms.map(() => `${alice.user.username} has left`));
-    expect(await Promise.all(onlyBob)).toEqual(rooms.map((room) => ({ room, users: [bob.user.username] })));
+    expect(await Promise.all(onlyBob)).toEqual(rooms.map((room) => ({ room, users: [bob.user.username], count: 1 })));
     bob.socket.close();
   });
 });
@@ -311,5 +320,82 @@ describe('reserved rooms', () => {
     expect(await request(bob.socket, 'privateMessage', { to: alice.user.id, message: reply })).toMatchObject({ ok: true });
     bob.socket.emit('message', reply);
     await Promise.all([privately, relayed]);
+  });
+});
+
+/**
+ * Fill `room` with `count` users who have no socket: through the node's own presence on the
+ * memory back-end, straight in Redis on the Redis one.
+ */
+async function simulateMembers(room: string, count: number): Promise<string[]> {
+  if (node.backend === 'redis') return simulateRoomMembers(node.config.redis.url!, { keyPrefix: node.config.redis.keyPrefix, room, count });
+  const names = Array.from({ length: count }, (_, i) => `sim${i}`);
+  for (const [i, username] of names.entries())
+    await node.app.presence.join(room, { socketId: `sim-${i}`, userId: 1_000_000 + i, username });
+  // Take the summary of these arrivals (nobody is there to hear it), in a window of 0 ms.
+  await node.app.presence.flush(room, 0);
+  return names;
+}
+
+describe('big rooms', () => {
+  it('a room of 10,000 users: join, roomUsers and leave work; users are the first ROOM_USERS_MAX arrivals, count is exact', async () => {
+    const room = uniqueName('huge');
+    const sims = await simulateMembers(room, 10_000);
+    const [alice, bob] = await Promise.all([registerAndConnect(node.url), registerAndConnect(node.url)]);
+    const first5 = sims.slice(0, 5);
+    let lists = 0;
+    // Alice's own list (before her ack), the room's at once (her arrival made it change), and
+    // one for bob's arrival and departure together, at the end of the window.
+    const aliceLists = collectUntil<RoomUsers>(alice.socket, 'roomUsers', (u) => u.room === room && ++lists === 3);
+    const aliceHeard = collectUntil<Msg>(alice.socket, 'message', (m) => m.text === '1 user joined, 1 left');
+    expect(await request(alice.socket, 'join', { room })).toEqual({ ok: true, room, users: first5, count: 10_001 });
+    expect(await request(bob.socket, 'join', { room })).toEqual({ ok: true, room, users: first5, count: 10_002 });
+    expect(await request(bob.socket, 'leaveRoom', room)).toEqual({ ok: true });
+    expect(await aliceLists).toEqual([1, 2, 3].map(() => ({ room, users: first5, count: 10_001 })));
+    expect((await aliceHeard).map((m) => m.text)).toEqual([`Welcome to ${room}!`, '1 user joined', '1 user joined, 1 left']);
+    alice.socket.close();
+    bob.socket.close();
+  });
+
+  it('coalesces roomUsers and announcements: at once when the room turns big, then at most one per window', async () => {
+    const room = uniqueName('big');
+    const [bob, ...others] = (await Promise.all(Array.from({ length: 8 }, () => registerAndConnect(node.url)))) as [Client, ...Client[]];
+    const early = others.slice(0, 2);
+    const late = others.slice(2);
+    const names = [bob, ...others].map((c) => c.user.username);
+    await request(bob.socket, 'join', { room });
+    // Up to 3 users the room is small: each arrival is announced at once, as before.
+    for (const c of early) await joinSeenBy(c.socket, bob.socket, room);
+
+    const lists = collectUntil<RoomUsers>(bob.socket, 'roomUsers', (u) => u.room === room && u.count === 2);
+    const heard = collectUntil<Msg>(bob.socket, 'message', (m) => m.text === `${early[1]!.user.username} has left`);
+    // 5 arrivals: the first makes the room big and goes out at once; the other 4, within its
+    // window, together when the window ends.
+    const joined = nextEvent<RoomUsers>(bob.socket, 'roomUsers', (u) => u.room === room && u.count === 8);
+    for (const [i, c] of late.entries()) {
+      const count = 4 + i;
+      expect(await request(c.socket, 'join', { room })).toEqual({ ok: true, room, users: names.slice(0, Math.min(5, count)), count });
+    }
+    await joined;
+    // 5 departures within the next window (the room had more than 3 users before each): one
+    // summary when it ends. Then the room is small again: a departure is announced at once.
+    const departed = nextEvent<RoomUsers>(bob.socket, 'roomUsers', (u) => u.room === room && u.count === 3);
+    for (const c of late) expect(await request(c.socket, 'leaveRoom', room)).toEqual({ ok: true });
+    await departed;
+    expect(await request(early[1]!.socket, 'leaveRoom', room)).toEqual({ ok: true });
+
+    expect(await lists).toEqual([
+      { room, users: names.slice(0, 4), count: 4 },
+      { room, users: names.slice(0, 5), count: 8 },
+      { room, users: names.slice(0, 3), count: 3 },
+      { room, users: names.slice(0, 2), count: 2 },
+    ]);
+    expect((await heard).map((m) => m.text)).toEqual([
+      '1 user joined',
+      '4 users joined',
+      '5 users left',
+      `${early[1]!.user.username} has left`,
+    ]);
+    for (const c of [bob, ...others]) c.socket.close();
   });
 });

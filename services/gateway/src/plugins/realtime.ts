@@ -11,7 +11,7 @@ import { GroupCommit } from '../domain/group-commit.ts';
 import { MemoryPresence } from '../presence/memory-presence.ts';
 import type { Presence } from '../presence/presence.ts';
 import { RedisPresence } from '../presence/redis-presence.ts';
-import { announceLeave } from '../realtime/announcements.ts';
+import { RoomAnnouncer } from '../realtime/announcements.ts';
 import { NotificationHub } from '../realtime/notification-hub.ts';
 import { registerNamespaces } from '../realtime/register.ts';
 import { SessionTracker } from '../realtime/sessions.ts';
@@ -51,14 +51,17 @@ export const realtimePlugin = fp<{ config: Config }>(
       serveClient: false,
       ...(adapter ? { adapter } : {}),
     });
+    const roomLimits = { usersMax: config.rooms.usersMax, coalesceAbove: config.rooms.coalesceAbove };
     const presence: Presence = app.redis
       ? new RedisPresence(app.redis.pub, {
           nodeId: config.nodeId,
           keyPrefix: config.redis.keyPrefix,
           ttlSec: config.presenceTtlSec,
           log: app.log,
+          ...roomLimits,
         })
-      : new MemoryPresence(config.nodeId);
+      : new MemoryPresence(config.nodeId, roomLimits);
+    const announcer = new RoomAnnouncer(io, presence, config.rooms.coalesceMs, app.log);
     const messageWriter = new GroupCommit<NewRoomMessage | NewPrivateMessage, StoredMessage>((batch) =>
       app.repos.messages.insertMany(batch),
     );
@@ -68,6 +71,7 @@ export const realtimePlugin = fp<{ config: Config }>(
       repos: app.repos,
       userLookup: app.userLookup,
       presence,
+      announcer,
       messageWriter,
       userBudget: app.userBudget,
     };
@@ -89,8 +93,8 @@ export const realtimePlugin = fp<{ config: Config }>(
       conn.once('close', () => presence.setConnections(io.engine.clientsCount));
     });
     presence.onEviction((e) => {
-      app.log.info({ room: e.room, username: e.username }, 'presence: evicted a member of a dead node');
-      announceLeave(io, e.room, e.username, e.users);
+      app.log.info({ room: e.room, left: e.left, coalesced: e.coalesced }, 'presence: evicted members of a dead node');
+      announcer.evicted(e);
     });
     await presence.start();
 
@@ -123,7 +127,7 @@ export const realtimePlugin = fp<{ config: Config }>(
     app.addHook('preClose', async () => {
       shuttingDown = true;
       main.local.emit('serverShutdown', { nodeId: config.nodeId, reconnect: true });
-      for (const e of await presence.withdraw()) announceLeave(io, e.room, e.username, e.users);
+      for (const e of await presence.withdraw()) announcer.evicted(e);
       await messageWriter.drain();
       // Closing the transport (not a server-side "disconnect") lets clients reconnect elsewhere.
       const all = [main, namespaces.user, namespaces.notifications, namespaces.admin];
@@ -135,6 +139,7 @@ export const realtimePlugin = fp<{ config: Config }>(
       await new Promise<void>((resolve) => {
         void io.close(() => resolve());
       });
+      announcer.close();
       await presence.close();
     });
   },

@@ -1,12 +1,21 @@
 import type { Redis } from 'ioredis';
-import type { Stats } from '@parley/protocol';
-import type { Presence, PresenceChange, PresenceEviction, PresenceMember } from './presence.ts';
+import type { RoomUsers, Stats } from '@parley/protocol';
+import {
+  PRESENCE_DEFAULTS,
+  type FlushResult,
+  type Presence,
+  type PresenceChange,
+  type PresenceEviction,
+  type PresenceMember,
+  type PresenceOptions,
+} from './presence.ts';
+import { presenceKeys, type PresenceKeys } from './redis-presence-keys.ts';
 import * as scripts from './redis-presence-scripts.ts';
 
-export interface RedisPresenceOptions {
+export interface RedisPresenceOptions extends PresenceOptions {
   /** This node's id; its share of the presence is filed under it. */
   nodeId: string;
-  /** Keys live under '{<keyPrefix>}:presence:'. @default 'parley' */
+  /** Key prefix (see redis-presence-keys.ts). @default 'parley' */
   keyPrefix?: string;
   /** A node whose heartbeat is older than this is dead and reaped. @default 6 */
   ttlSec?: number;
@@ -15,43 +24,53 @@ export interface RedisPresenceOptions {
   log: { warn(obj: object, msg: string): void };
 }
 
+/** This node's sockets of one user in one room. */
 interface Share {
-  room: string;
-  userId: number;
   username: string;
   sockets: number;
 }
 
-type Script = keyof typeof COMMANDS;
+/** Each script with the number of KEYS it declares. */
 const COMMANDS = {
-  parleyJoin: scripts.JOIN,
-  parleyLeave: scripts.LEAVE,
-  parleyUsers: scripts.USERS,
-  parleyHeartbeat: scripts.HEARTBEAT,
-  parleyRegister: scripts.REGISTER,
-  parleyReap: scripts.REAP,
-  parleyWithdraw: scripts.WITHDRAW,
-  parleyStats: scripts.STATS,
+  parleyJoin: [scripts.JOIN, 6],
+  parleyLeave: [scripts.LEAVE, 6],
+  parleyUsers: [scripts.USERS, 6],
+  parleyDrop: [scripts.DROP, 6],
+  parleySetShare: [scripts.SET_SHARE, 6],
+  parleyFlush: [scripts.FLUSH, 7],
+  parleyHeartbeat: [scripts.HEARTBEAT, 2],
+  parleyRegister: [scripts.REGISTER, 4],
+  parleyReap: [scripts.REAP, 4],
+  parleyWithdraw: [scripts.WITHDRAW, 3],
+  parleyForget: [scripts.FORGET, 2],
+  parleyStats: [scripts.STATS, 2],
 } as const;
+type Script = keyof typeof COMMANDS;
 
-type RawEviction = [room: string, username: string, users: string[]];
+type RawChange = [changed: number, coalesced: number, users: string[], count: number];
+type RawDrop = [coalesced: number, users: string[], count: number, left: string[]];
+type RawFlush = [0] | [1, number] | [2, number, number, string[], number];
 
 /**
- * Cluster-wide presence in Redis. Every node files its sockets under its own id and
- * heartbeats; a sweep (one node at a time, under a lock) removes the share of any node whose
+ * Cluster-wide presence in Redis. Every node files its sockets under its own id, room by room,
+ * and heartbeats; a sweep (one node at a time, under a lock) drops the shares of any node whose
  * heartbeat expired and reports who left. The node keeps a mirror of its own share, so it can
- * put it back when Redis forgets it (a restart without persistence).
+ * put it back when Redis forgets it (a restart without persistence). Every call costs
+ * O(ROOM_USERS_MAX) at most in Redis and on the wire, whatever the room's size.
  *
  * @example
  * const presence = new RedisPresence(redis, { nodeId: 'node-1', log });
- * presence.onEviction((e) => announceLeave(e.room, e.username, e.users));
+ * presence.onEviction((e) => announcer.evicted(e));
  * await presence.start();
  */
 export class RedisPresence implements Presence {
-  private readonly base: string;
+  private readonly keys: PresenceKeys;
   private readonly ttlMs: number;
   private readonly intervalMs: number;
-  private readonly mirror = new Map<string, Share>();
+  private readonly usersMax: number;
+  private readonly coalesceAbove: number;
+  /** room -> userId -> this node's sockets of the user there. */
+  private readonly mirror = new Map<string, Map<number, Share>>();
   private readonly listeners: ((e: PresenceEviction) => void)[] = [];
   private connections = 0;
   private connectionsQueued = false;
@@ -63,11 +82,13 @@ export class RedisPresence implements Presence {
     private readonly redis: Redis,
     private readonly options: RedisPresenceOptions,
   ) {
-    this.base = `{${options.keyPrefix ?? 'parley'}}:presence:`;
+    this.keys = presenceKeys(options.keyPrefix ?? 'parley');
     this.ttlMs = (options.ttlSec ?? 6) * 1000;
     this.intervalMs = options.intervalMs ?? Math.floor(this.ttlMs / 3);
-    for (const [name, lua] of Object.entries(COMMANDS)) {
-      if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: 0, lua });
+    this.usersMax = options.usersMax ?? PRESENCE_DEFAULTS.usersMax;
+    this.coalesceAbove = options.coalesceAbove ?? PRESENCE_DEFAULTS.coalesceAbove;
+    for (const [name, [lua, numberOfKeys]] of Object.entries(COMMANDS)) {
+      if (!(name in redis)) redis.defineCommand(name, { numberOfKeys, lua });
     }
   }
 
@@ -79,27 +100,48 @@ export class RedisPresence implements Presence {
   }
 
   async join(room: string, member: PresenceMember): Promise<PresenceChange> {
-    const key = `${room}\n${member.userId}`;
-    const share = this.mirror.get(key);
+    let shares = this.mirror.get(room);
+    // This node's first socket in the room: list the room under the node first (commands run in
+    // the order they are sent, so the node's room set never misses a room it has a share of).
+    const first = !shares;
+    if (!shares) this.mirror.set(room, (shares = new Map<number, Share>()));
+    const share = shares.get(member.userId);
     if (share) share.sockets += 1;
-    else this.mirror.set(key, { room, userId: member.userId, username: member.username, sockets: 1 });
-    const [changed, users] = await this.call<[number, string[]]>('parleyJoin', this.options.nodeId, room, member.userId, member.username);
-    return { room, users, changed: changed === 1 };
+    else shares.set(member.userId, { username: member.username, sockets: 1 });
+    const listed = first ? this.redis.sadd(this.keys.registry.rooms(this.options.nodeId), room) : undefined;
+    const raw = this.roomCall<RawChange>('parleyJoin', room, [member.userId, member.username, this.usersMax, this.coalesceAbove]);
+    await listed;
+    return toChange(room, await raw);
   }
 
   async leave(room: string, member: PresenceMember): Promise<PresenceChange> {
-    const key = `${room}\n${member.userId}`;
-    const share = this.mirror.get(key);
     // Withdrawn: the node's whole share is gone already (and Redis may be closing).
-    if (this.withdrawn) return { room, users: [], changed: false };
-    if (!share) return { room, users: await this.users(room), changed: false };
-    if (--share.sockets === 0) this.mirror.delete(key);
-    const [changed, users] = await this.call<[number, string[]]>('parleyLeave', this.options.nodeId, room, member.userId);
-    return { room, users, changed: changed === 1 };
+    if (this.withdrawn) return { room, users: [], count: 0, changed: false, coalesced: false };
+    const shares = this.mirror.get(room);
+    const share = shares?.get(member.userId);
+    if (!shares || !share) return { ...(await this.users(room)), changed: false, coalesced: false };
+    if (--share.sockets === 0) shares.delete(member.userId);
+    const raw = this.roomCall<RawChange>('parleyLeave', room, [member.userId, this.usersMax, this.coalesceAbove]);
+    // The node's last socket there: unlist the room, after the script (sent in this order).
+    if (shares.size === 0) {
+      this.mirror.delete(room);
+      await Promise.all([raw, this.redis.srem(this.keys.registry.rooms(this.options.nodeId), room)]);
+    }
+    return toChange(room, await raw);
   }
 
-  users(room: string): Promise<string[]> {
-    return this.call<string[]>('parleyUsers', room);
+  async users(room: string): Promise<RoomUsers> {
+    const [users, count] = await this.roomCall<[string[], number]>('parleyUsers', room, [this.usersMax]);
+    return { room, users, count };
+  }
+
+  async flush(room: string, windowMs: number): Promise<FlushResult> {
+    const { keys, window } = this.keys.room(room, this.options.nodeId);
+    const raw = await this.call<RawFlush>('parleyFlush', ...keys, window, windowMs, this.usersMax);
+    if (raw[0] === 0) return { kind: 'idle' };
+    if (raw[0] === 1) return { kind: 'wait', ms: raw[1] };
+    const [, joined, left, users, count] = raw;
+    return { kind: 'send', joined, left, room, users, count };
   }
 
   onEviction(listener: (eviction: PresenceEviction) => void): void {
@@ -114,15 +156,17 @@ export class RedisPresence implements Presence {
     setImmediate(() => {
       this.connectionsQueued = false;
       if (this.withdrawn) return;
-      this.redis.hset(`${this.base}conns`, this.options.nodeId, this.connections).catch((err: unknown) => {
+      this.redis.hset(this.keys.registry.conns, this.options.nodeId, this.connections).catch((err: unknown) => {
         this.options.log.warn({ err }, 'presence: connection count not saved');
       });
     });
   }
 
   async stats(): Promise<Stats> {
-    const [nodeIds, counts, rooms] = await this.call<[string[], number[], number]>('parleyStats');
+    const { registry } = this.keys;
+    const [nodeIds, counts] = await this.call<[string[], number[]]>('parleyStats', registry.nodes, registry.conns);
     const nodes = nodeIds.map((nodeId, i) => ({ nodeId, connections: counts[i] ?? 0 }));
+    const rooms = await this.roomCount(nodeIds.map((nodeId) => registry.rooms(nodeId)));
     return { nodes, connections: nodes.reduce((sum, n) => sum + n.connections, 0), rooms };
   }
 
@@ -130,7 +174,9 @@ export class RedisPresence implements Presence {
     this.stop();
     this.withdrawn = true;
     this.mirror.clear();
-    return toEvictions(await this.call<RawEviction[]>('parleyWithdraw', this.options.nodeId));
+    const { nodes, conns, dead } = this.keys.registry;
+    await this.call('parleyWithdraw', nodes, conns, dead, this.options.nodeId);
+    return this.dropShares(this.options.nodeId);
   }
 
   async close(): Promise<void> {
@@ -143,14 +189,17 @@ export class RedisPresence implements Presence {
     if (this.ticking) return;
     this.ticking = true;
     try {
-      const known = await this.call<number>('parleyHeartbeat', this.options.nodeId, this.ttlMs, this.connections);
+      const { nodes, conns, dead, reaper } = this.keys.registry;
+      const known = await this.call<number>('parleyHeartbeat', nodes, conns, this.options.nodeId, this.ttlMs, this.connections);
       if (known === 0) {
         await this.register();
         // Logged once the share is back (tests await this line).
-        this.options.log.warn({ nodeId: this.options.nodeId, entries: this.mirror.size }, 'presence: re-registered after Redis lost it');
+        this.options.log.warn({ nodeId: this.options.nodeId, rooms: this.mirror.size }, 'presence: re-registered after Redis lost it');
       }
-      const evictions = toEvictions(await this.call<RawEviction[]>('parleyReap', this.options.nodeId, this.intervalMs - 50));
-      for (const eviction of evictions) for (const listener of this.listeners) listener(eviction);
+      const deadNodes = await this.call<string[]>('parleyReap', nodes, conns, dead, reaper, this.options.nodeId, this.intervalMs - 50);
+      for (const node of deadNodes) {
+        for (const eviction of await this.dropShares(node)) for (const listener of this.listeners) listener(eviction);
+      }
     } catch (err) {
       this.options.log.warn({ err }, 'presence: heartbeat or sweep failed');
     } finally {
@@ -158,10 +207,60 @@ export class RedisPresence implements Presence {
     }
   }
 
-  private register(): Promise<unknown> {
-    const args: (string | number)[] = [this.options.nodeId, this.ttlMs, this.connections];
-    for (const s of this.mirror.values()) args.push(s.room, s.userId, s.username, s.sockets);
-    return this.call('parleyRegister', ...args);
+  /**
+   * Drop a departed node's share of each of its rooms, room by room (each room is one atomic
+   * script), and forget the node once none is left; returns who left. Stops if the node comes
+   * back meanwhile (it re-registered: its shares are its own again).
+   */
+  private async dropShares(node: string): Promise<PresenceEviction[]> {
+    const { dead } = this.keys.registry;
+    const roomsKey = this.keys.registry.rooms(node);
+    const evictions: PresenceEviction[] = [];
+    for (const room of await this.redis.smembers(roomsKey)) {
+      if ((await this.redis.sismember(dead, node)) === 0) return evictions;
+      const [coalesced, users, count, left] = await this.roomCall<RawDrop>('parleyDrop', room, [this.usersMax, this.coalesceAbove], node);
+      await this.redis.srem(roomsKey, room);
+      if (coalesced === 1 || left.length > 0) evictions.push({ room, users, count, left, coalesced: coalesced === 1 });
+    }
+    await this.call('parleyForget', dead, roomsKey, node);
+    return evictions;
+  }
+
+  /** Make Redis hold exactly this node's mirror: the registry first, then each room's share. */
+  private async register(): Promise<void> {
+    const { nodes, conns, dead } = this.keys.registry;
+    const nodeId = this.options.nodeId;
+    const rooms = [...this.mirror.keys()];
+    const before = await this.call<string[]>(
+      'parleyRegister',
+      nodes,
+      conns,
+      dead,
+      this.keys.registry.rooms(nodeId),
+      nodeId,
+      this.ttlMs,
+      this.connections,
+      ...rooms,
+    );
+    for (const room of new Set([...before, ...rooms])) {
+      const args: (string | number)[] = [];
+      for (const [userId, s] of this.mirror.get(room) ?? []) args.push(userId, s.username, s.sockets);
+      await this.roomCall('parleySetShare', room, args);
+    }
+  }
+
+  /** Rooms in any of these node room sets, counted in Redis (they share one hash slot). */
+  private async roomCount(sets: string[]): Promise<number> {
+    if (sets.length === 0) return 0;
+    const tmp = `${this.keys.registry.rooms(this.options.nodeId)}:stats`;
+    const [[err, count] = []] =
+      (await this.redis
+        .multi()
+        .sunionstore(tmp, ...sets)
+        .del(tmp)
+        .exec()) ?? [];
+    if (err) throw err;
+    return count as number;
   }
 
   private stop(): void {
@@ -169,12 +268,17 @@ export class RedisPresence implements Presence {
     this.timer = undefined;
   }
 
+  /** A room script on `room`'s keys, with `owner`'s share of the room. */
+  private roomCall<T>(script: Script, room: string, args: (string | number)[], owner = this.options.nodeId): Promise<T> {
+    return this.call<T>(script, ...this.keys.room(room, owner).keys, ...args);
+  }
+
   private call<T>(script: Script, ...args: (string | number)[]): Promise<T> {
     const fn = (this.redis as unknown as Record<Script, (...a: (string | number)[]) => Promise<T>>)[script];
-    return fn.call(this.redis, this.base, ...args);
+    return fn.call(this.redis, ...args);
   }
 }
 
-function toEvictions(raw: RawEviction[]): PresenceEviction[] {
-  return raw.map(([room, username, users]) => ({ room, username, users }));
+function toChange(room: string, [changed, coalesced, users, count]: RawChange): PresenceChange {
+  return { room, users, count, changed: changed === 1, coalesced: coalesced === 1 };
 }

@@ -48,7 +48,7 @@ export function registerNamespaces(io: MainServer, deps: RealtimeDeps, sessions:
   io.use(auth);
   io.on('connection', (socket) => {
     startSession(socket, deps, sessions, '/');
-    registerRoomHandlers(io, socket, deps);
+    registerRoomHandlers(socket, deps);
     registerChatHandlers(io, socket, deps);
   });
 

@@ -5,7 +5,7 @@ import type { Account, NewPrivateMessage, NewRoomMessage, Repositories, StoredMe
 import type { ClientToServer, ErrorBody, NamespaceName, PublicUser, ServerToClient, Untrusted } from '@parley/protocol';
 import type { GroupCommit } from '../domain/group-commit.ts';
 import type { UserBudget } from '../limits/user-budget.ts';
-import type { Presence } from '../presence/presence.ts';
+import type { Presence, PresenceChange } from '../presence/presence.ts';
 import type { TokenBucket } from '../domain/token-bucket.ts';
 
 /**
@@ -53,6 +53,14 @@ export interface Namespaces {
   admin: AdminNamespace;
 }
 
+/** How handlers tell a room of presence changes (announcements.ts's RoomAnnouncer). */
+export interface Announcer {
+  /** The user's last socket left `room`: "has left" and roomUsers at once, or in the room's next summary. */
+  left(room: string, username: string, change: PresenceChange): void;
+  /** A coalesced change happened in `room`: its next summary will say so. */
+  schedule(room: string): void;
+}
+
 /** Everything a handler may touch; handlers never see Fastify or the whole app. */
 export interface RealtimeDeps {
   config: Config;
@@ -61,6 +69,7 @@ export interface RealtimeDeps {
   /** Users by id, look-ups batched (null: no such user). */
   userLookup: GroupCommit<number, Account | null>;
   presence: Presence;
+  announcer: Announcer;
   /** Persists chat and private messages in batches; resolves with the message id (and whether it is a retry's). */
   messageWriter: GroupCommit<NewRoomMessage | NewPrivateMessage, StoredMessage>;
   /** Each user's budget of chat, private and 'message' events and post writes, shared by all its sockets. */

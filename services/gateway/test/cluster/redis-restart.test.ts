@@ -57,7 +57,7 @@ describe('Redis restart', () => {
     ]);
     await redis.restart();
     await Promise.all(back);
-    expect((await n1.app.presence.users(room)).sort()).toEqual([a.user.username, b.user.username].sort());
+    expect((await n1.app.presence.users(room)).users.sort()).toEqual([a.user.username, b.user.username].sort());
 
     // Broadcasts resume; what is acked is stored and comes back from 'sync'.
     const got = nextEvent<ChatMessage>(sb, 'message', (m) => m.text === 'after');

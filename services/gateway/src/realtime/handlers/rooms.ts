@@ -1,11 +1,11 @@
 import { isReservedRoom, MAX_ROOMS_PER_SOCKET, ParleyError } from '@parley/protocol';
 import type { PresenceChange, PresenceMember } from '../../presence/presence.ts';
-import { announceLeave, systemMessage } from '../announcements.ts';
+import { rosterOf, systemMessage } from '../announcements.ts';
 import { socketBucket } from '../buckets.ts';
 import { emitToRoom } from '../emit.ts';
 import { pageOf } from '../../domain/paging.ts';
 import { eventHandlers } from '../handle.ts';
-import type { MainServer, MainSocket, RealtimeDeps } from '../types.ts';
+import type { MainSocket, RealtimeDeps } from '../types.ts';
 
 function memberOf(socket: MainSocket): PresenceMember {
   return { socketId: socket.id, userId: socket.data.user.id, username: socket.data.user.username };
@@ -27,8 +27,8 @@ function assertJoinable(socket: MainSocket, rooms: string[]): void {
 }
 
 /** join / joinRoom / leaveRoom / sync, and presence clean-up on disconnect. */
-export function registerRoomHandlers(io: MainServer, socket: MainSocket, deps: RealtimeDeps): void {
-  const { presence, log } = deps;
+export function registerRoomHandlers(socket: MainSocket, deps: RealtimeDeps): void {
+  const { presence, announcer, log } = deps;
   const user = socket.data.user;
   const bucket = socketBucket(socket, 'rooms', deps.config);
   const on = eventHandlers(socket, log, '/');
@@ -39,7 +39,7 @@ export function registerRoomHandlers(io: MainServer, socket: MainSocket, deps: R
     // The in-memory and Redis adapters join at once (no promise to wait for).
     void socket.join(room);
     if (!wasIn) return presence.join(room, memberOf(socket));
-    return presence.users(room).then((users) => ({ room, users, changed: false }));
+    return presence.users(room).then((roster) => ({ ...roster, changed: false, coalesced: false }));
   }
 
   on('join', { bucket }, async ({ room }) => {
@@ -48,14 +48,17 @@ export function registerRoomHandlers(io: MainServer, socket: MainSocket, deps: R
     // Set before awaiting: a 'chatMessage' sent right after 'join' must find the room.
     socket.data.currentRoom = room;
     const change = await entering;
+    const roster = rosterOf(change);
     socket.emit('message', systemMessage(`Welcome to ${room}!`));
-    if (change.changed) {
+    if (change.changed && !change.coalesced) {
       socket.to(room).emit('message', systemMessage(`${user.username} has joined`));
-      emitToRoom(socket, room, 'roomUsers', { room, users: change.users });
+      emitToRoom(socket, room, 'roomUsers', roster);
     } else {
-      socket.emit('roomUsers', { room, users: change.users });
+      // Unchanged, or a big room: the others hear of it in the room's next summary.
+      socket.emit('roomUsers', roster);
+      if (change.changed) announcer.schedule(room);
     }
-    return { room, users: change.users };
+    return roster;
   });
 
   on('joinRoom', { bucket }, async (rooms) => {
@@ -64,8 +67,16 @@ export function registerRoomHandlers(io: MainServer, socket: MainSocket, deps: R
     // Rooms the socket is already in are not joined again (no presence call, no event).
     const changes = await Promise.all(list.filter((room) => !socket.rooms.has(room)).map(enter));
     for (const change of changes) {
-      emitToRoom(socket, change.room, 'userJoined', socket.id);
-      if (change.changed) emitToRoom(socket, change.room, 'roomUsers', { room: change.room, users: change.users });
+      // A big room hears of arrivals only in its summaries; the sender gets its own events.
+      if (change.coalesced) {
+        socket.emit('userJoined', socket.id);
+        if (!change.changed) continue;
+        socket.emit('roomUsers', rosterOf(change));
+        announcer.schedule(change.room);
+      } else {
+        emitToRoom(socket, change.room, 'userJoined', socket.id);
+        if (change.changed) emitToRoom(socket, change.room, 'roomUsers', rosterOf(change));
+      }
     }
     return { rooms: list };
   });
@@ -75,8 +86,7 @@ export function registerRoomHandlers(io: MainServer, socket: MainSocket, deps: R
     if (!socket.rooms.has(room)) return;
     void socket.leave(room);
     if (socket.data.currentRoom === room) delete socket.data.currentRoom;
-    const change = await presence.leave(room, memberOf(socket));
-    if (change.changed) announceLeave(io, room, user.username, change.users);
+    announcer.left(room, user.username, await presence.leave(room, memberOf(socket)));
   });
 
   on('sync', { bucket }, async ({ room, sinceId, limit = 100 }) => {
@@ -92,9 +102,7 @@ export function registerRoomHandlers(io: MainServer, socket: MainSocket, deps: R
       if (room === socket.id || isReservedRoom(room)) continue;
       leaving.push(
         presence.leave(room, member).then(
-          (change) => {
-            if (change.changed) announceLeave(io, room, user.username, change.users);
-          },
+          (change) => announcer.left(room, user.username, change),
           (err: unknown) => log.error({ err, room, socketId: socket.id }, 'presence leave failed'),
         ),
       );
