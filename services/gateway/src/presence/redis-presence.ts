@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../pubsub/redis-client.ts';
 import type { Stats } from '@parley/protocol';
 import type { Presence, PresenceChange, PresenceEviction, PresenceMember } from './presence.ts';
 import * as scripts from './redis-presence-scripts.ts';
@@ -60,7 +60,7 @@ export class RedisPresence implements Presence {
   private ticking = false;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly options: RedisPresenceOptions,
   ) {
     this.base = `{${options.keyPrefix ?? 'parley'}}:presence:`;
