@@ -52,6 +52,12 @@ export default defineConfig({
         test: { name: 'redis', include: BOTH_BACKENDS, provide: { backend: 'redis' }, isolate: false },
       },
       {
+        // The same files on two nodes over a 3-master Redis Cluster (REDIS_CLUSTER_NODES): the
+        // sharded adapter on each channel's shard, presence keys by hash tag, the buses, the limits.
+        extends: true,
+        test: { name: 'redis-cluster', include: BOTH_BACKENDS, provide: { backend: 'redis-cluster' }, isolate: false },
+      },
+      {
         // Each file runs 3 gateway processes (tsx start-up is CPU-heavy): alongside other
         // files on 2 cores, start-ups took over 20 s and neighbours timed out.
         extends: true,

@@ -104,8 +104,19 @@ const envSchema = z.object({
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   /** Folder for the embedded database. @default './.data' */
   DATA_DIR: z.string().default('.data'),
-  /** Redis URL; unset = single node with the in-memory adapter. */
+  /** Redis URL; unset (and no REDIS_CLUSTER_NODES) = single node with the in-memory adapter. */
   REDIS_URL: optionalUrl,
+  /** A Redis Cluster instead of one Redis: some of its nodes, `host:port` comma separated (the rest are discovered). */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .regex(/^[^\s:,]+:\d{1,5}(,[^\s:,]+:\d{1,5})*$/, 'host:port[,host:port...]')
+    .transform((list) =>
+      list.split(',').map((address) => {
+        const [host, port] = address.split(':');
+        return { host: host!, port: Number(port) };
+      }),
+    )
+    .optional(),
   /** 'sharded' (SPUBLISH, Redis 7) or 'classic' (PUBLISH) Redis adapter. @default 'sharded' */
   REDIS_ADAPTER: z.enum(['sharded', 'classic']).default('sharded'),
   /** Prefix of every Redis key and Pub/Sub channel Parley uses (several clusters can share a Redis). @default 'parley' */
@@ -193,7 +204,13 @@ export interface Config {
   host: string;
   nodeId: string;
   database: { url: string | undefined; poolSize: number; dataDir: string };
-  redis: { url: string | undefined; adapter: Env['REDIS_ADAPTER']; keyPrefix: string };
+  /** Redis: one server (`url`), a cluster (`clusterNodes`) or none (both unset). */
+  redis: {
+    url: string | undefined;
+    clusterNodes: { host: string; port: number }[] | undefined;
+    adapter: Env['REDIS_ADAPTER'];
+    keyPrefix: string;
+  };
   jwt: { secret: string; expiresIn: string };
   corsOrigin: string | string[];
   log: { level: Env['LOG_LEVEL']; pretty: boolean };
@@ -243,6 +260,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const env = parsed.data;
   const secretProblem = env.NODE_ENV === 'production' ? productionSecretProblem(env.JWT_SECRET) : undefined;
   if (secretProblem) throw new ConfigError(`Invalid configuration:\n  JWT_SECRET: ${secretProblem}`);
+  if (env.REDIS_URL && env.REDIS_CLUSTER_NODES) {
+    throw new ConfigError(
+      'Invalid configuration:\n  REDIS_URL and REDIS_CLUSTER_NODES: set one (a single Redis or a Redis Cluster), not both',
+    );
+  }
   if (Boolean(env.ADMIN_USERNAME) !== Boolean(env.ADMIN_PASSWORD)) {
     throw new ConfigError('Invalid configuration:\n  ADMIN_USERNAME and ADMIN_PASSWORD go together');
   }
@@ -256,7 +278,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     host: env.HOST,
     nodeId: env.NODE_ID ?? `${hostname()}-${process.pid}`,
     database: { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE, dataDir },
-    redis: { url: env.REDIS_URL, adapter: env.REDIS_ADAPTER, keyPrefix: env.REDIS_KEY_PREFIX },
+    redis: { url: env.REDIS_URL, clusterNodes: env.REDIS_CLUSTER_NODES, adapter: env.REDIS_ADAPTER, keyPrefix: env.REDIS_KEY_PREFIX },
     jwt: { secret: env.JWT_SECRET ?? developmentSecret(dataDir), expiresIn: env.JWT_EXPIRES_IN },
     corsOrigin: origins.length === 1 && origins[0] === '*' ? '*' : origins,
     log: { level: env.LOG_LEVEL, pretty: env.LOG_PRETTY },

@@ -7,4 +7,5 @@ export * from './nginx.ts';
 export * from './ports.ts';
 export * from './postgres-server.ts';
 export * from './redis-server.ts';
+export * from './redis-cluster.ts';
 export * from './services.ts';

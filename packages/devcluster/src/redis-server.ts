@@ -20,16 +20,21 @@ export interface RedisServer {
 /**
  * A private redis-server (no persistence) on a spare port, for tests that stop or restart Redis.
  * Retried on another port when its port was taken meanwhile (`pickPort` picks each one).
+ * `extraArgs` are added to its command line (cluster mode: see startRedisCluster).
  */
-export async function startRedisServer(pickPort: () => Promise<number> = freePort): Promise<RedisServer> {
+export async function startRedisServer(pickPort: () => Promise<number> = freePort, extraArgs: string[] = []): Promise<RedisServer> {
   const dir = await mkdtemp(join(tmpdir(), 'parley-redis-'));
   const launchOn = (port: number) =>
-    launch('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
-      name: 'redis-server',
-      port,
-      ready: /Ready to accept connections/,
-      timeoutMs: START_TIMEOUT_MS,
-    });
+    launch(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extraArgs],
+      {
+        name: 'redis-server',
+        port,
+        ready: /Ready to accept connections/,
+        timeoutMs: START_TIMEOUT_MS,
+      },
+    );
   const started = await launchOnFreePort('redis-server', launchOn, pickPort, () => rm(dir, { recursive: true, force: true }));
   let server = started.server;
   const port = started.port;

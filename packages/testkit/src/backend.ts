@@ -1,17 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { createTestDatabase } from '@parley/devcluster';
 import { startNode, type TestNode, type TestNodeWithDatabase } from './node.ts';
 import { startRoundRobinProxy } from './proxy.ts';
 
-/** Where a gateway keeps what crosses nodes: in memory (one node alone) or in Redis (a cluster). */
-export type BackendKind = 'memory' | 'redis';
+/** Where a gateway keeps what crosses nodes: in memory (one node alone), in one Redis, or in a Redis Cluster. */
+export type BackendKind = 'memory' | 'redis' | 'redis-cluster';
 
 export interface BackendServices {
   backend: BackendKind;
   postgresUrl: string;
   /** Required for 'redis'. */
   redisUrl?: string;
+  /** Required for 'redis-cluster': REDIS_CLUSTER_NODES of a Redis Cluster. */
+  redisClusterNodes?: string;
 }
 
 /**
@@ -36,28 +38,49 @@ function holds(node: TestNode, socketId: string): boolean {
   return false;
 }
 
-/** Delete every key under the Redis key prefix `prefix` (what presence leaves behind: user names, counters). */
-async function deleteKeys(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  await redis.connect();
-  try {
-    for (const pattern of [`${prefix}:*`, `{${prefix}}:*`]) {
-      let cursor = '0';
-      do {
-        const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-        if (keys.length > 0) await redis.del(...keys);
-        cursor = nextCursor;
-      } while (cursor !== '0');
+/** Delete every key under the Redis key prefix `prefix` on `redis` (one server of the store). */
+async function deleteKeysOn(redis: Redis, prefix: string): Promise<void> {
+  for (const pattern of [`${prefix}:*`, `{${prefix}}:*`, `{${prefix}:*`]) {
+    let cursor = '0';
+    do {
+      const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      // One key at a time: in a cluster, keys of one DEL must share a slot.
+      for (const key of keys) await redis.del(key);
+      cursor = nextCursor;
+    } while (cursor !== '0');
+  }
+}
+
+/**
+ * Delete every key under the Redis key prefix `prefix` (what presence leaves behind: user
+ * names, counters), on the one Redis or on every master of the cluster.
+ */
+async function deleteKeys(store: { url: string } | { clusterNodes: string }, prefix: string): Promise<void> {
+  if ('url' in store) {
+    const redis = new Redis(store.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    await redis.connect();
+    try {
+      await deleteKeysOn(redis, prefix);
+    } finally {
+      redis.disconnect();
     }
+    return;
+  }
+  const nodes = store.clusterNodes.split(',').map((a) => ({ host: a.split(':')[0]!, port: Number(a.split(':')[1]) }));
+  const cluster = new Cluster(nodes, { lazyConnect: true, redisOptions: { maxRetriesPerRequest: 1 } });
+  await cluster.connect();
+  try {
+    for (const master of cluster.nodes('master')) await deleteKeysOn(master, prefix);
   } finally {
-    redis.disconnect();
+    cluster.disconnect();
   }
 }
 
 /**
  * A fresh database and the gateway(s) over it, on the back-end `services.backend` names:
  * - 'memory': one in-process node without REDIS_URL (in-memory adapter and presence);
- * - 'redis': two in-process nodes (node ids `<prefix>-1`, `<prefix>-2`) on `services.redisUrl`
+ * - 'redis' / 'redis-cluster': two in-process nodes (node ids `<prefix>-1`, `<prefix>-2`) on
+ *   `services.redisUrl` / the Redis Cluster `services.redisClusterNodes`
  *   under a REDIS_KEY_PREFIX of their own (adapter channels, presence keys, notification bus),
  *   behind a round-robin proxy.
  * `env` goes to every node. `close()` stops everything, drops the database and, in Redis mode,
@@ -78,11 +101,15 @@ export async function startBackend(services: BackendServices, env: Record<string
       cleanups.push(() => node.close());
       return { ...node, db, backend: 'memory', nodes, nodeOf: (id) => find(nodes, id), close };
     }
-    const redisUrl = services.redisUrl;
-    if (!redisUrl) throw new Error("startBackend: the 'redis' back-end needs a redisUrl");
+    const store = storeOf(services);
     const prefix = `t-${randomBytes(6).toString('hex')}`;
-    cleanups.push(() => deleteKeys(redisUrl, prefix));
-    const shared = { DATABASE_URL: db.url, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix, ...env };
+    cleanups.push(() => deleteKeys(store, prefix));
+    const shared = {
+      DATABASE_URL: db.url,
+      ...('url' in store ? { REDIS_URL: store.url } : { REDIS_CLUSTER_NODES: store.clusterNodes }),
+      REDIS_KEY_PREFIX: prefix,
+      ...env,
+    };
     cleanups.push(() => Promise.all(nodes.map((n) => n.close())).then(() => undefined));
     // Together, as a cluster starts: migrations serialise on a lock, the admin bootstrap is idempotent.
     const started = await Promise.allSettled(
@@ -94,11 +121,21 @@ export async function startBackend(services: BackendServices, env: Record<string
     const proxy = await startRoundRobinProxy(nodes.map((n) => ({ host: '127.0.0.1', port: n.port })));
     cleanups.push(() => proxy.close());
     const first = nodes[0] as TestNode;
-    return { ...first, url: proxy.url, port: proxy.port, db, backend: 'redis', nodes, nodeOf: (id) => find(nodes, id), close };
+    return { ...first, url: proxy.url, port: proxy.port, db, backend: services.backend, nodes, nodeOf: (id) => find(nodes, id), close };
   } catch (err) {
     await close();
     throw err;
   }
+}
+
+/** The Redis of a 'redis' or 'redis-cluster' back-end. */
+function storeOf(services: BackendServices): { url: string } | { clusterNodes: string } {
+  if (services.backend === 'redis-cluster') {
+    if (!services.redisClusterNodes) throw new Error("startBackend: the 'redis-cluster' back-end needs redisClusterNodes");
+    return { clusterNodes: services.redisClusterNodes };
+  }
+  if (!services.redisUrl) throw new Error("startBackend: the 'redis' back-end needs a redisUrl");
+  return { url: services.redisUrl };
 }
 
 function find(nodes: TestNode[], socketId: string): TestNode {

@@ -1,10 +1,12 @@
 import type { TestProject } from 'vitest/node';
-import { provideServices, type TestServices } from '@parley/devcluster';
+import { provideServices, startRedisCluster, type RedisCluster, type TestServices } from '@parley/devcluster';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     postgresUrl: string;
     redisUrl: string;
+    /** REDIS_CLUSTER_NODES of a 3-master Redis Cluster, for the projects whose back-end is 'redis-cluster'. */
+    redisClusterNodes: string;
     /** The back-end startTestBackend gives gateway tests; set per project in vitest.config.ts. */
     backend: import('./backend.ts').BackendKind;
   }
@@ -16,7 +18,7 @@ declare module 'vitest' {
  * by the last teardown.
  */
 const SHARED = Symbol.for('parley.testkit.services');
-type Shared = { services: Promise<TestServices>; users: number };
+type Shared = { services: Promise<TestServices>; cluster?: Promise<RedisCluster>; users: number };
 
 /** Once per run: find (or start) PostgreSQL and Redis and hand their URLs to every test file. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -26,10 +28,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const services = await shared.services;
   project.provide('postgresUrl', services.postgresUrl);
   project.provide('redisUrl', services.redisUrl);
+  // A Redis Cluster of the machine's own redis-server, started once, for the projects that need it.
+  if (project.config.provide.backend === 'redis-cluster') {
+    shared.cluster ??= startRedisCluster(3);
+    project.provide('redisClusterNodes', (await shared.cluster).nodes);
+  }
   return async () => {
     shared.users -= 1;
     if (shared.users > 0) return;
     delete global[SHARED];
-    await services.stop();
+    await Promise.all([services.stop(), shared.cluster?.then((c) => c.stop())]);
   };
 }

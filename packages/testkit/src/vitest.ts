@@ -8,5 +8,13 @@ import { startBackend, type TestBackend } from './backend.ts';
  * @example node = await startTestBackend({ RATE_LIMIT_BURST: '200' });
  */
 export function startTestBackend(env: Record<string, string | undefined> = {}): Promise<TestBackend> {
-  return startBackend({ backend: inject('backend') ?? 'memory', postgresUrl: inject('postgresUrl'), redisUrl: inject('redisUrl') }, env);
+  return startBackend(
+    {
+      backend: inject('backend') ?? 'memory',
+      postgresUrl: inject('postgresUrl'),
+      redisUrl: inject('redisUrl'),
+      redisClusterNodes: inject('redisClusterNodes'),
+    },
+    env,
+  );
 }

@@ -5,7 +5,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './pubsub/redis-client.ts';
 import type { Logger } from 'pino';
 import type { Config } from '@parley/config';
 import { errorBody, ParleyError } from '@parley/protocol';
@@ -84,7 +84,7 @@ function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): void {
 }
 
 /** Readiness of Redis: fails at once while disconnected (commands would wait for the reconnection). */
-async function pingRedis(client: Redis): Promise<void> {
+async function pingRedis(client: RedisClient): Promise<void> {
   if (client.status !== 'ready') throw new Error(`redis is ${client.status}`);
   await client.ping();
 }

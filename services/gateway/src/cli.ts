@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis';
 import pino from 'pino';
 import { ConfigError, loadConfig, type Config } from '@parley/config';
 import { createRepositories, openDatabase, type Database } from '@parley/db';
@@ -8,6 +7,7 @@ import { createPasswordHasher } from './domain/passwords.ts';
 import { notificationBus, RedisBusSink } from './notifications/redis-notification-bus.ts';
 import { Notifier } from './notifications/notifier.ts';
 import { parse } from './domain/validation.ts';
+import { createRedisClient, type RedisClient } from './pubsub/redis-client.ts';
 import { revocationChannel } from './pubsub/revocations.ts';
 
 const USAGE = `usage: pnpm cli <command>
@@ -26,8 +26,8 @@ type Command = (config: Readonly<Config>, db: Database, args: string[]) => Promi
 const MAX_ARGS: Record<string, number> = { migrate: 0, 'create-admin': 1, 'set-role': 2, notify: Infinity };
 
 /** Redis for a command that reaches the running nodes (undefined without REDIS_URL), quit after `use`. */
-async function withRedis<T>(config: Readonly<Config>, use: (redis: Redis | undefined) => Promise<T>): Promise<T> {
-  const redis = config.redis.url ? new Redis(config.redis.url) : undefined;
+async function withRedis<T>(config: Readonly<Config>, use: (redis: RedisClient | undefined) => Promise<T>): Promise<T> {
+  const redis = createRedisClient(config.redis);
   try {
     return await use(redis);
   } finally {

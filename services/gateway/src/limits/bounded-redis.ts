@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../pubsub/redis-client.ts';
 
 type Callback = (err: Error | null, result?: unknown) => void;
 type Command = (...args: unknown[]) => Promise<unknown>;
@@ -22,7 +22,7 @@ export interface CommandHealth {
  * until Redis is back), otherwise after `timeoutMs` without an answer. The node's own connection
  * keeps its queueing for everything else (broadcasts, presence).
  */
-export function boundedCommands(client: Redis, timeoutMs: number, health: CommandHealth): BoundedCommands {
+export function boundedCommands(client: RedisClient, timeoutMs: number, health: CommandHealth): BoundedCommands {
   const commands: BoundedCommands = {
     defineCommand(name, definition) {
       client.defineCommand(name, definition);

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../pubsub/redis-client.ts';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, RLWrapperTimeouts } from 'rate-limiter-flexible';
 import { ParleyError } from '@parley/protocol';
 
@@ -11,7 +11,7 @@ export interface UserBudgetOptions {
    * call gives up after `timeoutMs` (at once while disconnected), and the budget then falls back
    * to this node's memory until Redis answers again.
    */
-  redis?: { client: Redis; keyPrefix: string; timeoutMs: number };
+  redis?: { client: RedisClient; keyPrefix: string; timeoutMs: number };
 }
 
 /** A per-user budget, shared by all of a user's sockets (and, over Redis, all nodes). */

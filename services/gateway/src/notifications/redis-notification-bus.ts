@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../pubsub/redis-client.ts';
 import { z } from 'zod';
 import type { NotificationDelivery } from '@parley/db';
 import { JsonChannel } from '../pubsub/json-channel.ts';
@@ -15,7 +15,7 @@ export function notificationBus(keyPrefix: string) {
 /** Publishes deliveries for every gateway to emit to its own sockets (works from any process). */
 export class RedisBusSink implements NotificationSink {
   constructor(
-    private readonly pub: Redis,
+    private readonly pub: RedisClient,
     private readonly bus: ReturnType<typeof notificationBus>,
   ) {}
 

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../pubsub/redis-client.ts';
 import type { RoomUsers, Stats } from '@parley/protocol';
 import {
   PRESENCE_DEFAULTS,
@@ -79,7 +79,7 @@ export class RedisPresence implements Presence {
   private ticking = false;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly options: RedisPresenceOptions,
   ) {
     this.keys = presenceKeys(options.keyPrefix ?? 'parley');

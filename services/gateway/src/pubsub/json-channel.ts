@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.ts';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 
@@ -12,7 +12,7 @@ export class JsonChannel<S extends z.ZodType> {
     private readonly schema: S,
   ) {}
 
-  async publish(pub: Redis, message: z.input<S>): Promise<void> {
+  async publish(pub: RedisClient, message: z.input<S>): Promise<void> {
     await pub.publish(this.name, JSON.stringify(message));
   }
 
@@ -21,7 +21,7 @@ export class JsonChannel<S extends z.ZodType> {
    * function that unsubscribes. A message that is not JSON or does not match the schema is
    * logged and dropped.
    */
-  async subscribe(sub: Redis, onMessage: (message: z.output<S>) => void, log: Logger): Promise<() => Promise<void>> {
+  async subscribe(sub: RedisClient, onMessage: (message: z.output<S>) => void, log: Logger): Promise<() => Promise<void>> {
     const listener = (from: string, raw: string) => {
       if (from !== this.name) return;
       let parsed: ReturnType<S['safeParse']> | undefined;

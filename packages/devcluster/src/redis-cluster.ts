@@ -1,0 +1,62 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { START_TIMEOUT_MS } from './gateway-process.ts';
+import { freePort } from './ports.ts';
+import { startRedisServer, type RedisServer } from './redis-server.ts';
+
+export interface RedisCluster {
+  /** `host:port` of every master, comma separated: the value of REDIS_CLUSTER_NODES. */
+  nodes: string;
+  servers: RedisServer[];
+  /** Stop every server and delete their folders. */
+  stop(): Promise<void>;
+}
+
+/** How often the cluster's state is read while it forms (it has no event to wait for). */
+const STATE_POLL_MS = 100;
+
+/** Resolves once every node reports `cluster_state:ok`; rejects after `timeoutMs`. */
+async function clusterFormed(servers: RedisServer[], timeoutMs: number): Promise<void> {
+  const clients = servers.map((s) => new Redis(s.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 1 }));
+  const deadline = Date.now() + timeoutMs;
+  try {
+    await Promise.all(clients.map((c) => c.connect()));
+    for (;;) {
+      const infos = await Promise.all(clients.map((c) => c.cluster('INFO') as Promise<string>));
+      if (infos.every((info) => info.includes('cluster_state:ok'))) return;
+      if (Date.now() > deadline) throw new Error(`the Redis Cluster did not form within ${timeoutMs} ms:\n${infos.join('\n')}`);
+      await new Promise((resolve) => setTimeout(resolve, STATE_POLL_MS));
+    }
+  } finally {
+    for (const c of clients) c.disconnect();
+  }
+}
+
+/**
+ * A private Redis Cluster of `masters` masters (no replicas, no persistence) from the machine's
+ * own redis-server, each on a spare port with its cluster bus on another (`cluster-port`), the
+ * 16384 slots spread over them by `redis-cli --cluster create`. For tests and benches that run
+ * Parley on Redis Cluster (REDIS_CLUSTER_NODES).
+ */
+export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
+  const servers: RedisServer[] = [];
+  const stop = async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+  };
+  try {
+    for (let i = 0; i < masters; i++) {
+      const clusterArgs = ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '5000'];
+      servers.push(await startRedisServer(freePort, [...clusterArgs, '--cluster-port', String(await freePort())]));
+    }
+    const addresses = servers.map((s) => `127.0.0.1:${s.port}`);
+    await promisify(execFile)('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes'], {
+      timeout: START_TIMEOUT_MS,
+    });
+    await clusterFormed(servers, START_TIMEOUT_MS);
+    return { nodes: addresses.join(','), servers, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
