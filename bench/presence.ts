@@ -60,7 +60,7 @@ try {
   for (let run = 1; run <= RUNS; run++) {
     const room = `bench-${run}`;
     const seedStart = performance.now();
-    const names = await simulateRoomMembers(services.redisUrl, { keyPrefix, room, count: MEMBERS });
+    const names = await simulateRoomMembers({ url: services.redisUrl, clusterNodes: undefined }, { keyPrefix, room, count: MEMBERS });
     fullListBytes = bytes({ room, users: names });
     console.log(`run ${run}: ${MEMBERS} members simulated in Redis in ${(performance.now() - seedStart).toFixed(0)} ms`);
 

@@ -1,5 +1,6 @@
-import { Redis } from 'ioredis';
+import type { Config } from '@parley/config';
 import { presenceKeys } from '@parley/gateway/presence-keys';
+import { createRedisClient } from '@parley/gateway/redis-client';
 
 export interface SimulatedMembers {
   /** REDIS_KEY_PREFIX of the nodes that are to see them. */
@@ -18,7 +19,10 @@ export interface SimulatedMembers {
  * sockets. They belong to a node that never registered, so no sweep removes them; the
  * prefix's clean-up does. Resolves with their names in arrival order.
  */
-export async function simulateRoomMembers(redisUrl: string, members: SimulatedMembers): Promise<string[]> {
+export async function simulateRoomMembers(
+  store: Pick<Config['redis'], 'url' | 'clusterNodes'>,
+  members: SimulatedMembers,
+): Promise<string[]> {
   const { keyPrefix, room, count, namePrefix = 'sim', firstUserId = 1_000_000 } = members;
   const [membersKey, order, names, seq, , share] = presenceKeys(keyPrefix).room(room, 'simulated').keys as [
     string,
@@ -28,7 +32,9 @@ export async function simulateRoomMembers(redisUrl: string, members: SimulatedMe
     string,
     string,
   ];
-  const redis = new Redis(redisUrl);
+  // One Redis or the cluster: a room's keys share one hash slot, so each pipeline goes to one node.
+  const redis = createRedisClient(store);
+  if (!redis) throw new Error('simulateRoomMembers: no Redis configured');
   try {
     const first = (await redis.incrby(seq, count)) - count + 1;
     const all: string[] = [];

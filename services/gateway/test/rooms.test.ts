@@ -328,7 +328,7 @@ describe('reserved rooms', () => {
  * memory back-end, straight in Redis on the Redis one.
  */
 async function simulateMembers(room: string, count: number): Promise<string[]> {
-  if (node.backend === 'redis') return simulateRoomMembers(node.config.redis.url!, { keyPrefix: node.config.redis.keyPrefix, room, count });
+  if (node.backend !== 'memory') return simulateRoomMembers(node.config.redis, { keyPrefix: node.config.redis.keyPrefix, room, count });
   const names = Array.from({ length: count }, (_, i) => `sim${i}`);
   for (const [i, username] of names.entries())
     await node.app.presence.join(room, { socketId: `sim-${i}`, userId: 1_000_000 + i, username });
