@@ -59,8 +59,9 @@ export const realtimePlugin = fp<{ config: Config }>(
           log: app.log,
         })
       : new MemoryPresence(config.nodeId);
-    const messageWriter = new GroupCommit<NewRoomMessage | NewPrivateMessage, StoredMessage>((batch) =>
-      app.repos.messages.insertMany(batch),
+    const messageWriter = new GroupCommit<NewRoomMessage | NewPrivateMessage, StoredMessage>(
+      (batch) => app.repos.messages.insertMany(batch),
+      config.writeQueue,
     );
     const deps: RealtimeDeps = {
       config,
@@ -117,14 +118,22 @@ export const realtimePlugin = fp<{ config: Config }>(
     app.decorate('notificationHub', notificationHub);
     app.decorate('sessionTracker', sessionTracker);
 
-    // Graceful shutdown, in order: refuse new connections, tell clients to go elsewhere,
-    // withdraw this node's presence (announcing who left), flush buffered writes (their acks
-    // still reach the clients), close transports, flush what came in meanwhile.
+    // Graceful shutdown, in order: refuse new connections, tell clients to go elsewhere, flush
+    // buffered writes first (their acks still reach the clients; each waits at most
+    // WRITE_WAIT_MS), then withdraw this node's presence (announcing who left; with Redis away
+    // it fails within REDIS_COMMAND_TIMEOUT_MS and the reaper removes it later), close
+    // transports, flush what came in meanwhile.
     app.addHook('preClose', async () => {
       shuttingDown = true;
       main.local.emit('serverShutdown', { nodeId: config.nodeId, reconnect: true });
-      for (const e of await presence.withdraw()) announceLeave(io, e.room, e.username, e.users);
       await messageWriter.drain();
+      app.log.info('shutdown: buffered writes flushed');
+      await presence.withdraw().then(
+        (evictions) => {
+          for (const e of evictions) announceLeave(io, e.room, e.username, e.users);
+        },
+        (err: unknown) => app.log.warn({ err }, 'shutdown: presence not withdrawn (the reaper of another node removes it)'),
+      );
       // Closing the transport (not a server-side "disconnect") lets clients reconnect elsewhere.
       const all = [main, namespaces.user, namespaces.notifications, namespaces.admin];
       for (const nsp of all) for (const socket of nsp.sockets.values()) socket.conn.close();

@@ -139,6 +139,9 @@ describe('PostgreSQL stops answering (SIGSTOP)', () => {
 const roomUsers = (socket: ClientSocket, room: string, users: string[]) =>
   nextEvent<RoomUsers>(socket, 'roomUsers', (r) => r.room === room && r.users.length === users.length);
 
+/** What the node logs once its presence share is back in Redis: kept (paused), or lost with a restart (down). */
+const filedAgain = { paused: 'presence: share filed again after failed commands', down: 'presence: re-registered after Redis lost it' };
+
 for (const fault of ['paused', 'down'] as const) {
   describe(`Redis ${fault === 'paused' ? 'stops answering (SIGSTOP)' : 'goes away (SIGKILL)'}`, () => {
     const COMMAND_MS = 1000;
@@ -200,7 +203,7 @@ for (const fault of ['paused', 'down'] as const) {
       expect((node.app.redis?.pub as unknown as { offlineQueue: { length: number } }).offlineQueue.length).toBe(0);
 
       // Back: the share this node holds (bob's join, refused meanwhile) is filed again by itself.
-      const healed = node.nextLog('presence filed again', (e) => e.msg === 'presence: share filed again', 15_000);
+      const healed = node.nextLog('presence filed again', (e) => e.msg === filedAgain[fault], 15_000);
       if (fault === 'paused') redis.resume();
       else await redis.start();
       await healed;
