@@ -277,7 +277,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       queryTimeoutMs: env.DATABASE_QUERY_TIMEOUT_MS,
     },
     writeQueue: { maxPending: env.WRITE_QUEUE_MAX, maxWaitMs: env.WRITE_WAIT_MS },
-    redis: { url: env.REDIS_URL, adapter: env.REDIS_ADAPTER, keyPrefix: env.REDIS_KEY_PREFIX, commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS },
+    redis: {
+      url: env.REDIS_URL,
+      adapter: env.REDIS_ADAPTER,
+      keyPrefix: env.REDIS_KEY_PREFIX,
+      commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
+    },
     jwt: { secret: env.JWT_SECRET ?? developmentSecret(dataDir), expiresIn: env.JWT_EXPIRES_IN },
     corsOrigin: origins.length === 1 && origins[0] === '*' ? '*' : origins,
     log: { level: env.LOG_LEVEL, pretty: env.LOG_PRETTY },

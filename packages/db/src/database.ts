@@ -82,10 +82,16 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   const lite = await PGlite.create(options.dataDir);
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(lite) });
   const sql = pgliteSqlClient(lite);
-  return assemble('embedded', prisma, sql, (run) => run(sql), async () => {
-    await prisma.$disconnect();
-    await lite.close();
-  });
+  return assemble(
+    'embedded',
+    prisma,
+    sql,
+    (run) => run(sql),
+    async () => {
+      await prisma.$disconnect();
+      await lite.close();
+    },
+  );
 }
 
 function assemble(

@@ -85,7 +85,14 @@ export async function startPostgresServer(): Promise<PostgresServer> {
   };
   // The postmaster first (it forks no new backend once stopped), then what it had forked.
   const signalTree = async (signal: 'SIGSTOP' | 'SIGCONT') => {
-    for (const pid of await processTree(server.child.pid as number)) process.kill(pid, signal);
+    for (const pid of await processTree(server.child.pid as number)) {
+      try {
+        process.kill(pid, signal);
+      } catch (err) {
+        // Exited meanwhile (a backend that ended, or the whole server already halted).
+        if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+      }
+    }
   };
   return {
     port,

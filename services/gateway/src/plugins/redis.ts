@@ -88,7 +88,10 @@ export const redisPlugin = fp<{ config: Config }>(
     app.decorate('redis', clients);
     app.addHook('onClose', async () => {
       // QUIT would wait for a Redis that is away: then the connection is just dropped.
-      await Promise.all([pub, sub].map((client) => (client.status === 'ready' ? client.quit() : client.disconnect())));
+      for (const client of [pub, sub]) {
+        if (client.status === 'ready') await client.quit();
+        else client.disconnect();
+      }
     });
   },
   { name: 'redis' },
