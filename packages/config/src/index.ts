@@ -102,6 +102,16 @@ const envSchema = z.object({
   DATABASE_URL: optionalUrl,
   /** Connections in this node's PostgreSQL pool. @default 10 */
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  /** Longest wait for a PostgreSQL connection (a new one, or a free one of the pool). @default 2000 */
+  DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(2000),
+  /** PostgreSQL's statement_timeout: the server cancels a statement that runs longer. @default 2500 */
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(2500),
+  /** The client gives up on a query unanswered this long (a server that stopped answering). @default 3000 */
+  DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(3000),
+  /** Messages (and user look-ups) that may wait for the database; beyond that `unavailable` at once. @default 5000 */
+  WRITE_QUEUE_MAX: z.coerce.number().int().min(1).max(1_000_000).default(5000),
+  /** Longest a message (or user look-up) waits for the database before it is answered `unavailable`. @default 5000 */
+  WRITE_WAIT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
   /** Folder for the embedded database. @default './.data' */
   DATA_DIR: z.string().default('.data'),
   /** Redis URL; unset (and no REDIS_CLUSTER_NODES) = single node with the in-memory adapter. */
@@ -117,6 +127,8 @@ const envSchema = z.object({
       }),
     )
     .optional(),
+  /** Longest a Redis command (presence, publish, readiness) waits for its answer. @default 2000 */
+  REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
   /** 'sharded' (SPUBLISH, Redis 7) or 'classic' (PUBLISH) Redis adapter. @default 'sharded' */
   REDIS_ADAPTER: z.enum(['sharded', 'classic']).default('sharded'),
   /** Prefix of every Redis key and Pub/Sub channel Parley uses (several clusters can share a Redis). @default 'parley' */
@@ -203,13 +215,23 @@ export interface Config {
   port: number;
   host: string;
   nodeId: string;
-  database: { url: string | undefined; poolSize: number; dataDir: string };
+  database: {
+    url: string | undefined;
+    poolSize: number;
+    dataDir: string;
+    connectTimeoutMs: number;
+    statementTimeoutMs: number;
+    queryTimeoutMs: number;
+  };
+  /** The queue of messages and user look-ups waiting for the database. */
+  writeQueue: { maxPending: number; maxWaitMs: number };
   /** Redis: one server (`url`), a cluster (`clusterNodes`) or none (both unset). */
   redis: {
     url: string | undefined;
     clusterNodes: { host: string; port: number }[] | undefined;
     adapter: Env['REDIS_ADAPTER'];
     keyPrefix: string;
+    commandTimeoutMs: number;
   };
   jwt: { secret: string; expiresIn: string };
   corsOrigin: string | string[];
@@ -265,6 +287,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       'Invalid configuration:\n  REDIS_URL and REDIS_CLUSTER_NODES: set one (a single Redis or a Redis Cluster), not both',
     );
   }
+  if (env.DATABASE_QUERY_TIMEOUT_MS < env.DATABASE_STATEMENT_TIMEOUT_MS) {
+    // The server's cancel (a clean error, the connection kept) should come before the client gives up.
+    throw new ConfigError('Invalid configuration:\n  DATABASE_QUERY_TIMEOUT_MS must not be below DATABASE_STATEMENT_TIMEOUT_MS');
+  }
   if (Boolean(env.ADMIN_USERNAME) !== Boolean(env.ADMIN_PASSWORD)) {
     throw new ConfigError('Invalid configuration:\n  ADMIN_USERNAME and ADMIN_PASSWORD go together');
   }
@@ -277,8 +303,22 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     port: env.PORT,
     host: env.HOST,
     nodeId: env.NODE_ID ?? `${hostname()}-${process.pid}`,
-    database: { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE, dataDir },
-    redis: { url: env.REDIS_URL, clusterNodes: env.REDIS_CLUSTER_NODES, adapter: env.REDIS_ADAPTER, keyPrefix: env.REDIS_KEY_PREFIX },
+    database: {
+      url: env.DATABASE_URL,
+      poolSize: env.DATABASE_POOL_SIZE,
+      dataDir,
+      connectTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_MS,
+      statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
+      queryTimeoutMs: env.DATABASE_QUERY_TIMEOUT_MS,
+    },
+    writeQueue: { maxPending: env.WRITE_QUEUE_MAX, maxWaitMs: env.WRITE_WAIT_MS },
+    redis: {
+      url: env.REDIS_URL,
+      clusterNodes: env.REDIS_CLUSTER_NODES,
+      adapter: env.REDIS_ADAPTER,
+      keyPrefix: env.REDIS_KEY_PREFIX,
+      commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
+    },
     jwt: { secret: env.JWT_SECRET ?? developmentSecret(dataDir), expiresIn: env.JWT_EXPIRES_IN },
     corsOrigin: origins.length === 1 && origins[0] === '*' ? '*' : origins,
     log: { level: env.LOG_LEVEL, pretty: env.LOG_PRETTY },

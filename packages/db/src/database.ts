@@ -13,14 +13,21 @@ export type Prisma = InstanceType<typeof PrismaClient>;
 /** prisma/migrations at the repository root. */
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../prisma/migrations', import.meta.url));
 
-/** Longest a new PostgreSQL connection may take to open. */
-const CONNECT_TIMEOUT_MS = 5000;
-
 export interface DatabaseOptions {
   /** PostgreSQL URL; unset = embedded PGlite under `dataDir`. */
   url: string | undefined;
   poolSize: number;
   dataDir: string;
+  /**
+   * Bounds of every wait on PostgreSQL (not on PGlite, which runs in this process and has no
+   * connection to lose): a connection, new or a free one of the pool (`connectionTimeoutMillis`);
+   * a statement, cancelled by the server (`statement_timeout`); a query's answer, given up by the
+   * client when the server does not answer at all (`query_timeout`). Migrations are not bounded.
+   * @default unbounded
+   */
+  connectTimeoutMs?: number;
+  statementTimeoutMs?: number;
+  queryTimeoutMs?: number;
   /**
    * Told when an idle pooled connection fails (its server went away); pg drops it and opens
    * another when needed. Without it the error would crash the process. @default ignore
@@ -45,12 +52,28 @@ export interface Database {
  */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.url) {
-    // A bounded connect: an unreachable server fails a request (503) instead of hanging it.
-    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+    const url = options.url;
+    // Bounded waits: a server that is unreachable or stopped answering fails a request (503)
+    // instead of hanging it, and a connection whose query timed out is dropped by the pool.
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: options.poolSize,
+      connectionTimeoutMillis: options.connectTimeoutMs,
+      statement_timeout: options.statementTimeoutMs,
+      query_timeout: options.queryTimeoutMs,
+    });
     pool.on('error', (err) => options.onIdleError?.(err));
     const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
-    const sql = pgSqlClient(pool);
-    return assemble('postgres', prisma, sql, async () => {
+    // Migrations may rightly run for minutes (an index on a big table): one unbounded connection.
+    const migrateOver = async (run: (sql: SqlClient) => Promise<MigrationReport>) => {
+      const migrationPool = new pg.Pool({ connectionString: url, max: 1, connectionTimeoutMillis: options.connectTimeoutMs });
+      try {
+        return await run(pgSqlClient(migrationPool));
+      } finally {
+        await migrationPool.end();
+      }
+    };
+    return assemble('postgres', prisma, pgSqlClient(pool), migrateOver, async () => {
       await prisma.$disconnect();
       await pool.end();
     });
@@ -58,19 +81,35 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   await mkdir(options.dataDir, { recursive: true });
   const lite = await PGlite.create(options.dataDir);
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(lite) });
-  return assemble('embedded', prisma, pgliteSqlClient(lite), async () => {
-    await prisma.$disconnect();
-    await lite.close();
-  });
+  const sql = pgliteSqlClient(lite);
+  return assemble(
+    'embedded',
+    prisma,
+    sql,
+    (run) => run(sql),
+    async () => {
+      await prisma.$disconnect();
+      await lite.close();
+    },
+  );
 }
 
-function assemble(kind: Database['kind'], prisma: Prisma, sql: SqlClient, close: () => Promise<void>): Database {
+function assemble(
+  kind: Database['kind'],
+  prisma: Prisma,
+  sql: SqlClient,
+  migrateOver: (run: (sql: SqlClient) => Promise<MigrationReport>) => Promise<MigrationReport>,
+  close: () => Promise<void>,
+): Database {
   let closing: Promise<void> | undefined;
   return {
     kind,
     prisma,
     sql,
-    migrate: async () => migrate(sql, await readMigrations(MIGRATIONS_DIR)),
+    migrate: async () => {
+      const migrations = await readMigrations(MIGRATIONS_DIR);
+      return migrateOver((over) => migrate(over, migrations));
+    },
     ping: async () => {
       await sql.query('SELECT 1');
     },

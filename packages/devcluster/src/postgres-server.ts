@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { chown, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -18,8 +18,26 @@ export interface PostgresServer {
   halt(): Promise<void>;
   /** Start again on the same port over the same data (fails if another process took the port meanwhile). */
   start(): Promise<void>;
+  /**
+   * Stop answering without going away (SIGSTOP to the postmaster and every backend): connections
+   * stay open, new ones are accepted by the kernel and never greeted. `resume()` (SIGCONT) undoes it.
+   */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
   /** Halt and delete its data. */
   stop(): Promise<void>;
+}
+
+/** `pid` and its children (PostgreSQL's backends are children of the postmaster), read from /proc. */
+async function processTree(pid: number): Promise<number[]> {
+  const children = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
+  const nested = await Promise.all(
+    children
+      .split(' ')
+      .filter(Boolean)
+      .map((child) => processTree(Number(child))),
+  );
+  return [pid, ...nested.flat()];
 }
 
 /**
@@ -60,8 +78,21 @@ export async function startPostgresServer(): Promise<PostgresServer> {
   let server = started.server;
   const port = started.port;
   const halt = async () => {
+    // A paused server would never hear the SIGINT.
+    await signalTree('SIGCONT');
     server.child.kill('SIGINT');
     await server.exited;
+  };
+  // The postmaster first (it forks no new backend once stopped), then what it had forked.
+  const signalTree = async (signal: 'SIGSTOP' | 'SIGCONT') => {
+    for (const pid of await processTree(server.child.pid as number)) {
+      try {
+        process.kill(pid, signal);
+      } catch (err) {
+        // Exited meanwhile (a backend that ended, or the whole server already halted).
+        if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+      }
+    }
   };
   return {
     port,
@@ -70,6 +101,8 @@ export async function startPostgresServer(): Promise<PostgresServer> {
     start: async () => {
       server = await launchOn(port);
     },
+    pause: () => signalTree('SIGSTOP'),
+    resume: () => signalTree('SIGCONT'),
     stop: async () => {
       await halt();
       await rm(dir, { recursive: true, force: true });

@@ -23,7 +23,7 @@ async function clusterFormed(servers: RedisServer[], timeoutMs: number): Promise
   try {
     await Promise.all(clients.map((c) => c.connect()));
     for (;;) {
-      const infos = await Promise.all(clients.map((c) => c.cluster('INFO') as Promise<string>));
+      const infos = await Promise.all(clients.map((c) => c.cluster('INFO')));
       if (infos.every((info) => info.includes('cluster_state:ok'))) return;
       if (Date.now() > deadline) throw new Error(`the Redis Cluster did not form within ${timeoutMs} ms:\n${infos.join('\n')}`);
       await new Promise((resolve) => setTimeout(resolve, STATE_POLL_MS));

@@ -11,6 +11,10 @@ export interface RedisServer {
   halt(): Promise<void>;
   /** Start it again on the same port, empty (fails if another process took the port meanwhile). */
   start(): Promise<void>;
+  /** Stop answering without going away (SIGSTOP): connections stay open, nothing is answered. */
+  pause(): void;
+  /** SIGCONT: it answers everything that waited. */
+  resume(): void;
   /** `halt()` then `start()`. */
   restart(): Promise<void>;
   /** Kill it for good and delete its folder. */
@@ -51,6 +55,8 @@ export async function startRedisServer(pickPort: () => Promise<number> = freePor
     port: port,
     halt,
     start,
+    pause: () => server.child.kill('SIGSTOP'),
+    resume: () => server.child.kill('SIGCONT'),
     restart: async () => {
       await halt();
       await start();

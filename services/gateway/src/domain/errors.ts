@@ -17,17 +17,23 @@ const ADAPTER_KINDS = new Set([
 ]);
 /**
  * PostgreSQL SQLSTATEs: connection exceptions (08), insufficient resources (53), operator
- * intervention such as a terminated connection (57P), a database that does not exist
- * (3D000), refused credentials (28).
+ * intervention such as a terminated connection (57P) or a statement cancelled by
+ * statement_timeout (57014), a database that does not exist (3D000), refused credentials (28).
  */
-const SQLSTATE_UNAVAILABLE = /^(08|53|57P|3D000$|28)/;
-/** Errors node-postgres and ioredis raise without a code when the connection is gone. */
+const SQLSTATE_UNAVAILABLE = /^(08|53|57P|57014$|3D000$|28)/;
+/**
+ * Errors node-postgres and ioredis raise without a code when the connection is gone or did not
+ * answer within its bound (pg's query_timeout, ioredis' commandTimeout and disabled offline queue).
+ */
 const MESSAGES = [
   /^Connection terminated/,
   /timeout exceeded when trying to connect/,
   /Client has encountered a connection error/,
   /^Connection is closed/,
   /not queryable/,
+  /^Query read timeout/,
+  /^Command timed out/,
+  /enableOfflineQueue options is false/,
 ];
 
 interface ErrorLike {

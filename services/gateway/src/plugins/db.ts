@@ -35,7 +35,10 @@ export const dbPlugin = fp<{ config: Config }>(
     }
     app.decorate('db', db);
     app.decorate('repos', repos);
-    app.decorate('userLookup', new GroupCommit<number, Account | null>((ids) => repos.users.findByIds(ids), 1000, false));
+    app.decorate(
+      'userLookup',
+      new GroupCommit<number, Account | null>((ids) => repos.users.findByIds(ids), { retryAlone: false, ...config.writeQueue }),
+    );
   },
   { name: 'db' },
 );

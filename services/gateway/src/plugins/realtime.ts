@@ -12,6 +12,7 @@ import { MemoryPresence } from '../presence/memory-presence.ts';
 import type { Presence } from '../presence/presence.ts';
 import { RedisPresence } from '../presence/redis-presence.ts';
 import { RoomAnnouncer } from '../realtime/announcements.ts';
+import { allAnswered } from '../realtime/handle.ts';
 import { NotificationHub } from '../realtime/notification-hub.ts';
 import { registerNamespaces } from '../realtime/register.ts';
 import { SessionTracker } from '../realtime/sessions.ts';
@@ -62,8 +63,9 @@ export const realtimePlugin = fp<{ config: Config }>(
         })
       : new MemoryPresence(config.nodeId, roomLimits);
     const announcer = new RoomAnnouncer(io, presence, config.rooms.coalesceMs, app.log);
-    const messageWriter = new GroupCommit<NewRoomMessage | NewPrivateMessage, StoredMessage>((batch) =>
-      app.repos.messages.insertMany(batch),
+    const messageWriter = new GroupCommit<NewRoomMessage | NewPrivateMessage, StoredMessage>(
+      (batch) => app.repos.messages.insertMany(batch),
+      config.writeQueue,
     );
     const deps: RealtimeDeps = {
       config,
@@ -121,16 +123,25 @@ export const realtimePlugin = fp<{ config: Config }>(
     app.decorate('notificationHub', notificationHub);
     app.decorate('sessionTracker', sessionTracker);
 
-    // Graceful shutdown, in order: refuse new connections, tell clients to go elsewhere,
-    // withdraw this node's presence (announcing who left), flush buffered writes (their acks
-    // still reach the clients), close transports, flush what came in meanwhile.
+    // Graceful shutdown, in order: refuse new connections, tell clients to go elsewhere, answer
+    // every event received so far and flush buffered writes first (their acks still reach the
+    // clients; each waits at most WRITE_WAIT_MS), then withdraw this node's presence
+    // (announcing who left; with Redis away it fails within REDIS_COMMAND_TIMEOUT_MS and the
+    // reaper removes it later), close transports, flush what came in meanwhile.
     app.addHook('preClose', async () => {
       shuttingDown = true;
       main.local.emit('serverShutdown', { nodeId: config.nodeId, reconnect: true });
-      for (const e of await presence.withdraw()) announcer.evicted(e);
-      await messageWriter.drain();
-      // Closing the transport (not a server-side "disconnect") lets clients reconnect elsewhere.
       const all = [main, namespaces.user, namespaces.notifications, namespaces.admin];
+      await Promise.all(all.flatMap((nsp) => [...nsp.sockets.values()].map(allAnswered)));
+      await messageWriter.drain();
+      app.log.info('shutdown: buffered writes flushed');
+      await presence.withdraw().then(
+        (evictions) => {
+          for (const e of evictions) announcer.evicted(e);
+        },
+        (err: unknown) => app.log.warn({ err }, 'shutdown: presence not withdrawn (the reaper of another node removes it)'),
+      );
+      // Closing the transport (not a server-side "disconnect") lets clients reconnect elsewhere.
       for (const nsp of all) for (const socket of nsp.sockets.values()) socket.conn.close();
       await messageWriter.drain();
     });

@@ -16,21 +16,33 @@ declare module 'fastify' {
 }
 
 /**
- * Opens the publish and subscribe connections (to one Redis or a Redis Cluster) when
- * REDIS_URL or REDIS_CLUSTER_NODES is set. ioredis reconnects on
- * its own and queues commands meanwhile, so a Redis restart delays broadcasts instead of
- * failing them. Closed after Socket.IO and presence (onClose runs in reverse order).
+ * The subscriber connection's commands ((un)subscriptions) wait in the offline queue while
+ * Redis is away: a subscription must reach Redis once it is back (ioredis re-subscribes what it
+ * had). The Socket.IO adapter fires them and forgets the promise; if the connection is closed
+ * for good with some still queued, their rejection goes to `onLost` instead of going unhandled.
+ */
+function reportDroppedCommands(client: RedisClient, onLost: (err: unknown, command: string) => void): void {
+  const send = client.sendCommand.bind(client) as (...args: unknown[]) => Promise<unknown>;
+  (client as { sendCommand: (...args: unknown[]) => unknown }).sendCommand = (...args: unknown[]) => {
+    const sent = send(...args);
+    sent.catch((err: unknown) => onLost(err, (args[0] as { name: string }).name));
+    return sent;
+  };
+}
+
+/**
+ * Opens the command and subscriber connections (to one Redis, or to a Redis Cluster) when
+ * REDIS_URL or REDIS_CLUSTER_NODES is set; both reconnect on their own. Every wait on the command
+ * connection is bounded by REDIS_COMMAND_TIMEOUT_MS: a command fails at once while the
+ * connection is down (no offline queue: nothing piles up in memory), after the bound when Redis
+ * does not answer (a paused or overloaded server), and a connection that left a command
+ * unanswered that long is dropped and opened again. The adapter's publishes, presence, rate
+ * limits and readiness all go through it, so none of them waits longer. Closed after Socket.IO
+ * and presence (onClose runs in reverse order).
  */
 export const redisPlugin = fp<{ config: Config }>(
   async (app, { config }) => {
-    const open = (role: 'pub' | 'sub') => {
-      const client = createRedisClient(config.redis, {
-        lazyConnect: true,
-        connectionName: `parley:${config.nodeId}:${role}`,
-        // Commands wait for the reconnection instead of failing after 20 attempts.
-        maxRetriesPerRequest: null,
-      });
-      if (!client) return null;
+    const watch = (client: RedisClient, role: 'pub' | 'sub') => {
       let down = false;
       client.on('error', (err: Error) => {
         if (!down) app.log.warn({ err, role }, 'redis connection error');
@@ -42,16 +54,34 @@ export const redisPlugin = fp<{ config: Config }>(
       });
       return client;
     };
-    const [pub, sub] = [open('pub'), open('sub')];
+    const name = (role: string) => `parley:${config.nodeId}:${role}`;
+    const bound = config.redis.commandTimeoutMs;
+    const pub = createRedisClient(config.redis, {
+      lazyConnect: true,
+      connectionName: name('pub'),
+      enableOfflineQueue: false,
+      commandTimeout: bound,
+      socketTimeout: bound,
+      // Commands in flight when the connection drops fail at once instead of being sent again.
+      maxRetriesPerRequest: 0,
+    });
+    const sub = createRedisClient(config.redis, { lazyConnect: true, connectionName: name('sub'), maxRetriesPerRequest: null });
     if (!pub || !sub) {
       app.decorate('redis', null);
       return;
     }
-    const clients: RedisClients = { pub, sub };
-    await Promise.all([clients.pub.connect(), clients.sub.connect()]);
+    reportDroppedCommands(sub, (err, command) =>
+      app.log.debug({ err, command }, 'redis subscriber: a queued command was dropped with its connection'),
+    );
+    const clients: RedisClients = { pub: watch(pub, 'pub'), sub: watch(sub, 'sub') };
+    await Promise.all([pub.connect(), sub.connect()]);
     app.decorate('redis', clients);
     app.addHook('onClose', async () => {
-      await Promise.all([clients.pub.quit(), clients.sub.quit()]);
+      // QUIT would wait for a Redis that is away: then the connection is just dropped.
+      for (const client of [pub, sub]) {
+        if (client.status === 'ready') await client.quit();
+        else client.disconnect();
+      }
     });
   },
   { name: 'redis' },

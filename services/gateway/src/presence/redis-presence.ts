@@ -77,6 +77,8 @@ export class RedisPresence implements Presence {
   private timer: NodeJS.Timeout | undefined;
   private withdrawn = false;
   private ticking = false;
+  /** A command failed (Redis away or too slow): Redis may disagree with the mirror until it is filed again. */
+  private stale = false;
 
   constructor(
     private readonly redis: RedisClient,
@@ -192,9 +194,17 @@ export class RedisPresence implements Presence {
       const { nodes, conns, dead, reaper } = this.keys.registry;
       const known = await this.call<number>('parleyHeartbeat', nodes, conns, this.options.nodeId, this.ttlMs, this.connections);
       if (known === 0) {
+        this.stale = false;
         await this.register();
         // Logged once the share is back (tests await this line).
         this.options.log.warn({ nodeId: this.options.nodeId, rooms: this.mirror.size }, 'presence: re-registered after Redis lost it');
+      } else if (this.stale) {
+        this.stale = false;
+        await this.register();
+        this.options.log.warn(
+          { nodeId: this.options.nodeId, rooms: this.mirror.size },
+          'presence: share filed again after failed commands',
+        );
       }
       const deadNodes = await this.call<string[]>('parleyReap', nodes, conns, dead, reaper, this.options.nodeId, this.intervalMs - 50);
       for (const node of deadNodes) {
@@ -275,7 +285,10 @@ export class RedisPresence implements Presence {
 
   private call<T>(script: Script, ...args: (string | number)[]): Promise<T> {
     const fn = (this.redis as unknown as Record<Script, (...a: (string | number)[]) => Promise<T>>)[script];
-    return fn.call(this.redis, ...args);
+    return fn.call(this.redis, ...args).catch((err: unknown) => {
+      this.stale = true;
+      throw err;
+    });
   }
 }
 

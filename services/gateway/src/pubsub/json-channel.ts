@@ -37,7 +37,8 @@ export class JsonChannel<S extends z.ZodType> {
     await sub.subscribe(this.name);
     return async () => {
       sub.off('message', listener);
-      await sub.unsubscribe(this.name);
+      // While Redis is away the UNSUBSCRIBE would wait for it; nothing arrives meanwhile anyway.
+      if (sub.status === 'ready') await sub.unsubscribe(this.name);
     };
   }
 }

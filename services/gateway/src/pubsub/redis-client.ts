@@ -9,12 +9,16 @@ export type RedisClient = Redis | Cluster;
  * Pub/Sub goes to each channel's own shard), one Redis (REDIS_URL), or nothing (undefined).
  * `options` apply to every connection (each cluster node's too).
  */
-export function createRedisClient(redis: Pick<Config['redis'], 'url' | 'clusterNodes'>, options: RedisOptions = {}): RedisClient | undefined {
+export function createRedisClient(
+  redis: Pick<Config['redis'], 'url' | 'clusterNodes'>,
+  options: RedisOptions = {},
+): RedisClient | undefined {
   if (redis.clusterNodes) {
     return new Cluster(redis.clusterNodes, {
       redisOptions: options,
       shardedSubscribers: true,
       ...(options.lazyConnect === undefined ? {} : { lazyConnect: options.lazyConnect }),
+      ...(options.enableOfflineQueue === undefined ? {} : { enableOfflineQueue: options.enableOfflineQueue }),
     });
   }
   return redis.url ? new Redis(redis.url, options) : undefined;

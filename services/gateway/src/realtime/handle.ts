@@ -49,6 +49,28 @@ function inOrder(socket: object, start: () => Promise<void> | void): void {
   });
 }
 
+/** Per socket: events accepted whose answer (ack or 'error' event) is not sent yet. */
+const unanswered = new WeakMap<object, Set<Promise<void>>>();
+
+/** Count an accepted event of `socket` as unanswered; call the returned function once answered. */
+function expectAnswer(socket: object): () => void {
+  let pending = unanswered.get(socket);
+  if (!pending) unanswered.set(socket, (pending = new Set()));
+  let done!: () => void;
+  const answered = new Promise<void>((resolve) => (done = resolve));
+  pending.add(answered);
+  void answered.then(() => pending.delete(answered));
+  return done;
+}
+
+/**
+ * Resolves once every event `socket` sent so far has been answered (its ack or error sent); each
+ * handler's waits are bounded, so this is too. The shutdown awaits it before closing transports.
+ */
+export async function allAnswered(socket: object): Promise<void> {
+  await Promise.all([...(unanswered.get(socket) ?? new Set<Promise<void>>())]);
+}
+
 export type Handler<N extends NamespaceName, E extends InboundName<N>> = (
   payload: PayloadOf<N, E>,
 ) => Promise<HandlerResult<N, E>> | HandlerResult<N, E>;
@@ -90,20 +112,27 @@ export function eventHandlers<N extends NamespaceName>(socket: AnySocket, log: F
         fail(err);
         return;
       }
+      const answered = expectAnswer(socket);
       const run = () => {
         try {
           const result = handler(payload);
           if (result instanceof Promise) {
-            result.then((value) => ack?.(Object.assign({ ok: true }, value)), fail);
+            result.then((value) => ack?.(Object.assign({ ok: true }, value)), fail).finally(answered);
           } else {
             ack?.(Object.assign({ ok: true }, result));
+            answered();
           }
         } catch (err) {
           fail(err);
+          answered();
         }
       };
+      const refused = (err: unknown) => {
+        fail(err);
+        answered();
+      };
       const budget = options.budget;
-      inOrder(socket, budget ? () => budget.spend(socket.data.user.id).then(run, fail) : run);
+      inOrder(socket, budget ? () => budget.spend(socket.data.user.id).then(run, refused) : run);
     });
   };
 }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { GroupCommit } from '../../src/domain/group-commit.ts';
 
 /** A store whose writes finish when the test says so. */
@@ -36,10 +36,13 @@ describe('GroupCommit', () => {
 
   it('caps a batch at maxBatch', async () => {
     const sizes: number[] = [];
-    const writer = new GroupCommit<number, number>(async (items) => {
-      sizes.push(items.length);
-      return items;
-    }, 2);
+    const writer = new GroupCommit<number, number>(
+      async (items) => {
+        sizes.push(items.length);
+        return items;
+      },
+      { maxBatch: 2 },
+    );
     await Promise.all([1, 2, 3, 4, 5].map((i) => writer.submit(i)));
     expect(sizes).toEqual([2, 2, 1]);
   });
@@ -74,5 +77,64 @@ describe('GroupCommit', () => {
     await drained;
     expect(done).toEqual([70]);
     await expect(new GroupCommit<number, number>(store.write).drain()).resolves.toBeUndefined();
+  });
+
+  describe('bounds', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+    const turn = () => new Promise((r) => setImmediate(r));
+
+    it('refuses at once with unavailable what exceeds maxPending, and takes items again once there is room', async () => {
+      const store = controlledStore();
+      const writer = new GroupCommit<number, number>(store.write, { maxPending: 2 });
+      const first = writer.submit(1);
+      await turn();
+      // 1 is in flight; 2 and 3 wait; 4 finds the queue full.
+      const waiting = [writer.submit(2), writer.submit(3)];
+      await expect(writer.submit(4)).rejects.toMatchObject({ name: 'ParleyError', code: 'unavailable' });
+      expect(writer.pending).toBe(2);
+      store.flush();
+      expect(await first).toBe(10);
+      await turn();
+      expect(store.batches).toEqual([[1], [2, 3]]);
+      const later = writer.submit(5);
+      store.flush();
+      expect(await Promise.all(waiting)).toEqual([20, 30]);
+      await turn();
+      store.flush();
+      expect(await later).toBe(50);
+    });
+
+    it('answers unavailable after maxWaitMs; an item that timed out while queued is never written', async () => {
+      const unavailable = expect.objectContaining({ name: 'ParleyError', code: 'unavailable' });
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      const store = controlledStore();
+      const writer = new GroupCommit<number, number>(store.write, { maxWaitMs: 1000 });
+      const first = writer.submit(1);
+      await turn();
+      const second = writer.submit(2);
+      const outcomes = Promise.allSettled([first, second]);
+      vi.advanceTimersByTime(1000);
+      expect(await outcomes).toEqual([
+        { status: 'rejected', reason: unavailable },
+        { status: 'rejected', reason: unavailable },
+      ]);
+      expect(writer.pending).toBe(0);
+      store.flush();
+      await writer.drain();
+      expect(store.batches).toEqual([[1]]);
+    });
+
+    it('a batch that fails because the store is unavailable fails whole, without writing each item again', async () => {
+      let writes = 0;
+      const writer = new GroupCommit<number, number>(async () => {
+        writes += 1;
+        throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+      });
+      const results = await Promise.allSettled([1, 2, 3].map((i) => writer.submit(i)));
+      expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+      expect(writes).toBe(1);
+    });
   });
 });
