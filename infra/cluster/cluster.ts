@@ -1,12 +1,13 @@
 /**
  * `pnpm cluster`: N gateway processes (node-1…node-N on ports BASE…BASE+N-1) and nginx in
  * front of them on this machine, without Docker, over REDIS_URL / DATABASE_URL (defaults:
- * the local services). Migrates first, prints the URL, stops everything on Ctrl-C / SIGTERM.
+ * the local services), or, with CLUSTER_REDIS=cluster, over a 3-master Redis Cluster of its own.
+ * Migrates first, prints the URL, stops everything on Ctrl-C / SIGTERM.
  */
 import { z } from 'zod';
 import { loadConfig } from '@parley/config';
 import { openDatabase } from '@parley/db';
-import { CONNECTIONS_PER_NODE, startCluster, type Cluster } from '@parley/devcluster';
+import { CONNECTIONS_PER_NODE, startCluster, startRedisCluster, type Cluster, type RedisCluster } from '@parley/devcluster';
 
 const port = z.coerce.number().int().min(1).max(65535);
 const options = z
@@ -17,22 +18,34 @@ const options = z
     CLUSTER_NGINX_PER_IP: z.coerce.number().int().positive().optional(),
     DATABASE_URL: z.url().default('postgresql://postgres@127.0.0.1:5432/postgres'),
     REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
+    /** 'cluster': start a private 3-master Redis Cluster (the machine's redis-server) and use it instead of REDIS_URL. */
+    CLUSTER_REDIS: z.enum(['single', 'cluster']).default('single'),
   })
   .parse(process.env);
 
 let cluster: Cluster | undefined;
+let redisCluster: RedisCluster | undefined;
 let stopping = false;
 
 async function stop(code: number): Promise<never> {
   stopping = true;
   await cluster?.stop('SIGTERM');
+  await redisCluster?.stop();
   process.exit(code);
 }
 process.once('SIGINT', () => void stop(0));
 process.once('SIGTERM', () => void stop(0));
 
 // Validate the nodes' configuration once, and migrate once before any node starts.
-const nodeEnv = { DATABASE_URL: options.DATABASE_URL, REDIS_URL: options.REDIS_URL, MIGRATE_ON_START: 'false' };
+if (options.CLUSTER_REDIS === 'cluster') {
+  redisCluster = await startRedisCluster(3);
+  process.stdout.write(`cluster: Redis Cluster of 3 masters: ${redisCluster.nodes}\n`);
+}
+const nodeEnv = {
+  DATABASE_URL: options.DATABASE_URL,
+  ...(redisCluster ? { REDIS_CLUSTER_NODES: redisCluster.nodes, REDIS_URL: '' } : { REDIS_URL: options.REDIS_URL }),
+  MIGRATE_ON_START: 'false',
+};
 const config = loadConfig({ ...process.env, ...nodeEnv });
 const db = await openDatabase(config.database);
 const report = await db.migrate();
@@ -48,6 +61,7 @@ try {
   });
 } catch (err) {
   process.stderr.write(`cluster: failed to start: ${String(err)}\n`);
+  await redisCluster?.stop();
   process.exit(1);
 }
 for (const node of cluster.nodes) {
