@@ -42,15 +42,23 @@ function reportDroppedCommands(client: RedisClient, onLost: (err: unknown, comma
  */
 export const redisPlugin = fp<{ config: Config }>(
   async (app, { config }) => {
+    // One warning per outage; "back" after any lost connection, also one that came back at the
+    // first reconnection attempt without an error in between (a quick restart).
     const watch = (client: RedisClient, role: 'pub' | 'sub') => {
-      let down = false;
+      let warned = false;
+      let lost = false;
       client.on('error', (err: Error) => {
-        if (!down) app.log.warn({ err, role }, 'redis connection error');
-        down = true;
+        if (!warned) app.log.warn({ err, role }, 'redis connection error');
+        warned = true;
+        lost = true;
+      });
+      client.on('close', () => {
+        lost = true;
       });
       client.on('ready', () => {
-        if (down) app.log.info({ role }, 'redis connection back');
-        down = false;
+        if (lost) app.log.info({ role }, 'redis connection back');
+        warned = false;
+        lost = false;
       });
       return client;
     };
