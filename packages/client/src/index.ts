@@ -55,6 +55,12 @@ const REFRESH_LEAD_MS = 5 * 60_000;
 const REFRESH_RETRY_MS = 2000;
 /** Pause before sending again after `unavailable` (the connection is up, a dependency is not). */
 const SEND_RETRY_MS = 500;
+/**
+ * A 'resync' hint is followed after a random delay up to this: every client of a cluster gets it
+ * at once after a Redis outage, and their catch-up queries are spread instead of arriving
+ * together. Hints arriving meanwhile are one catch-up.
+ */
+const RESYNC_SPREAD_MS = 1000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(ms, 0)));
 
@@ -147,6 +153,7 @@ export class ParleyClient {
   private readonly tokenListeners: ((token: string) => void)[] = [];
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
+  private resyncTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly sendTimeoutMs: number;
   /** Resolved while connected with every room rejoined and synced; a new one after each drop. */
   private ready!: Promise<void>;
@@ -173,6 +180,14 @@ export class ParleyClient {
       if ('id' in m) this.deliver(m);
     });
     this.socket.on('privateMessage', (m) => this.deliverPrivate(m));
+    // The server lost broadcasts between nodes (Redis was away): catch up, spread out.
+    this.socket.on('resync', () => {
+      this.resyncTimer ??= setTimeout(() => {
+        this.resyncTimer = undefined;
+        // Still connected, still in its rooms: catch up only.
+        void this.resync(false);
+      }, Math.random() * RESYNC_SPREAD_MS);
+    });
     this.socket.on('disconnect', () => {
       this.disconnectedAt = Date.now();
       this.notReady();
@@ -253,6 +268,7 @@ export class ParleyClient {
   close(): void {
     this.closed = true;
     clearTimeout(this.refreshTimer);
+    clearTimeout(this.resyncTimer);
     this.socket.close();
   }
 
@@ -347,10 +363,11 @@ export class ParleyClient {
     return lowest === Infinity ? state.lastId : lowest - 1;
   }
 
-  private async resync(): Promise<void> {
+  /** Rejoin every room (after a reconnection: `rejoin`), catch up on each and on private messages. */
+  private async resync(rejoin = true): Promise<void> {
     try {
       for (const [room, state] of this.rooms) {
-        await this.joinOnServer(room);
+        if (rejoin) await this.joinOnServer(room);
         let after = this.resumePoint(state);
         for (;;) {
           const page = await acked<AckBody<'/', 'sync'>>((done) =>

@@ -101,6 +101,12 @@ export const EVENTS = {
       postDeleted: z.number().int().describe('post id'),
       announcement: announcementPayload,
       serverShutdown: serverShutdownPayload,
+      /**
+       * Extension: broadcasts between nodes may have been lost (this node's Redis connection was
+       * away, or another node could not publish meanwhile): catch up with 'sync' / 'syncPrivate'
+       * from the last message seen. What was stored meanwhile is there.
+       */
+      resync: z.object({ reason: z.literal('redis') }),
       error: errorBodySchema,
     },
   },

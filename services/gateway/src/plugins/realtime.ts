@@ -99,6 +99,13 @@ export const realtimePlugin = fp<{ config: Config }>(
       announcer.evicted(e);
     });
     await presence.start();
+    if (app.redis) {
+      // Broadcasts across nodes go through Redis: while a connection was away some may be lost
+      // (stored, acked, never relayed). This node's subscriber back: its own clients may have
+      // missed some. Its publisher back: every node's clients may have missed what it stored.
+      app.redis.onRestored('sub', () => main.local.emit('resync', { reason: 'redis' }));
+      app.redis.onRestored('pub', () => main.emit('resync', { reason: 'redis' }));
+    }
 
     // While shutting down, new Engine.IO handshakes (no `sid` yet) get HTTP 503 `unavailable`
     // in the protocol's error shape; the client's transport fails and it reconnects elsewhere.

@@ -6,6 +6,11 @@ import { createRedisClient, type RedisClient } from '../pubsub/redis-client.ts';
 export interface RedisClients {
   pub: RedisClient;
   sub: RedisClient;
+  /**
+   * `listener` runs each time connection `role` is ready again after it was lost (what was
+   * published or subscribed meanwhile may be missing).
+   */
+  onRestored(role: 'pub' | 'sub', listener: () => void): void;
 }
 
 declare module 'fastify' {
@@ -44,6 +49,7 @@ export const redisPlugin = fp<{ config: Config }>(
   async (app, { config }) => {
     // One warning per outage; "back" after any lost connection, also one that came back at the
     // first reconnection attempt without an error in between (a quick restart).
+    const restored: Record<'pub' | 'sub', (() => void)[]> = { pub: [], sub: [] };
     const watch = (client: RedisClient, role: 'pub' | 'sub') => {
       let warned = false;
       let lost = false;
@@ -56,9 +62,12 @@ export const redisPlugin = fp<{ config: Config }>(
         lost = true;
       });
       client.on('ready', () => {
-        if (lost) app.log.info({ role }, 'redis connection back');
+        const wasLost = lost;
         warned = false;
         lost = false;
+        if (!wasLost) return;
+        app.log.info({ role }, 'redis connection back');
+        for (const listener of restored[role]) listener();
       });
       return client;
     };
@@ -81,7 +90,11 @@ export const redisPlugin = fp<{ config: Config }>(
     reportDroppedCommands(sub, (err, command) =>
       app.log.debug({ err, command }, 'redis subscriber: a queued command was dropped with its connection'),
     );
-    const clients: RedisClients = { pub: watch(pub, 'pub'), sub: watch(sub, 'sub') };
+    const clients: RedisClients = {
+      pub: watch(pub, 'pub'),
+      sub: watch(sub, 'sub'),
+      onRestored: (role, listener) => restored[role].push(listener),
+    };
     await Promise.all([pub.connect(), sub.connect()]);
     app.decorate('redis', clients);
     app.addHook('onClose', async () => {

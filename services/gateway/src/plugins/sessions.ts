@@ -34,13 +34,7 @@ export const sessionsPlugin = fp<{ config: Config }>(
     }
     const channel = revocationChannel(config.redis.keyPrefix);
     app.addHook('preClose', await channel.subscribe(redis.sub, (revocation) => tracker.revoke(revocation), log));
-    let missedSome = false;
-    redis.sub.on('close', () => {
-      missedSome = true;
-    });
-    redis.sub.on('ready', () => {
-      if (!missedSome) return;
-      missedSome = false;
+    redis.onRestored('sub', () => {
       tracker
         .revalidate((userId) => app.userLookup.submit(userId))
         .then(() => log.info('sessions checked after the Redis subscription came back'))
