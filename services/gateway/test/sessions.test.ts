@@ -16,6 +16,8 @@ import {
 } from '@parley/testkit';
 import { startTestBackend } from '@parley/testkit/vitest';
 
+/** The room-events burst (RATE_LIMIT_BURST 20 by default, at least 2 × 50 rooms: docs/PROTOCOL.md), which refreshToken shares. */
+const REFRESH_BURST = 100;
 /** How long a revocation may take to reach every socket of the user, on every node (the contract's bound). */
 const REVOCATION_BOUND_MS = 2000;
 
@@ -247,5 +249,20 @@ describe('a live socket follows its token', () => {
       expect([ack.ok, ack.error?.code]).toEqual([false, code]);
     }
     expect(socket.connected).toBe(true);
+  });
+
+  it("'refreshToken' is rate limited like the room events (each one is a database look-up), on every namespace", async () => {
+    const session = await registerUser(node.url);
+    for (const namespace of ['/', '/notifications']) {
+      const socket = await open(namespace, session.token);
+      const acks = await Promise.all(
+        Array.from({ length: REFRESH_BURST + 1 }, () =>
+          request<{ ok: boolean; error?: ErrorBody }>(socket, 'refreshToken', { token: session.token }),
+        ),
+      );
+      expect(acks.filter((a) => a.ok)).toHaveLength(REFRESH_BURST);
+      expect(acks.filter((a) => !a.ok).map((a) => a.error?.code)).toEqual(['rate_limited']);
+      expect(socket.connected).toBe(true);
+    }
   });
 });

@@ -1,7 +1,7 @@
 import type { Config } from '@parley/config';
 import { MAX_ROOMS_PER_SOCKET } from '@parley/protocol';
 import { TokenBucket } from '../domain/token-bucket.ts';
-import type { BucketKind, MainSocket } from './types.ts';
+import type { BucketKind, ServerSocketData } from './types.ts';
 
 const RATE_FACTOR: Record<BucketKind, number> = { send: 1, typing: 2, rooms: 1 };
 
@@ -11,8 +11,8 @@ const RATE_FACTOR: Record<BucketKind, number> = { send: 1, typing: 2, rooms: 1 }
  */
 export const MIN_BURST: Record<BucketKind, number> = { send: 1, typing: 1, rooms: 2 * MAX_ROOMS_PER_SOCKET };
 
-/** The socket's bucket of `kind`, created on first use. */
-export function socketBucket(socket: MainSocket, kind: BucketKind, config: Pick<Config, 'rateLimit'>): () => TokenBucket {
+/** The socket's bucket of `kind` (a socket of any namespace), created on first use. */
+export function socketBucket(socket: { data: ServerSocketData }, kind: BucketKind, config: Pick<Config, 'rateLimit'>): () => TokenBucket {
   const factor = RATE_FACTOR[kind];
   const burst = Math.max(config.rateLimit.burst * factor, MIN_BURST[kind]);
   return () => (socket.data.buckets[kind] ??= new TokenBucket(config.rateLimit.perSecond * factor, burst));

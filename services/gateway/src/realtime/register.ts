@@ -2,6 +2,7 @@ import { NAMESPACES, type NamespaceName } from '@parley/protocol';
 import { registerAdminHandlers } from './handlers/admin.ts';
 import { registerChatHandlers } from './handlers/chat.ts';
 import { registerRoomHandlers } from './handlers/rooms.ts';
+import { socketBucket } from './buckets.ts';
 import { eventHandlers } from './handle.ts';
 import { authMiddleware, type ResolveSession } from './middleware/auth.ts';
 import type { NotificationHub } from './notification-hub.ts';
@@ -32,7 +33,9 @@ function startSession(socket: AnySocket, deps: RealtimeDeps, sessions: SessionDe
   void socket.join(userRoom(socket.data.user.id));
   sessions.tracker.follow(socket);
   // Every namespace has 'refreshToken' with the same schemas; '/' stands for them all here.
-  eventHandlers(socket, deps.log, namespace as '/')('refreshToken', {}, async ({ token }) => {
+  // Charged to the room-events bucket: each refresh is a database look-up.
+  const bucket = socketBucket(socket, 'rooms', deps.config);
+  eventHandlers(socket, deps.log, namespace as '/')('refreshToken', { bucket }, async ({ token }) => {
     const session = await sessions.resolve(token);
     sessions.tracker.refresh(socket, session);
     return { expiresAt: new Date(session.expiresAt).toISOString() };

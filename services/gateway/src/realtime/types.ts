@@ -10,7 +10,8 @@ import type { TokenBucket } from '../domain/token-bucket.ts';
 
 /**
  * Per-socket rate limits (realtime/buckets.ts): `send` (message, chatMessage, privateMessage),
- * `typing` (typing, stopTyping; twice the send rate) and `rooms` (join, joinRoom, leaveRoom, sync).
+ * `typing` (typing, stopTyping; twice the send rate) and `rooms` (join, joinRoom, leaveRoom, sync,
+ * syncPrivate, and refreshToken on every namespace).
  */
 export type BucketKind = 'send' | 'typing' | 'rooms';
 
