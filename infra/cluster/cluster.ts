@@ -38,7 +38,7 @@ process.once('SIGTERM', () => void stop(0));
 
 // Validate the nodes' configuration once, and migrate once before any node starts.
 if (options.CLUSTER_REDIS === 'cluster') {
-  redisCluster = await startRedisCluster(3);
+  redisCluster = await startRedisCluster();
   process.stdout.write(`cluster: Redis Cluster of 3 masters: ${redisCluster.nodes}\n`);
 }
 const nodeEnv = {

@@ -33,24 +33,45 @@ async function clusterFormed(servers: RedisServer[], timeoutMs: number): Promise
   }
 }
 
+export interface RedisClusterOptions {
+  /** @default 3 */
+  masters?: number;
+  /** Replicas of each master (a failover promotes one). @default 0 */
+  replicas?: number;
+  /** cluster-node-timeout: how long a silent master takes to be failed over. @default 5000 */
+  nodeTimeoutMs?: number;
+}
+
 /**
- * A private Redis Cluster of `masters` masters (no replicas, no persistence) from the machine's
- * own redis-server, each on a spare port with its cluster bus on another (`cluster-port`), the
- * 16384 slots spread over them by `redis-cli --cluster create`. For tests and benches that run
- * Parley on Redis Cluster (REDIS_CLUSTER_NODES).
+ * A private Redis Cluster (no persistence) from the machine's own redis-server: `masters`
+ * masters with `replicas` replicas each, every server on a spare port with its cluster bus on
+ * another (`cluster-port`), the 16384 slots spread over the masters by `redis-cli --cluster
+ * create`. For tests and benches that run Parley on Redis
+ * Cluster (REDIS_CLUSTER_NODES).
  */
-export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
+export async function startRedisCluster({
+  masters = 3,
+  replicas = 0,
+  nodeTimeoutMs = 5000,
+}: RedisClusterOptions = {}): Promise<RedisCluster> {
   const servers: RedisServer[] = [];
   const stop = async () => {
     await Promise.all(servers.map((s) => s.stop()));
   };
   try {
-    for (let i = 0; i < masters; i++) {
-      const clusterArgs = ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '5000'];
+    for (let i = 0; i < masters * (1 + replicas); i++) {
+      const clusterArgs = [
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        'nodes.conf',
+        '--cluster-node-timeout',
+        String(nodeTimeoutMs),
+      ];
       servers.push(await startRedisServer(freePort, [...clusterArgs, '--cluster-port', String(await freePort())]));
     }
     const addresses = servers.map((s) => `127.0.0.1:${s.port}`);
-    await promisify(execFile)('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes'], {
+    await promisify(execFile)('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', String(replicas), '--cluster-yes'], {
       timeout: START_TIMEOUT_MS,
     });
     await clusterFormed(servers, START_TIMEOUT_MS);

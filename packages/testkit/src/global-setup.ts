@@ -30,7 +30,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('redisUrl', services.redisUrl);
   // A Redis Cluster of the machine's own redis-server, started once, for the projects that need it.
   if (project.config.provide.backend === 'redis-cluster') {
-    shared.cluster ??= startRedisCluster(3);
+    shared.cluster ??= startRedisCluster();
     project.provide('redisClusterNodes', (await shared.cluster).nodes);
   }
   return async () => {
