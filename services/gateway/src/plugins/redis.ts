@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin';
+import { Cluster } from 'ioredis';
 import type { Config } from '@parley/config';
 import { createRedisClient, type RedisClient } from '../pubsub/redis-client.ts';
 
@@ -61,14 +62,24 @@ export const redisPlugin = fp<{ config: Config }>(
       client.on('close', () => {
         lost = true;
       });
-      client.on('ready', () => {
+      const back = () => {
         const wasLost = lost;
         warned = false;
         lost = false;
         if (!wasLost) return;
         app.log.info({ role }, 'redis connection back');
         for (const listener of restored[role]) listener();
-      });
+      };
+      client.on('ready', back);
+      if (client instanceof Cluster) {
+        // One shard lost (a master died, its replica takes over): what went through it may be
+        // lost, though the cluster as a whole stayed up. Back once the slots are known again
+        // (publisher) or every shard's subscriber is started again (subscriber).
+        client.on('-node', () => {
+          lost = true;
+        });
+        client.on(role === 'pub' ? 'refresh' : 'subscribersReady', back);
+      }
       return client;
     };
     const name = (role: string) => `parley:${config.nodeId}:${role}`;

@@ -39,7 +39,7 @@ async function masterOf(key: string): Promise<number> {
   const client = new Redis(cluster.servers[0]!.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 1 });
   await client.connect();
   try {
-    const slot = (await client.cluster('KEYSLOT', key)) as number;
+    const slot = await client.cluster('KEYSLOT', key);
     const ranges = (await client.cluster('SLOTS')) as unknown as [number, number, [string, number]][];
     const range = ranges.find(([from, to]) => slot >= from && slot <= to)!;
     return range[2][1];
