@@ -6,7 +6,7 @@ import {
   getFrom,
   registerUser,
   request,
-  serverDisconnect,
+  within,
   startNginx,
   startNodeWithDatabase,
   type ClientSocket,
@@ -65,11 +65,14 @@ describe('nginx per-IP connection limit', () => {
     // The N held connections still work.
     for (const socket of held) expect(await request(socket, 'join', { room: 'limits' })).toMatchObject({ ok: true });
 
-    // Once one of them has closed (nginx frees its slot before the node sees it go), the address may connect again.
+    // Once one of them has closed, the address may connect again. nginx frees the slot when it
+    // finalizes the request, just before it closes the client's TCP connection: wait for that
+    // close (the node may see the socket go earlier, on the WebSocket close frame).
     const first = held[0] as ClientSocket;
-    const gone = serverDisconnect(node, first.id as string);
+    const ws = (first.io.engine.transport as unknown as { ws: { once(event: 'close', listener: () => void): void } }).ws;
+    const closed = within('nginx to close the connection', new Promise<void>((resolve) => ws.once('close', () => resolve())));
     first.close();
-    await gone;
+    await closed;
     expect((await getFrom(nginx.url, '/healthz', '127.0.0.1')).status).toBe(200);
     expect((await open('127.0.0.1')).connected).toBe(true);
   });
