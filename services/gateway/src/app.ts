@@ -1,4 +1,3 @@
-import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
@@ -10,7 +9,7 @@ import type { Logger } from 'pino';
 import type { Config } from '@parley/config';
 import { errorBody, ParleyError } from '@parley/protocol';
 import { describeIssue } from './domain/validation.ts';
-import { toParleyError } from './domain/errors.ts';
+import { rawErrorResponse, toParleyError } from './domain/errors.ts';
 import { createPasswordHasher, type PasswordHasher } from './domain/passwords.ts';
 import { authPlugin } from './plugins/auth.ts';
 import { dbPlugin } from './plugins/db.ts';
@@ -77,10 +76,7 @@ function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): void {
     err.code === 'HPE_HEADER_OVERFLOW'
       ? { status: 413, body: errorBody('payload_too_large', 'The request headers or URL are too large') }
       : { status: 400, body: errorBody('invalid_payload', 'Malformed HTTP request') };
-  const json = JSON.stringify({ error: body });
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`,
-  );
+  socket.end(rawErrorResponse(status, body));
 }
 
 /** Readiness of Redis: fails at once while disconnected (commands would wait for the reconnection). */

@@ -1,4 +1,5 @@
-import { ParleyError } from '@parley/protocol';
+import { STATUS_CODES } from 'node:http';
+import { ParleyError, type ErrorBody } from '@parley/protocol';
 
 /** Socket-level failures: the peer is not there or went away. */
 const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
@@ -83,4 +84,14 @@ export function isUnavailable(err: unknown): boolean {
 export function toParleyError(err: unknown): ParleyError {
   if (err instanceof ParleyError) return err;
   return new ParleyError(isUnavailable(err) ? 'unavailable' : 'internal_error');
+}
+
+/**
+ * A whole HTTP response carrying `body` in the protocol's error shape, for a raw socket that
+ * has no response object yet (a request Node's parser refused, a WebSocket upgrade); the
+ * connection is closed after it.
+ */
+export function rawErrorResponse(status: number, body: ErrorBody): string {
+  const json = JSON.stringify({ error: body });
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`;
 }

@@ -7,6 +7,7 @@ import type { Config } from '@parley/config';
 import { errorBody } from '@parley/protocol';
 import type { NewPrivateMessage, NewRoomMessage, StoredMessage } from '@parley/db';
 import { NAMESPACES } from '@parley/protocol';
+import { rawErrorResponse } from '../domain/errors.ts';
 import { GroupCommit } from '../domain/group-commit.ts';
 import { MemoryPresence } from '../presence/memory-presence.ts';
 import type { Presence } from '../presence/presence.ts';
@@ -112,14 +113,12 @@ export const realtimePlugin = fp<{ config: Config }>(
     let shuttingDown = false;
     io.engine.use((req: IncomingMessage, res: ServerResponse | { socket: Duplex }, next: (err?: Error) => void) => {
       if (!shuttingDown || new URL(req.url ?? '/', 'http://x').searchParams.has('sid')) return next();
-      const body = JSON.stringify({ error: errorBody('unavailable', 'This node is shutting down') });
+      const body = errorBody('unavailable', 'This node is shutting down');
       if (res instanceof ServerResponse) {
-        res.writeHead(503, { 'content-type': 'application/json', connection: 'close' }).end(body);
+        res.writeHead(503, { 'content-type': 'application/json', connection: 'close' }).end(JSON.stringify({ error: body }));
       } else {
         // A WebSocket upgrade: no ServerResponse, answer on the raw socket.
-        res.socket.end(
-          `HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-        );
+        res.socket.end(rawErrorResponse(503, body));
       }
       next(new Error('shutting down'));
     });
