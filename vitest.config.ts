@@ -21,6 +21,7 @@ const BOTH_BACKENDS = [
   'sessions',
   'private-history',
   'idempotent-send',
+  'positions',
 ].map((name) => `services/gateway/test/${name}.test.ts`);
 
 export default defineConfig({

@@ -1,3 +1,4 @@
+import { OrderedStream } from './ordered-stream.ts';
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import {
   routePath,
@@ -30,23 +31,22 @@ export interface ParleyClientOptions {
    */
   sendTimeoutMs?: number;
   /**
-   * Ids are assigned when a batch is stored, so across nodes a lower id can be broadcast a
-   * little after a higher one (longer on a loaded cluster). 'sync' therefore resumes below
-   * every id received in the last `settleMs` before the connection dropped; the duplicates
-   * that brings are dropped by id. @default 5000
+   * How long messages behind a gap in a stream's positions wait for the missing one (a
+   * broadcast from another node can come a little late) before the client fetches it with
+   * 'sync' / 'syncPrivate'. Only messages behind a gap wait. @default 1000
    */
-  settleMs?: number;
+  gapWaitMs?: number;
   /**
    * Gets a newer token before the current one expires. @default POST /auth/refresh on `url`
    * with the current token.
    */
   refreshToken?: (current: string) => Promise<string>;
   /**
-   * Id of the last private message the application already has (kept from an earlier run):
-   * a reconnection before any private message arrived catches up from there. @default 0 (the
-   * user's whole private history)
+   * Position, in the user's private stream, of the last private message the application already
+   * has (`privatePosition()` kept from an earlier run): the client delivers everything after it.
+   * @default where the stream is when the client first connects (nothing older is delivered)
    */
-  privateSinceId?: number;
+  privateSincePosition?: number;
 }
 
 /** How long before its exp a token is refreshed (half its lifetime for shorter-lived tokens). */
@@ -61,6 +61,8 @@ const SEND_RETRY_MS = 500;
  * together. Hints arriving meanwhile are one catch-up.
  */
 const RESYNC_SPREAD_MS = 1000;
+/** Wait before catching up again when a catch-up failed while the connection stayed up. */
+const RESYNC_RETRY_MS = 1000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(ms, 0)));
 
@@ -106,28 +108,12 @@ export class ParleyClientError extends Error {
   }
 }
 
-/** Ids remembered per stream to drop a message that arrives both live and from a catch-up. */
-const SEEN_WINDOW = 5000;
-
-/** A stream of messages the client catches up on: one per room, and the user's private messages. */
-interface StreamState {
-  /** Highest message id seen in the stream (live or synced). */
-  lastId: number;
-  /** The most recent ids delivered. */
-  seen: Set<number>;
-  /** When recent ids arrived (oldest first), to pick where 'sync' resumes. */
-  recent: { at: number; id: number }[];
-}
-
-function newStream(): StreamState {
-  return { lastId: 0, seen: new Set(), recent: [] };
-}
-
 /**
  * A Parley chat client that survives node failures: it reconnects (through nginx, to any
  * node), rejoins its rooms, fetches what it missed with 'sync' (rooms) and 'syncPrivate'
- * (private messages) from the last message id it saw, and hands each message to `onMessage` /
- * `onPrivateMessage` exactly once, in id order per catch-up.
+ * (private messages) from the last position it delivered, and hands each message to
+ * `onMessage` / `onPrivateMessage` exactly once, in position order per room (and for private
+ * messages), live or caught up (see OrderedStream).
  *
  * @example
  * const client = new ParleyClient({ url: 'http://localhost:8080', token });
@@ -138,16 +124,15 @@ function newStream(): StreamState {
  */
 export class ParleyClient {
   readonly socket: ParleySocket;
-  private readonly rooms = new Map<string, StreamState>();
-  private readonly privateStream = newStream();
+  private readonly rooms = new Map<string, OrderedStream<ChatMessage>>();
+  private readonly privateStream: OrderedStream<PrivateMessage>;
   private readonly messageListeners: ((m: ChatMessage) => void)[] = [];
   private readonly privateListeners: ((m: PrivateMessage) => void)[] = [];
   private readonly resyncListeners: (() => void)[] = [];
   private readonly pageSize: number;
   private readonly ackTimeoutMs: number;
-  private readonly settleMs: number;
+  private readonly gapWaitMs: number;
   private everConnected = false;
-  private disconnectedAt: number | undefined;
   private token: string;
   private readonly refresher: (current: string) => Promise<string>;
   private readonly tokenListeners: ((token: string) => void)[] = [];
@@ -162,11 +147,17 @@ export class ParleyClient {
   constructor(options: ParleyClientOptions) {
     this.pageSize = options.syncPageSize ?? 100;
     this.ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
-    this.settleMs = options.settleMs ?? 5000;
+    this.gapWaitMs = options.gapWaitMs ?? 1000;
     this.sendTimeoutMs = options.sendTimeoutMs ?? 30_000;
     this.notReady();
     this.token = options.token;
-    this.privateStream.lastId = options.privateSinceId ?? 0;
+    this.privateStream = this.stream<PrivateMessage>(
+      (m) => {
+        for (const listener of this.privateListeners) listener(m);
+      },
+      () => this.catchUpPrivate(),
+    );
+    if (options.privateSincePosition !== undefined) this.privateStream.settle(options.privateSincePosition);
     this.refresher = options.refreshToken ?? refreshOverHttp(options.url);
     this.socket = io(options.url, {
       // A function: every (re)connection presents the newest token.
@@ -177,25 +168,23 @@ export class ParleyClient {
       reconnection: true,
     });
     this.socket.on('message', (m) => {
-      if ('id' in m) this.deliver(m);
+      if ('id' in m) this.rooms.get(m.room)?.offer(m);
     });
-    this.socket.on('privateMessage', (m) => this.deliverPrivate(m));
+    this.socket.on('privateMessage', (m) => this.privateStream.offer(m));
     // The server lost broadcasts between nodes (Redis was away): catch up, spread out.
     this.socket.on('resync', () => {
       this.resyncTimer ??= setTimeout(() => {
         this.resyncTimer = undefined;
         // Still connected, still in its rooms: catch up only.
-        void this.resync(false);
+        void this.resync(false, true);
       }, Math.random() * RESYNC_SPREAD_MS);
     });
-    this.socket.on('disconnect', () => {
-      this.disconnectedAt = Date.now();
-      this.notReady();
-    });
+    this.socket.on('disconnect', () => this.notReady());
     this.socket.on('connect', () => {
-      if (this.everConnected) void this.resync();
-      else this.markReady();
+      // The first time: where the private stream starts (unless given). After: rejoin, catch up.
+      const again = this.everConnected;
       this.everConnected = true;
+      void this.resync(again, again);
     });
     this.scheduleRefresh();
   }
@@ -205,10 +194,9 @@ export class ParleyClient {
     this.tokenListeners.push(listener);
   }
 
-  /** Resolves once connected (at once when already connected). */
+  /** Resolves once connected and caught up: private messages from then on reach onPrivateMessage (at once when so already). */
   connected(): Promise<void> {
-    if (this.socket.connected) return Promise.resolve();
-    return new Promise((resolve) => this.socket.once('connect', () => resolve()));
+    return this.ready;
   }
 
   /** Every chat message, live or caught up, once each. */
@@ -226,19 +214,40 @@ export class ParleyClient {
     this.resyncListeners.push(listener);
   }
 
-  /** Join a room (rejoined after every reconnection). */
+  /**
+   * Join a room (rejoined after every reconnection). Messages from then on are delivered; the
+   * first join asks where the room stands ('sync' with limit 0), so what came before is history.
+   */
   async join(room: string): Promise<RoomUsers> {
-    if (!this.rooms.has(room)) this.rooms.set(room, newStream());
-    return this.joinOnServer(room);
+    const joined = this.rooms.has(room);
+    if (!joined)
+      this.rooms.set(
+        room,
+        this.stream<ChatMessage>(
+          (m) => this.deliver(m),
+          () => this.catchUpRoom(room),
+        ),
+      );
+    try {
+      const users = await this.joinOnServer(room);
+      if (!joined) await this.catchUpRoom(room, 0);
+      return users;
+    } catch (err) {
+      // Not followed: the application may join again.
+      if (!joined) this.rooms.delete(room);
+      throw err;
+    }
   }
 
   async leave(room: string): Promise<void> {
+    this.rooms.get(room)?.close();
     this.rooms.delete(room);
     await acked<AckBody<'/', 'leaveRoom'>>((done) => this.timed().emit('leaveRoom', room, done));
   }
 
   /**
-   * Send a chat message; resolves with its id once the server has persisted it. A lost ack is
+   * Send a chat message; resolves with its id once the server has persisted it (it also comes
+   * back through `onMessage`, like everyone else's, in its place). A lost ack is
    * retried with the same clientId (see `sendTimeoutMs`): stored and delivered once either way.
    * Rejects with a ParleyClientError for a refusal (not retried), or the last error at the deadline.
    */
@@ -253,20 +262,27 @@ export class ParleyClient {
   /** Send a private message, like `send`; resolves with its id (it is not handed to onPrivateMessage). */
   async sendPrivate(to: number, message: string): Promise<number> {
     const clientId = newClientId();
-    const { id } = await this.reliably<AckBody<'/', 'privateMessage'>>((done) =>
+    const { id, position } = await this.reliably<AckBody<'/', 'privateMessage'>>((done) =>
       this.timed().emit('privateMessage', { to, message, clientId }, done),
     );
-    this.accept(this.privateStream, id);
+    // Its place in this user's private stream: passed over, not delivered.
+    this.privateStream.skip(position);
     return id;
   }
 
-  /** Highest message id seen in `room`. */
-  lastSeen(room: string): number {
-    return this.rooms.get(room)?.lastId ?? 0;
+  /** Position of the last message delivered in `room` (undefined before the join is answered). */
+  position(room: string): number | undefined {
+    return this.rooms.get(room)?.position;
+  }
+
+  /** Position of the last private message delivered or sent (keep it for `privateSincePosition`). */
+  privatePosition(): number | undefined {
+    return this.privateStream.position;
   }
 
   close(): void {
     this.closed = true;
+    for (const stream of [...this.rooms.values(), this.privateStream]) stream.close();
     clearTimeout(this.refreshTimer);
     clearTimeout(this.resyncTimer);
     this.socket.close();
@@ -329,68 +345,68 @@ export class ParleyClient {
   }
 
   private deliver(message: ChatMessage): void {
-    const state = this.rooms.get(message.room);
-    if (!state || !this.accept(state, message.id)) return;
     for (const listener of this.messageListeners) listener(message);
   }
 
-  private deliverPrivate(message: PrivateMessage): void {
-    if (!this.accept(this.privateStream, message.id)) return;
-    for (const listener of this.privateListeners) listener(message);
+  private stream<M extends { position: number }>(deliver: (m: M) => void, onGap: () => Promise<void>): OrderedStream<M> {
+    return new OrderedStream<M>({ positionOf: (m) => m.position, deliver, onGap, gapWaitMs: this.gapWaitMs });
   }
 
-  /** Record `id` in `state`; false when it was seen already. */
-  private accept(state: StreamState, id: number): boolean {
-    if (state.seen.has(id)) return false;
-    state.seen.add(id);
-    // Sets iterate in insertion order: drop the oldest ids beyond the window.
-    for (const old of state.seen) {
-      if (state.seen.size <= SEEN_WINDOW) break;
-      state.seen.delete(old);
+  /**
+   * Everything in `room` after the last position delivered, page by page ('sync'); `limit` 0
+   * only learns where the room stands (the first join). Then the stream settles: positions the
+   * server no longer has are passed over.
+   */
+  private async catchUpRoom(room: string, limit = this.pageSize): Promise<void> {
+    await this.catchUp(this.rooms.get(room), (after) =>
+      acked<AckBody<'/', 'sync'>>((done) => this.timed().emit('sync', { room, sincePosition: after, limit }, done)),
+    );
+  }
+
+  private async catchUpPrivate(limit = this.pageSize): Promise<void> {
+    await this.catchUp(this.privateStream, (after) =>
+      acked<AckBody<'/', 'syncPrivate'>>((done) => this.timed().emit('syncPrivate', { sincePosition: after, limit }, done)),
+    );
+  }
+
+  private async catchUp<M extends { position: number }>(
+    stream: OrderedStream<M> | undefined,
+    page: (after: number) => Promise<{ messages: M[]; hasMore: boolean; position: number }>,
+  ): Promise<void> {
+    if (!stream || !this.socket.connected) return;
+    let after = stream.position ?? 0;
+    for (;;) {
+      const { messages, hasMore, position } = await page(after);
+      for (const m of messages) stream.offer(m);
+      after = messages.at(-1)?.position ?? after;
+      if (!hasMore) return stream.settle(position);
     }
-    state.lastId = Math.max(state.lastId, id);
-    const now = Date.now();
-    state.recent.push({ at: now, id });
-    while ((state.recent[0]?.at ?? now) < now - this.settleMs) state.recent.shift();
-    return true;
   }
 
-  /** Below every id that arrived in the `settleMs` before the connection dropped. */
-  private resumePoint(state: StreamState): number {
-    const since = (this.disconnectedAt ?? Date.now()) - this.settleMs;
-    let lowest = Infinity;
-    for (const r of state.recent) if (r.at >= since && r.id < lowest) lowest = r.id;
-    return lowest === Infinity ? state.lastId : lowest - 1;
-  }
-
-  /** Rejoin every room (after a reconnection: `rejoin`), catch up on each and on private messages. */
-  private async resync(rejoin = true): Promise<void> {
+  /**
+   * Catch up after a (re)connection or a 'resync' hint: rejoin every room when `rejoin`, then
+   * fetch each room's and the private stream's missed messages (the first time: where the
+   * private stream starts).
+   */
+  private async resync(rejoin: boolean, notify: boolean): Promise<void> {
     try {
-      for (const [room, state] of this.rooms) {
+      for (const room of this.rooms.keys()) {
         if (rejoin) await this.joinOnServer(room);
-        let after = this.resumePoint(state);
-        for (;;) {
-          const page = await acked<AckBody<'/', 'sync'>>((done) =>
-            this.timed().emit('sync', { room, sinceId: after, limit: this.pageSize }, done),
-          );
-          for (const m of page.messages) this.deliver(m);
-          after = page.messages.at(-1)?.id ?? after;
-          if (!page.hasMore) break;
-        }
+        await this.catchUpRoom(room, this.rooms.get(room)?.position === undefined ? 0 : this.pageSize);
       }
-      let after = this.resumePoint(this.privateStream);
-      for (;;) {
-        const page = await acked<AckBody<'/', 'syncPrivate'>>((done) =>
-          this.timed().emit('syncPrivate', { sinceId: after, limit: this.pageSize }, done),
-        );
-        for (const m of page.messages) this.deliverPrivate(m);
-        after = page.messages.at(-1)?.id ?? after;
-        if (!page.hasMore) break;
-      }
+      await this.catchUpPrivate(this.privateStream.position === undefined ? 0 : this.pageSize);
       this.markReady();
-      for (const listener of this.resyncListeners) listener();
+      if (notify) for (const listener of this.resyncListeners) listener();
     } catch {
-      // The connection dropped again mid-way; the next 'connect' starts over.
+      // The connection dropped again mid-way: the next 'connect' starts over. Still connected (a
+      // dependency answered `unavailable`, an ack timed out): try again shortly.
+      if (this.socket.connected && !this.closed) {
+        clearTimeout(this.resyncTimer);
+        this.resyncTimer = setTimeout(() => {
+          this.resyncTimer = undefined;
+          void this.resync(rejoin, notify);
+        }, RESYNC_RETRY_MS);
+      }
     }
   }
 

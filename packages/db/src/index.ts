@@ -2,7 +2,13 @@ export { openDatabase, MIGRATIONS_DIR, type Database, type DatabaseOptions, type
 export { migrate, readMigrations, MigrationError, type Migration, type MigrationReport } from './migrator.ts';
 export type { SqlClient, SqlSession } from './sql.ts';
 export { UserRepository, type Account, type UserRecord } from './repositories/users.ts';
-export { MessageRepository, type NewRoomMessage, type NewPrivateMessage, type StoredMessage } from './repositories/messages.ts';
+export {
+  MessageRepository,
+  type NewRoomMessage,
+  type NewPrivateMessage,
+  type StoredMessage,
+  type SyncCursor,
+} from './repositories/messages.ts';
 export { PostRepository, type NewPost, type PostChanges } from './repositories/posts.ts';
 export { FollowRepository } from './repositories/follows.ts';
 export { NotificationRepository, type NewNotification, type NotificationDelivery } from './repositories/notifications.ts';

@@ -92,11 +92,12 @@ describe('MessageRepository.insertMany', () => {
       { room: 'c', authorId, text: 'plain', createdAt },
       { room: 'c', authorId, text: 'new', createdAt, clientId: 'k2' },
     ]);
+    // Only the two new messages take a position (the room had 1).
     expect(batch).toEqual([
-      { id: expect.any(Number), duplicate: false },
-      { id: first!.id, duplicate: true },
-      { id: expect.any(Number), duplicate: false },
-      { id: batch[0]!.id, duplicate: true },
+      { id: expect.any(Number), position: 2, recipientPosition: null, duplicate: false },
+      { ...first!, duplicate: true },
+      { id: expect.any(Number), position: 3, recipientPosition: null, duplicate: false },
+      { ...batch[0]!, duplicate: true },
     ]);
     expect((await repo.history('c', 10)).map((m) => m.text)).toEqual(['plain', 'new', 'once']);
   });

@@ -6,6 +6,7 @@ import {
   errorBodySchema,
   notificationPayload,
   postPayload,
+  positionSchema,
   privateMessagePayload,
   publicUserSchema,
   roomUsersPayload,
@@ -69,21 +70,30 @@ export const EVENTS = {
       /** The lesson's first exercise: any JSON up to 4 KiB, echoed as `response`, `newMessage` and `broadcast`. */
       message: { payload: messageDataSchema, ack: null },
       join: { payload: joinSchema, ack: roomUsersPayload },
-      chatMessage: { payload: chatMessageSchema, ack: z.object({ id: z.number().int() }) },
+      chatMessage: { payload: chatMessageSchema, ack: z.object({ id: z.number().int(), position: positionSchema }) },
       joinRoom: { payload: joinRoomSchema, ack: z.object({ rooms: z.array(z.string()) }) },
       leaveRoom: { payload: leaveRoomSchema, ack: okOnly },
-      privateMessage: { payload: privateMessageSchema, ack: z.object({ id: z.number().int() }) },
+      /** `position`: the message's place in the sender's own private stream. */
+      privateMessage: { payload: privateMessageSchema, ack: z.object({ id: z.number().int(), position: positionSchema }) },
       typing: { payload: typingSchema, ack: null },
       stopTyping: { payload: typingSchema, ack: null },
-      /** Extension: chat messages of `room` with id > sinceId, oldest first (catch-up after a reconnect). */
-      sync: { payload: syncSchema, ack: z.object({ messages: z.array(chatMessagePayload), hasMore: z.boolean() }) },
+      /**
+       * Extension: chat messages of `room` with id > sinceId or position > sincePosition, in
+       * position order (catch-up after a reconnect or a gap). `position`: the room's last position
+       * when read (where a new member starts counting).
+       */
+      sync: {
+        payload: syncSchema,
+        ack: z.object({ messages: z.array(chatMessagePayload), hasMore: z.boolean(), position: positionSchema }),
+      },
       /**
        * Extension: the caller's private messages (received, and sent from any device) with id >
-       * sinceId, oldest first (catch-up after being offline).
+       * sinceId or position > sincePosition in the caller's private stream, oldest first
+       * (catch-up after being offline). `position`: the stream's last position when read.
        */
       syncPrivate: {
         payload: syncPrivateSchema,
-        ack: z.object({ messages: z.array(privateMessagePayload), hasMore: z.boolean() }),
+        ack: z.object({ messages: z.array(privateMessagePayload), hasMore: z.boolean(), position: positionSchema }),
       },
       refreshToken,
     },

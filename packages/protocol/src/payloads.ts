@@ -8,6 +8,12 @@ import { ERRORS, type ErrorCode } from './errors.ts';
  */
 
 const isoTime = z.string().describe('ISO-8601 time');
+/**
+ * Extension: a message's place in its stream (a room; a user's private messages), gapless from
+ * 1 and committed in order, so a member that sees position n+2 after n knows n+1 is missing
+ * (late or lost) and can fetch it with 'sync' / 'syncPrivate' {sincePosition: n}.
+ */
+export const positionSchema = z.number().int().nonnegative();
 
 export const roleSchema = z.enum(['user', 'admin']);
 export const publicUserSchema = z.object({ id: z.number().int(), username: z.string(), role: roleSchema });
@@ -20,6 +26,8 @@ export const chatMessagePayload = z.object({
   text: z.string(),
   /** Time the server accepted the message. */
   timestamp: isoTime,
+  /** Extension: its place in the room. */
+  position: positionSchema,
 });
 export const systemMessagePayload = z.object({ username: z.literal('System'), text: z.string(), timestamp: isoTime });
 export const roomUsersPayload = z.object({
@@ -38,6 +46,8 @@ export const privateMessagePayload = z.object({
   to: z.number().int(),
   message: z.string(),
   timestamp: isoTime,
+  /** Extension: its place in the private stream of the user it is sent to (every private message that user sent or received). */
+  position: positionSchema,
 });
 export const typingPayload = z.object({
   user: z.string(),

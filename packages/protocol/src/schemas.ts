@@ -132,15 +132,21 @@ export const joinRoomSchema = z.union([roomSchema, z.array(roomSchema).min(1).ma
 export const leaveRoomSchema = roomSchema;
 export const privateMessageSchema = z.object({ to: idSchema, message: textSchema, clientId: clientIdSchema.optional() });
 export const typingSchema = z.object({ room: roomSchema });
+const cursorValue = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const syncFields = {
   /** Last message id the client saw; 0 for "from the start of the retained window". */
-  sinceId: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
-  limit: z.number().int().min(1).max(500).optional(),
+  sinceId: cursorValue.optional(),
+  /** Extension: the last position the client delivered in the stream (exact: nothing skipped, nothing twice). */
+  sincePosition: cursorValue.optional(),
+  /** At most this many messages; 0 asks only where the stream is (the ack's `position`). */
+  limit: z.number().int().min(0).max(500).optional(),
 };
+const oneCursor = (v: { sinceId?: number; sincePosition?: number }) => (v.sinceId === undefined) !== (v.sincePosition === undefined);
+const oneCursorError = { error: 'Give exactly one of sinceId and sincePosition' };
 /** 'sync': a room's messages after the last one the client saw. */
-export const syncSchema = z.object({ room: roomSchema, ...syncFields });
+export const syncSchema = z.object({ room: roomSchema, ...syncFields }).refine(oneCursor, oneCursorError);
 /** 'syncPrivate': the caller's private messages (both directions) after the last one seen. */
-export const syncPrivateSchema = z.object(syncFields);
+export const syncPrivateSchema = z.object(syncFields).refine(oneCursor, oneCursorError);
 
 // ---- '/admin' inbound payloads ----
 export const announceSchema = z.object({ text: textSchema });

@@ -77,9 +77,17 @@ describe('chatMessage', () => {
     const text = uniqueName('hello');
     const atBob = nextEvent<ChatMessage>(bob.socket, 'message', chat(text));
     const atAlice = nextEvent<ChatMessage>(alice.socket, 'message', chat(text));
-    const ack = await request<{ ok: true; id: number }>(alice.socket, 'chatMessage', text);
-    expect(ack).toEqual({ ok: true, id: expect.any(Number) });
-    const expected = { id: ack.id, room, username: alice.user.username, userId: alice.user.id, text, timestamp: expect.any(String) };
+    const ack = await request<{ ok: true; id: number; position: number }>(alice.socket, 'chatMessage', text);
+    expect(ack).toEqual({ ok: true, id: expect.any(Number), position: 1 });
+    const expected = {
+      id: ack.id,
+      room,
+      username: alice.user.username,
+      userId: alice.user.id,
+      text,
+      timestamp: expect.any(String),
+      position: 1,
+    };
     expect(await atBob).toEqual(expected);
     expect(await atAlice).toEqual(expected);
     expect(await history(room)).toEqual([expected]);
@@ -141,8 +149,8 @@ describe('privateMessage', () => {
     const alice2 = await connect(node.url, '/', alice.token);
     const message = uniqueName('psst');
     const got = [bob.socket, bob2, alice2].map((s) => nextEvent<PrivateMessage>(s, 'privateMessage', (m) => m.message === message));
-    const ack = await request<{ ok: true; id: number }>(alice.socket, 'privateMessage', { to: bob.user.id, message });
-    expect(ack).toEqual({ ok: true, id: expect.any(Number) });
+    const ack = await request<{ ok: true; id: number; position: number }>(alice.socket, 'privateMessage', { to: bob.user.id, message });
+    expect(ack).toEqual({ ok: true, id: ack.id, position: expect.any(Number) });
     const expected = {
       id: ack.id,
       from: alice.user.id,
@@ -151,7 +159,14 @@ describe('privateMessage', () => {
       message,
       timestamp: expect.any(String),
     };
-    for (const payload of await Promise.all(got)) expect(payload).toEqual(expected);
+    // Each side at its place in its own private stream: bob's, and alice's (the ack's).
+    const [atBob, atBob2, atAlice2] = await Promise.all(got);
+    const bobsPosition = (await request<{ position: number }>(bob.socket, 'syncPrivate', { sincePosition: 0, limit: 0 })).position;
+    expect([atBob, atBob2]).toEqual([
+      { ...expected, position: bobsPosition },
+      { ...expected, position: bobsPosition },
+    ]);
+    expect(atAlice2).toEqual({ ...expected, position: ack.position });
 
     // Not echoed to the sending socket: the next private message it gets is bob's reply.
     const reply = uniqueName('reply');
@@ -173,8 +188,8 @@ describe('privateMessage', () => {
     const message = uniqueName('note-to-self');
     const onOther = nextEvent<PrivateMessage>(alice2, 'privateMessage', (m) => m.message === message);
     const onSender = collectUntil<PrivateMessage>(alice.socket, 'privateMessage', (m) => m.message === `${message}-marker`);
-    const ack = await request<{ ok: true; id: number }>(alice.socket, 'privateMessage', { to: alice.user.id, message });
-    expect(ack).toEqual({ ok: true, id: expect.any(Number) });
+    const ack = await request<{ ok: true; id: number; position: number }>(alice.socket, 'privateMessage', { to: alice.user.id, message });
+    expect(ack).toEqual({ ok: true, id: expect.any(Number), position: expect.any(Number) });
     expect(await onOther).toEqual({
       id: ack.id,
       from: alice.user.id,
@@ -182,6 +197,7 @@ describe('privateMessage', () => {
       to: alice.user.id,
       message,
       timestamp: expect.any(String),
+      position: ack.position,
     });
     await request(alice2, 'privateMessage', { to: alice.user.id, message: `${message}-marker` });
     expect((await onSender).map((m) => m.message)).toEqual([`${message}-marker`]);

@@ -42,6 +42,7 @@ describe('GET /rooms/:room/messages', () => {
       userId: alice.user.id,
       text: `m${COUNT - 1}`,
       timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      position: COUNT,
     });
   });
 

@@ -47,7 +47,7 @@ describe('chatMessage with a clientId', () => {
     const first = await request<IdAck>(alice.socket, 'chatMessage', { room, text: 'once', clientId });
     const retry = await request<IdAck>(aliceAgain, 'chatMessage', { room, text: 'once', clientId });
     const sameSocket = await request<IdAck>(alice.socket, 'chatMessage', { room, text: 'once', clientId });
-    expect(first).toEqual({ ok: true, id: expect.any(Number) });
+    expect(first).toEqual({ ok: true, id: expect.any(Number), position: expect.any(Number) });
     expect([retry, sameSocket]).toEqual([first, first]);
     await request(alice.socket, 'chatMessage', { room, text: 'marker' });
     expect((await heard).filter((m) => 'id' in m).map((m) => [m.id, m.text])).toEqual([

@@ -109,7 +109,9 @@ const INVALID: Record<string, [string, unknown][]> = {
     ['a negative sinceId', { room: ROOM, sinceId: -1 }],
     ['a string sinceId', { room: ROOM, sinceId: '0' }],
     ['a fractional sinceId', { room: ROOM, sinceId: 1.5 }],
-    ['limit 0', { room: ROOM, sinceId: 0, limit: 0 }],
+    ['no cursor', { room: ROOM, limit: 10 }],
+    ['two cursors', { room: ROOM, sinceId: 0, sincePosition: 0 }],
+    ['a fractional sincePosition', { room: ROOM, sincePosition: 0.5 }],
     ['limit 501', { room: ROOM, sinceId: 0, limit: 501 }],
   ],
   syncPrivate: [
@@ -118,7 +120,9 @@ const INVALID: Record<string, [string, unknown][]> = {
     ['a negative sinceId', { sinceId: -1 }],
     ['a string sinceId', { sinceId: '0' }],
     ['a fractional sinceId', { sinceId: 1.5 }],
-    ['limit 0', { sinceId: 0, limit: 0 }],
+    ['no cursor', { limit: 10 }],
+    ['two cursors', { sinceId: 0, sincePosition: 0 }],
+    ['negative position', { sincePosition: -1 }],
     ['limit 501', { sinceId: 0, limit: 501 }],
     ['a bare number', 0],
   ],
@@ -187,7 +191,7 @@ describe('invalid payloads', () => {
     bob.socket.offAny(recorders.bob);
 
     expect(acks).toEqual(cases.map(() => ({ ok: false, error: { code: 'invalid_payload', message: expect.any(String) } })));
-    expect(ack).toEqual({ ok: true, id: expect.any(Number) });
+    expect(ack).toEqual({ ok: true, id: expect.any(Number), position: expect.any(Number) });
     expect(alice.socket.connected).toBe(true);
     const markerMessage = ['message', expect.objectContaining({ id: ack.id, text: marker })];
     expect(heard.bob).toEqual([markerMessage]);

@@ -161,7 +161,7 @@ describe('order of a socket’s events', () => {
       request<Ack>(client.socket, 'chatMessage', { room, text: 'before leaving' }),
       request<Ack>(client.socket, 'leaveRoom', room),
     ]);
-    expect([chat, left]).toEqual([{ ok: true, id: expect.any(Number) }, { ok: true }]);
+    expect([chat, left]).toEqual([{ ok: true, id: expect.any(Number), position: expect.any(Number) }, { ok: true }]);
     client.socket.close();
   });
 });

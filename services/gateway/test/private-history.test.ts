@@ -48,10 +48,12 @@ describe('GET /users/:id/messages', () => {
       to: bob.user.id,
       message: 'hi bob',
       timestamp: expect.any(String),
+      position: 1,
     });
-    // The same conversation seen from the other side.
+    // The same conversation seen from the other side: the same messages, at bob's positions.
     const fromBob = await http<Page>(node.url, 'GET', `/users/${alice.user.id}/messages`, { token: bob.token });
-    expect(fromBob.body.messages).toEqual(res.body.messages);
+    expect(fromBob.body.messages.map(({ position: _, ...m }) => m)).toEqual(res.body.messages.map(({ position: _, ...m }) => m));
+    expect(fromBob.body.messages.map((m) => m.position)).toEqual([3, 2, 1]);
   });
 
   it('pages: 50 by default, limit up to 100, before', async () => {
@@ -104,7 +106,7 @@ describe("'syncPrivate'", () => {
     const laptop = await open(alice);
 
     const all = await request<SyncAck>(laptop, 'syncPrivate', { sinceId: 0 });
-    expect(all).toEqual({ ok: true, messages: expect.any(Array), hasMore: false });
+    expect(all).toEqual({ ok: true, messages: expect.any(Array), hasMore: false, position: 4 });
     expect(all.messages.map((m) => [m.id, m.message])).toEqual([
       [ids[0], 'from bob'],
       [ids[1], 'from carol'],
@@ -119,7 +121,15 @@ describe("'syncPrivate'", () => {
 
   it('refuses bad payloads with invalid_payload', async () => {
     const socket = await open(await registerUser(node.url));
-    for (const payload of [undefined, {}, { sinceId: -1 }, { sinceId: 'x' }, { sinceId: 0, limit: 0 }, { sinceId: 0, limit: 501 }, 'abc']) {
+    for (const payload of [
+      undefined,
+      {},
+      { sinceId: -1 },
+      { sinceId: 'x' },
+      { sinceId: 0, sincePosition: 0 },
+      { sinceId: 0, limit: 501 },
+      'abc',
+    ]) {
       const ack = await request<{ ok: boolean; error?: { code: string } }>(socket, 'syncPrivate', payload);
       expect([payload, ack.ok, ack.error?.code]).toEqual([payload, false, 'invalid_payload']);
     }

@@ -64,7 +64,7 @@ describe('graceful shutdown (app.close(), what SIGTERM runs)', () => {
       const gone = nextEvent<string>(alice.socket, 'disconnect');
       released = true;
       await release();
-      expect(await ack).toEqual({ ok: true, id: expect.any(Number) });
+      expect(await ack).toEqual({ ok: true, id: expect.any(Number), position: expect.any(Number) });
       expect(await gone).toBe('transport close');
       await closed;
       const [row] = await node.db.query<{ text: string }>('SELECT text FROM messages');

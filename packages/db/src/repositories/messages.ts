@@ -19,11 +19,25 @@ export interface NewPrivateMessage {
   clientId?: string;
 }
 
-/** The id a message got; `duplicate`: its (author, clientId) was stored before, this is that row's id. */
+/**
+ * What storing a message gave it. `position`: its place in its room, or for a private message in
+ * its author's private stream; `recipientPosition`: a private message's place in its recipient's
+ * private stream (null for a room message). `duplicate`: its (author, clientId) was stored
+ * before, and these are that row's.
+ */
 export interface StoredMessage {
   id: number;
+  position: number;
+  recipientPosition: number | null;
   duplicate: boolean;
 }
+
+/** Where a catch-up resumes: after a message id (the lesson's cursor) or after a position in the stream. */
+export type SyncCursor = { sinceId: number } | { sincePosition: number };
+
+/** Stream keys in `message_streams`: a room's messages, and every private message a user sent or received. */
+const roomStream = (room: string) => `room:${room}`;
+const privateStream = (userId: number) => `user:${userId}`;
 
 const withAuthor = {
   id: true,
@@ -31,6 +45,7 @@ const withAuthor = {
   authorId: true,
   text: true,
   createdAt: true,
+  roomPosition: true,
   author: { select: { username: true } },
 } as const;
 
@@ -40,12 +55,15 @@ interface Row {
   authorId: number;
   text: string;
   createdAt: Date;
+  roomPosition: bigint | null;
   author: { username: string };
 }
 
-const privateWithAuthor = { ...withAuthor, recipientId: true } as const;
+const privateWithAuthor = { ...withAuthor, recipientId: true, authorPosition: true, recipientPosition: true } as const;
+type PrivateRow = Row & { recipientId: number | null; authorPosition: bigint | null; recipientPosition: bigint | null };
 
-function toPrivateMessage(row: Row & { recipientId: number | null }): PrivateMessage {
+/** A private message as `forUser` sees it: `position` is its place in that user's private stream. */
+function toPrivateMessage(row: PrivateRow, forUser: number): PrivateMessage {
   return {
     id: Number(row.id),
     from: row.authorId,
@@ -53,6 +71,7 @@ function toPrivateMessage(row: Row & { recipientId: number | null }): PrivateMes
     to: row.recipientId ?? 0,
     message: row.text,
     timestamp: row.createdAt.toISOString(),
+    position: Number((row.authorId === forUser ? row.authorPosition : row.recipientPosition) ?? 0),
   };
 }
 
@@ -64,6 +83,78 @@ function toChatMessage(row: Row): ChatMessage {
     userId: row.authorId,
     text: row.text,
     timestamp: row.createdAt.toISOString(),
+    position: Number(row.roomPosition ?? 0),
+  };
+}
+
+type Id = string | number | bigint;
+const orNull = (value: Id | null) => (value === null ? null : Number(value));
+
+/** PostgreSQL's unique_violation. */
+const UNIQUE_VIOLATION = '23505';
+
+/**
+ * One statement stores a batch and numbers it (see `insertMany`). `fresh`: the inputs that are
+ * not a retry of a stored message, nor of one earlier in the batch. `entries`: the streams each
+ * fresh message takes a place in. `bumped` moves each stream's counter once for the batch, in
+ * stream order (two batches lock the counters they share in the same order: no deadlock), and
+ * holds those row locks until the statement commits, so a stream's positions commit in order
+ * and a position is never skipped (a failed statement rolls its counters back).
+ */
+const INSERT_NUMBERED = `
+WITH input AS (
+  SELECT * FROM unnest($1::varchar[], $2::int[], $3::int[], $4::varchar[], $5::timestamptz[], $6::varchar[], $7::text[], $8::text[])
+    WITH ORDINALITY AS t(room, author_id, recipient_id, text, created_at, client_id, own_stream, recipient_stream, n)
+),
+fresh AS (
+  SELECT DISTINCT ON (i.author_id, i.client_id, CASE WHEN i.client_id IS NULL THEN i.n END) i.*
+  FROM input i
+  WHERE i.client_id IS NULL
+     OR NOT EXISTS (SELECT 1 FROM messages m WHERE m.author_id = i.author_id AND m.client_id = i.client_id)
+  ORDER BY i.author_id, i.client_id, CASE WHEN i.client_id IS NULL THEN i.n END, i.n
+),
+entries AS (
+  SELECT n, own_stream AS stream, true AS own FROM fresh
+  UNION ALL
+  SELECT n, recipient_stream, false FROM fresh WHERE recipient_stream IS NOT NULL
+),
+counts AS (SELECT stream, count(*) AS c FROM entries GROUP BY stream),
+bumped AS (
+  INSERT INTO message_streams AS s (stream, last_position)
+  SELECT stream, c FROM counts ORDER BY stream
+  ON CONFLICT (stream) DO UPDATE SET last_position = s.last_position + excluded.last_position
+  RETURNING stream, last_position
+),
+numbered AS (
+  SELECT e.n, e.own, b.last_position - c.c + row_number() OVER (PARTITION BY e.stream ORDER BY e.n) AS position
+  FROM entries e JOIN counts c USING (stream) JOIN bumped b USING (stream)
+)
+INSERT INTO messages (room, author_id, recipient_id, text, created_at, client_id, room_position, author_position, recipient_position)
+SELECT f.room, f.author_id, f.recipient_id, f.text, f.created_at, f.client_id,
+       CASE WHEN f.room IS NOT NULL THEN o.position END,
+       CASE WHEN f.room IS NULL THEN o.position END,
+       CASE WHEN f.recipient_id = f.author_id THEN o.position ELSE r.position END
+FROM fresh f
+JOIN numbered o ON o.n = f.n AND o.own
+LEFT JOIN numbered r ON r.n = f.n AND NOT r.own
+ORDER BY f.n
+RETURNING id, author_id, client_id, room_position, author_position, recipient_position`;
+
+interface NumberedRow {
+  id: Id;
+  author_id: number;
+  client_id: string | null;
+  room_position: Id | null;
+  author_position: Id | null;
+  recipient_position: Id | null;
+}
+
+function stored(row: NumberedRow, duplicate: boolean): StoredMessage {
+  return {
+    id: Number(row.id),
+    position: Number(row.room_position ?? row.author_position),
+    recipientPosition: orNull(row.recipient_position),
+    duplicate,
   };
 }
 
@@ -74,37 +165,38 @@ export class MessageRepository {
   ) {}
 
   /**
-   * One INSERT … RETURNING for the whole batch, results in input order. Raw SQL with unnest():
-   * measured at 0.014 ms of Node CPU per message in batches of 50, against 0.22 ms through
-   * Prisma's createManyAndReturn (see docs/PERFORMANCE.md). A message whose (author, clientId)
-   * is already stored (earlier, or earlier in this batch) is skipped and answered with that
-   * row's id, found by a second query only when there is one.
+   * One statement for the whole batch (INSERT_NUMBERED), results in input order: each message
+   * gets an id and its positions. Raw SQL with unnest(): measured at 0.014 ms of Node CPU per
+   * message in batches of 50, against 0.22 ms through Prisma's createManyAndReturn (see
+   * docs/PERFORMANCE.md). A message whose (author, clientId) is already stored (earlier, or
+   * earlier in this batch) is not stored again and answers with that row, found by a second
+   * query only when there is one. The same clientId stored by another node at the same moment
+   * fails the statement on the unique index once that node commits; the statement then runs
+   * again and sees that row.
    */
   async insertMany(messages: (NewRoomMessage | NewPrivateMessage)[]): Promise<StoredMessage[]> {
-    const inserted = await this.sql.query<{ id: string | number | bigint; author_id: number; client_id: string | null }>(
-      `INSERT INTO messages (room, author_id, recipient_id, text, created_at, client_id)
-       SELECT room, author_id, recipient_id, text, created_at, client_id
-       FROM unnest($1::varchar[], $2::int[], $3::int[], $4::varchar[], $5::timestamptz[], $6::varchar[])
-         WITH ORDINALITY AS t(room, author_id, recipient_id, text, created_at, client_id, n)
-       ORDER BY n
-       ON CONFLICT (author_id, client_id) DO NOTHING
-       RETURNING id, author_id, client_id`,
-      [
-        messages.map((m) => ('room' in m ? m.room : null)),
-        messages.map((m) => m.authorId),
-        messages.map((m) => ('recipientId' in m ? m.recipientId : null)),
-        messages.map((m) => m.text),
-        messages.map((m) => m.createdAt.toISOString()),
-        messages.map((m) => m.clientId ?? null),
-      ],
-    );
+    const params = [
+      messages.map((m) => ('room' in m ? m.room : null)),
+      messages.map((m) => m.authorId),
+      messages.map((m) => ('recipientId' in m ? m.recipientId : null)),
+      messages.map((m) => m.text),
+      messages.map((m) => m.createdAt.toISOString()),
+      messages.map((m) => m.clientId ?? null),
+      // The streams each message takes a place in: its room or its author's; its recipient's.
+      messages.map((m) => ('room' in m ? roomStream(m.room) : privateStream(m.authorId))),
+      messages.map((m) => ('recipientId' in m && m.recipientId !== m.authorId ? privateStream(m.recipientId) : null)),
+    ];
+    const inserted = await this.sql.query<NumberedRow>(INSERT_NUMBERED, params).catch((err: unknown) => {
+      if ((err as { code?: unknown }).code !== UNIQUE_VIOLATION) throw err;
+      return this.sql.query<NumberedRow>(INSERT_NUMBERED, params);
+    });
     // Inserted rows come back in input order; the inputs between them were duplicates.
     const results: (StoredMessage | undefined)[] = [];
     let next = 0;
     for (const m of messages) {
       const row = inserted[next];
       if (row && row.author_id === m.authorId && row.client_id === (m.clientId ?? null)) {
-        results.push({ id: Number(row.id), duplicate: false });
+        results.push(stored(row, false));
         next++;
       } else {
         results.push(undefined);
@@ -112,20 +204,35 @@ export class MessageRepository {
     }
     const missing = messages.filter((_, i) => results[i] === undefined);
     if (missing.length === 0) return results as StoredMessage[];
-    const existing = await this.sql.query<{ id: string | number | bigint; author_id: number; client_id: string }>(
-      `SELECT m.id, m.author_id, m.client_id FROM messages m
+    const existing = await this.sql.query<NumberedRow>(
+      `SELECT m.id, m.author_id, m.client_id, m.room_position, m.author_position, m.recipient_position FROM messages m
        JOIN unnest($1::int[], $2::varchar[]) AS k(author_id, client_id) USING (author_id, client_id)`,
       [missing.map((m) => m.authorId), missing.map((m) => m.clientId ?? null)],
     );
-    const byKey = new Map(existing.map((r) => [`${r.author_id}:${r.client_id}`, Number(r.id)]));
+    const byKey = new Map(existing.map((r) => [`${r.author_id}:${r.client_id}`, r]));
     return messages.map((m, i) => {
-      const stored = results[i];
-      if (stored) return stored;
-      const id = byKey.get(`${m.authorId}:${m.clientId ?? ''}`);
+      const fresh = results[i];
+      if (fresh) return fresh;
+      const row = byKey.get(`${m.authorId}:${m.clientId ?? ''}`);
       // Only a message with a clientId can be skipped, and then its row exists.
-      if (id === undefined) throw new Error(`insertMany: no row for author ${m.authorId}, clientId ${m.clientId ?? '(none)'}`);
-      return { id, duplicate: true };
+      if (row === undefined) throw new Error(`insertMany: no row for author ${m.authorId}, clientId ${m.clientId ?? '(none)'}`);
+      return stored(row, true);
     });
+  }
+
+  /** The last position given out in `room`; 0 before its first message. */
+  roomPosition(room: string): Promise<number> {
+    return this.streamPosition(roomStream(room));
+  }
+
+  /** The last position given out in `userId`'s private stream; 0 before its first message. */
+  privatePosition(userId: number): Promise<number> {
+    return this.streamPosition(privateStream(userId));
+  }
+
+  private async streamPosition(stream: string): Promise<number> {
+    const row = await this.prisma.messageStream.findUnique({ where: { stream }, select: { lastPosition: true } });
+    return Number(row?.lastPosition ?? 0);
   }
 
   /** Room history, newest first, strictly before `before` when given. */
@@ -139,18 +246,24 @@ export class MessageRepository {
     return rows.map(toChatMessage);
   }
 
-  /** Messages of `room` after `sinceId`, oldest first (reconnect catch-up). */
-  async since(room: string, sinceId: number, limit: number): Promise<ChatMessage[]> {
+  /**
+   * Messages of `room` after the cursor, in position order (reconnect catch-up). Within a room,
+   * id order is position order: a batch takes its ids after it holds the room's counter.
+   */
+  async since(room: string, cursor: SyncCursor, limit: number): Promise<ChatMessage[]> {
     const rows = await this.prisma.message.findMany({
-      where: { room, id: { gt: BigInt(sinceId) } },
-      orderBy: { id: 'asc' },
+      where: {
+        room,
+        ...('sinceId' in cursor ? { id: { gt: BigInt(cursor.sinceId) } } : { roomPosition: { gt: BigInt(cursor.sincePosition) } }),
+      },
+      orderBy: { roomPosition: 'asc' },
       take: limit,
       select: withAuthor,
     });
     return rows.map(toChatMessage);
   }
 
-  /** Private messages between `a` and `b` (both directions), newest first, strictly before `before` when given. */
+  /** Private messages between `a` and `b` (both directions), newest first, strictly before `before` when given; positions are `a`'s. */
   async conversation(a: number, b: number, limit: number, before?: number): Promise<PrivateMessage[]> {
     const rows = await this.prisma.message.findMany({
       where: {
@@ -164,20 +277,38 @@ export class MessageRepository {
       take: limit,
       select: privateWithAuthor,
     });
-    return rows.map(toPrivateMessage);
+    return rows.map((row) => toPrivateMessage(row, a));
   }
 
-  /** `userId`'s private messages, received or sent, after `sinceId`, oldest first (catch-up). */
-  async privateSince(userId: number, sinceId: number, limit: number): Promise<PrivateMessage[]> {
-    const rows = await this.prisma.message.findMany({
-      where: {
-        OR: [{ recipientId: userId }, { authorId: userId, recipientId: { not: null } }],
-        id: { gt: BigInt(sinceId) },
-      },
-      orderBy: { id: 'asc' },
-      take: limit,
-      select: privateWithAuthor,
-    });
-    return rows.map(toPrivateMessage);
+  /**
+   * `userId`'s private messages, received or sent, after the cursor, oldest first (catch-up).
+   * After a position: in the order of the user's private stream, from the two indexes that hold
+   * it (what the user sent, what the user received).
+   */
+  async privateSince(userId: number, cursor: SyncCursor, limit: number): Promise<PrivateMessage[]> {
+    if ('sinceId' in cursor) {
+      const rows = await this.prisma.message.findMany({
+        where: {
+          OR: [{ recipientId: userId }, { authorId: userId, recipientId: { not: null } }],
+          id: { gt: BigInt(cursor.sinceId) },
+        },
+        orderBy: { id: 'asc' },
+        take: limit,
+        select: privateWithAuthor,
+      });
+      return rows.map((row) => toPrivateMessage(row, userId));
+    }
+    const page = await this.sql.query<{ id: Id; position: Id }>(
+      `SELECT id, position FROM (
+         (SELECT id, author_position AS position FROM messages
+          WHERE author_id = $1 AND author_position > $2 ORDER BY author_position LIMIT $3)
+         UNION ALL
+         (SELECT id, recipient_position FROM messages
+          WHERE recipient_id = $1 AND author_id <> $1 AND recipient_position > $2 ORDER BY recipient_position LIMIT $3)
+       ) p ORDER BY position LIMIT $3`,
+      [userId, cursor.sincePosition, limit],
+    );
+    const rows = await this.prisma.message.findMany({ where: { id: { in: page.map((r) => BigInt(r.id)) } }, select: privateWithAuthor });
+    return rows.map((row) => toPrivateMessage(row, userId)).sort((x, y) => x.position - y.position);
   }
 }

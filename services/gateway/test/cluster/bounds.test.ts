@@ -194,7 +194,7 @@ for (const fault of ['paused', 'down'] as const) {
         Promise.all(texts.map((text) => ack(alice.socket, 'chatMessage', { room, text }, COMMAND_MS + SLACK_MS))),
         heard,
       ]);
-      expect(acks).toEqual(texts.map(() => ({ ok: true, id: expect.any(Number) })));
+      expect(acks).toEqual(texts.map(() => ({ ok: true, id: expect.any(Number), position: expect.any(Number) })));
       expect(await within(`/readyz with Redis ${fault}`, http(node.url, 'GET', '/readyz'), COMMAND_MS + SLACK_MS)).toMatchObject({
         status: 503,
         body: { checks: { database: 'ok', redis: 'down' } },
@@ -260,7 +260,7 @@ describe('SIGTERM with Redis down', () => {
       expect(Date.now() - startedAt).toBeLessThan(shutdownMs);
 
       const results = await Promise.all(sends);
-      expect(results).toEqual(sends.map(() => ({ ok: true, id: expect.any(Number) })));
+      expect(results).toEqual(sends.map(() => ({ ok: true, id: expect.any(Number), position: expect.any(Number) })));
       const stored = await db.query<{ id: number }>('SELECT id FROM messages WHERE room = $1 ORDER BY id', [room]);
       expect(stored.map((r) => Number(r.id))).toEqual(results.map((r) => (r as { id: number }).id).sort((a, b) => a - b));
     } finally {

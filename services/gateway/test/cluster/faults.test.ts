@@ -228,7 +228,9 @@ describe('cluster faults', () => {
     // All 20 reached the node before the signal (the first one's ack came back): the drain
     // answers every one of them, and each is stored.
     const results = await Promise.allSettled(sends);
-    expect(results).toEqual(sends.map(() => ({ status: 'fulfilled', value: { ok: true, id: expect.any(Number) } })));
+    expect(results).toEqual(
+      sends.map(() => ({ status: 'fulfilled', value: { ok: true, id: expect.any(Number), position: expect.any(Number) } })),
+    );
     const acked = results.map((r) => (r as PromiseFulfilledResult<{ id: number }>).value.id);
     const stored = await history(room);
     for (const id of acked) expect(stored.has(id)).toBe(true);

@@ -64,7 +64,7 @@ describe('a Redis outage between nodes', () => {
     await redis.halt();
     await down;
     const during = await request<{ ok: boolean; id: number }>(sender, 'chatMessage', { room, text: 'during' });
-    expect(during).toEqual({ ok: true, id: expect.any(Number) });
+    expect(during).toEqual({ ok: true, id: expect.any(Number), position: expect.any(Number) });
 
     const caughtUp = within(
       '"during" through the resync after Redis is back',

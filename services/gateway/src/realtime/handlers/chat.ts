@@ -1,5 +1,5 @@
 import { isReservedRoom, ParleyError, type ChatMessage } from '@parley/protocol';
-import { pageOf } from '../../domain/paging.ts';
+import { syncPage } from '../../domain/paging.ts';
 import { socketBucket } from '../buckets.ts';
 import { emitToRoom } from '../emit.ts';
 import { eventHandlers } from '../handle.ts';
@@ -30,31 +30,39 @@ export function registerChatHandlers(io: MainServer, socket: MainSocket, deps: R
     if (room === undefined) throw new ParleyError('invalid_payload', 'Join a room first or send {room, text}');
     if (isReservedRoom(room) || !socket.rooms.has(room)) throw new ParleyError('forbidden', `Not in room "${room}"`);
     const createdAt = new Date();
-    const { id, duplicate } = await messageWriter.submit({ room, authorId: user.id, text, createdAt, clientId });
+    const { id, position, duplicate } = await messageWriter.submit({ room, authorId: user.id, text, createdAt, clientId });
     // A retry of a stored message: its first attempt was broadcast already.
-    if (duplicate) return { id };
-    const message: ChatMessage = { id, room, username: user.username, userId: user.id, text, timestamp: createdAt.toISOString() };
+    if (duplicate) return { id, position };
+    const message: ChatMessage = { id, room, username: user.username, userId: user.id, text, timestamp: createdAt.toISOString(), position };
     emitToRoom(socket, room, 'message', message);
-    return { id };
+    return { id, position };
   });
 
   on('privateMessage', send, async ({ to, message, clientId }) => {
     if (to !== user.id && (await deps.userLookup.submit(to)) === null) throw new ParleyError('not_found', `No user ${to}`);
     const createdAt = new Date();
-    const { id, duplicate } = await messageWriter.submit({ authorId: user.id, recipientId: to, text: message, createdAt, clientId });
-    if (duplicate) return { id };
+    const stored = await messageWriter.submit({ authorId: user.id, recipientId: to, text: message, createdAt, clientId });
+    const { id, position } = stored;
+    if (stored.duplicate) return { id, position };
     const payload = { id, from: user.id, fromUsername: user.username, to, message, timestamp: createdAt.toISOString() };
-    // Every device of the recipient, and the sender's other devices (not this socket).
-    io.to([userRoom(to), userRoom(user.id)])
+    // Each side gets the message at its place in its own private stream: every device of the
+    // recipient, and the sender's other devices (not this socket).
+    if (to !== user.id) io.to(userRoom(to)).emit('privateMessage', { ...payload, position: stored.recipientPosition ?? position });
+    io.to(userRoom(user.id))
       .except(socket.id)
-      .emit('privateMessage', payload);
-    return { id };
+      .emit('privateMessage', { ...payload, position });
+    return { id, position };
   });
 
   // Catch-up reads are charged to the room-events bucket, like 'sync'.
-  on('syncPrivate', { bucket: socketBucket(socket, 'rooms', config) }, ({ sinceId, limit = 100 }) =>
-    pageOf((count) => deps.repos.messages.privateSince(user.id, sinceId, count), limit),
-  );
+  on('syncPrivate', { bucket: socketBucket(socket, 'rooms', config) }, (request) => {
+    const { messages } = deps.repos;
+    return syncPage(
+      request,
+      (cursor, count) => messages.privateSince(user.id, cursor, count),
+      () => messages.privatePosition(user.id),
+    );
+  });
 
   for (const event of ['typing', 'stopTyping'] as const) {
     on(event, { bucket: typingBucket }, ({ room }) => {

@@ -3,7 +3,7 @@ import type { PresenceChange, PresenceMember } from '../../presence/presence.ts'
 import { rosterOf, systemMessage } from '../announcements.ts';
 import { socketBucket } from '../buckets.ts';
 import { emitToRoom } from '../emit.ts';
-import { pageOf } from '../../domain/paging.ts';
+import { syncPage } from '../../domain/paging.ts';
 import { eventHandlers } from '../handle.ts';
 import type { MainSocket, RealtimeDeps } from '../types.ts';
 
@@ -89,10 +89,16 @@ export function registerRoomHandlers(socket: MainSocket, deps: RealtimeDeps): vo
     announcer.left(room, user.username, await presence.leave(room, memberOf(socket)));
   });
 
-  on('sync', { bucket }, async ({ room, sinceId, limit = 100 }) => {
+  on('sync', { bucket }, async (request) => {
+    const { room } = request;
     if (isReservedRoom(room)) throw new ParleyError('forbidden', `Room "${room}" is reserved`);
     if (!socket.rooms.has(room)) throw new ParleyError('forbidden', `Join "${room}" before syncing it`);
-    return pageOf((count) => deps.repos.messages.since(room, sinceId, count), limit);
+    const { messages } = deps.repos;
+    return syncPage(
+      request,
+      (cursor, count) => messages.since(room, cursor, count),
+      () => messages.roomPosition(room),
+    );
   });
 
   socket.on('disconnecting', () => {
