@@ -61,6 +61,10 @@ const SEND_RETRY_MS = 500;
  * together. Hints arriving meanwhile are one catch-up.
  */
 const RESYNC_SPREAD_MS = 1000;
+/** Handshake refusals that pass by themselves: connect again after HANDSHAKE_RETRY_MS, doubling up to the max. */
+const TEMPORARY_REFUSALS = new Set(['unavailable', 'internal_error']);
+const HANDSHAKE_RETRY_MS = 500;
+const HANDSHAKE_RETRY_MAX_MS = 5000;
 /** Wait before catching up again when a catch-up failed while the connection stayed up. */
 const RESYNC_RETRY_MS = 1000;
 
@@ -180,6 +184,21 @@ export class ParleyClient {
       }, Math.random() * RESYNC_SPREAD_MS);
     });
     this.socket.on('disconnect', () => this.notReady());
+    // A handshake the server refused is not retried by socket.io-client. A refusal that passes
+    // (a dependency was `unavailable`, the server failed) is: after a pause, growing to a cap.
+    // A bad, expired or revoked token is final, like any other refusal.
+    let refused = 0;
+    this.socket.on('connect', () => (refused = 0));
+    this.socket.on('connect_error', (err: Error & { data?: { code?: unknown } }) => {
+      if (this.socket.active || this.closed || !TEMPORARY_REFUSALS.has(String(err.data?.code))) return;
+      const delay = Math.min(HANDSHAKE_RETRY_MS * 2 ** refused++, HANDSHAKE_RETRY_MAX_MS);
+      setTimeout(
+        () => {
+          if (!this.closed && !this.socket.connected) this.socket.connect();
+        },
+        delay * (0.5 + Math.random() / 2),
+      );
+    });
     this.socket.on('connect', () => {
       // The first time: where the private stream starts (unless given). After: rejoin, catch up.
       const again = this.everConnected;

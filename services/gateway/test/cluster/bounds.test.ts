@@ -129,7 +129,9 @@ describe('PostgreSQL stops answering (SIGSTOP)', () => {
     expect((await within('/readyz after SIGCONT', http(node.url, 'GET', '/readyz'), CALL_MS)).status).toBe(200);
     expect((await within('/me after SIGCONT', http(node.url, 'GET', '/me', { token: alice.token }), CALL_MS)).status).toBe(200);
     const heard = nextEvent<ChatMessage>(alice.socket, 'message', (m) => m.text === 'back again');
-    expect(await ack(alice.socket, 'chatMessage', { room, text: 'back again' }, CALL_MS)).toEqual({ ok: true, id: (await heard).id });
+    const back = await ack(alice.socket, 'chatMessage', { room, text: 'back again' }, CALL_MS);
+    const { id, position } = await heard;
+    expect(back).toEqual({ ok: true, id, position });
     const bobSocket = await within('a handshake after SIGCONT', connect(node.url, '/', bob.token), CALL_MS);
     sockets.push(bobSocket);
     expect(await request(bobSocket, 'join', { room })).toMatchObject({ ok: true, room });

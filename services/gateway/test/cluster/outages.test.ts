@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ParleyClient } from '@parley/client';
 import type { Ack, ChatMessage } from '@parley/protocol';
 import {
   connect,
@@ -130,5 +131,43 @@ describe('PostgreSQL stopped and started again', () => {
     const carolSocket = await connect(node.url, '/', carol.token);
     sockets.push(carolSocket);
     expect(await request(carolSocket, 'join', { room })).toMatchObject({ ok: true, room });
+  });
+
+  it('@parley/client whose handshake was refused as unavailable connects again once PostgreSQL is back, and catches up', async () => {
+    const room = uniqueName('room');
+    const [dana, erin] = await Promise.all([registerUser(node.url), registerAndConnect(node.url)]);
+    sockets.push(erin.socket);
+    await request(erin.socket, 'join', { room });
+    const client = new ParleyClient({ url: node.url, token: dana.token, socket: { transports: ['websocket'] } });
+    try {
+      const got: string[] = [];
+      await client.connected();
+      await client.join(room);
+      const caughtUp = within(
+        '"while away" through onMessage',
+        new Promise<void>((resolve) => client.onMessage((m) => (got.push(m.text), m.text === 'while away' && resolve()))),
+        20_000,
+      );
+      await pg.halt();
+      // The connection drops; every handshake now needs the database and is refused.
+      const refused = within(
+        'a refused handshake',
+        new Promise<Error & { data?: unknown }>((resolve) => client.socket.once('connect_error', resolve)),
+      );
+      client.socket.io.engine.close();
+      expect((await refused).data).toMatchObject({ code: 'unavailable' });
+      await pg.start();
+      // Sent once PostgreSQL is back, whether before or after the client is: it gets it once.
+      expect(
+        await bounded(
+          'a send after PostgreSQL is back',
+          request<Ack<{ id: number }>>(erin.socket, 'chatMessage', { room, text: 'while away' }),
+        ),
+      ).toMatchObject({ ok: true });
+      await caughtUp;
+      expect(got).toEqual(['while away']);
+    } finally {
+      client.close();
+    }
   });
 });
