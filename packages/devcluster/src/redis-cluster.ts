@@ -43,10 +43,21 @@ export interface RedisClusterOptions {
 }
 
 /**
+ * One redis-server in cluster mode on a spare port (its cluster bus on another, `cluster-port`),
+ * in no cluster yet: `redis-cli --cluster create` (or CLUSTER MEET) makes it a member. It keeps
+ * its `nodes.conf` in its folder across `halt()` / `start()`, like a container that restarts.
+ */
+export async function startRedisClusterNode({
+  nodeTimeoutMs = 5000,
+}: Pick<RedisClusterOptions, 'nodeTimeoutMs'> = {}): Promise<RedisServer> {
+  const clusterArgs = ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeoutMs)];
+  return startRedisServer(freePort, [...clusterArgs, '--cluster-port', String(await freePort())]);
+}
+
+/**
  * A private Redis Cluster (no persistence) from the machine's own redis-server: `masters`
- * masters with `replicas` replicas each, every server on a spare port with its cluster bus on
- * another (`cluster-port`), the 16384 slots spread over the masters by `redis-cli --cluster
- * create`. For tests and benches that run Parley on Redis
+ * masters with `replicas` replicas each (`startRedisClusterNode`), the 16384 slots spread over
+ * the masters by `redis-cli --cluster create`. For tests and benches that run Parley on Redis
  * Cluster (REDIS_CLUSTER_NODES).
  */
 export async function startRedisCluster({
@@ -59,17 +70,7 @@ export async function startRedisCluster({
     await Promise.all(servers.map((s) => s.stop()));
   };
   try {
-    for (let i = 0; i < masters * (1 + replicas); i++) {
-      const clusterArgs = [
-        '--cluster-enabled',
-        'yes',
-        '--cluster-config-file',
-        'nodes.conf',
-        '--cluster-node-timeout',
-        String(nodeTimeoutMs),
-      ];
-      servers.push(await startRedisServer(freePort, [...clusterArgs, '--cluster-port', String(await freePort())]));
-    }
+    for (let i = 0; i < masters * (1 + replicas); i++) servers.push(await startRedisClusterNode({ nodeTimeoutMs }));
     const addresses = servers.map((s) => `127.0.0.1:${s.port}`);
     await promisify(execFile)('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', String(replicas), '--cluster-yes'], {
       timeout: START_TIMEOUT_MS,

@@ -5,12 +5,20 @@ import { START_TIMEOUT_MS } from './gateway-process.ts';
 import { freePort, launch, launchOnFreePort } from './ports.ts';
 
 export interface RedisServer {
-  url: string;
+  /** `redis://<host>:<port>`. */
+  readonly url: string;
+  /** The loopback address it listens on: 127.0.0.1 unless `start({ host })` moved it. */
+  readonly host: string;
   port: number;
   /** Kill it (SIGKILL: nothing is saved anyway); `start()` brings it back. */
   halt(): Promise<void>;
-  /** Start it again on the same port, empty (fails if another process took the port meanwhile). */
-  start(): Promise<void>;
+  /**
+   * Start it again on the same port, empty (fails if another process took the port meanwhile).
+   * `host` moves it to another loopback address, its outgoing connections too (`bind-source-addr`,
+   * Redis 7): a container that came back with a new IP address. Its folder (a cluster node's
+   * `nodes.conf`) is kept.
+   */
+  start(options?: { host?: string }): Promise<void>;
   /** Stop answering without going away (SIGSTOP): connections stay open, nothing is answered. */
   pause(): void;
   /** SIGCONT: it answers everything that waited. */
@@ -28,10 +36,24 @@ export interface RedisServer {
  */
 export async function startRedisServer(pickPort: () => Promise<number> = freePort, extraArgs: string[] = []): Promise<RedisServer> {
   const dir = await mkdtemp(join(tmpdir(), 'parley-redis-'));
+  let host = '127.0.0.1';
   const launchOn = (port: number) =>
     launch(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extraArgs],
+      [
+        '--port',
+        String(port),
+        '--bind',
+        host,
+        ...(host === '127.0.0.1' ? [] : ['--bind-source-addr', host]),
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        dir,
+        ...extraArgs,
+      ],
       {
         name: 'redis-server',
         port,
@@ -47,11 +69,17 @@ export async function startRedisServer(pickPort: () => Promise<number> = freePor
     await server.exited;
   };
   // Same port (clients reconnect to it): if another process took it meanwhile, this fails.
-  const start = async () => {
+  const start = async (options: { host?: string } = {}) => {
+    host = options.host ?? host;
     server = await launchOn(port);
   };
   return {
-    url: `redis://127.0.0.1:${port}`,
+    get url() {
+      return `redis://${host}:${port}`;
+    },
+    get host() {
+      return host;
+    },
     port: port,
     halt,
     start,

@@ -1,39 +1,18 @@
-import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { ENV_VARS } from '@parley/config';
 import { REPO_ROOT } from '@parley/testkit';
 import { COMPOSE_NGINX, CONNECTIONS_PER_NODE, connectionsPerNodeWithin, nginxCapacity, renderNginxConfig } from '@parley/testkit';
-
-const run = promisify(execFile);
-/** What an operator must give docker-compose: a random secret (none is written in the repository). */
-const composeEnv = { ...process.env, JWT_SECRET: randomBytes(32).toString('hex') };
-const composeFile = join(REPO_ROOT, 'docker-compose.yml');
-
-interface ComposeService {
-  command?: string[];
-  environment?: Record<string, string>;
-  volumes?: string[];
-  depends_on?: Record<string, { condition: string }>;
-  healthcheck?: object;
-  profiles?: string[];
-}
+import { COMPOSE_FILE as composeFile, composeEnv, composeServices, run, type ComposeService } from './compose.ts';
 
 let dir: string;
 let services: Record<string, ComposeService>;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'parley-compose-'));
-  const { stdout } = await run('docker-compose', ['-f', composeFile, '--profile', 'loadtest', 'config'], {
-    cwd: REPO_ROOT,
-    env: composeEnv,
-  });
-  services = (parse(stdout) as { services: Record<string, ComposeService> }).services;
+  services = await composeServices([composeFile], ['--profile', 'loadtest']);
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
