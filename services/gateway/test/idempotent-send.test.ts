@@ -1,55 +1,32 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ChatMessage, PrivateMessage } from '@parley/protocol';
-import {
-  collectUntil,
-  connect,
-  nextEvent,
-  registerAndConnect,
-  request,
-  uniqueName,
-  type Client,
-  type ClientSocket,
-  type TestBackend,
-} from '@parley/testkit';
-import { startTestBackend } from '@parley/testkit/vitest';
+import { collectUntil, nextEvent, request, uniqueName } from '@parley/testkit';
+import { useAliceAndBob } from '@parley/testkit/vitest';
 
-let node: TestBackend;
-let alice: Client;
-let bob: Client;
-/** A second socket of alice's: in Redis mode on the other node (round robin), as after a reconnection elsewhere. */
-let aliceAgain: ClientSocket;
-beforeAll(async () => {
-  node = await startTestBackend({ RATE_LIMIT_BURST: '200' });
-  [alice, bob] = await Promise.all([registerAndConnect(node.url), registerAndConnect(node.url)]);
-  aliceAgain = await connect(node.url, '/', alice.token);
-});
-afterAll(async () => {
-  for (const s of [alice?.socket, bob?.socket, aliceAgain]) s?.close();
-  await node?.close();
-});
+const the = useAliceAndBob({ RATE_LIMIT_BURST: '200' });
 
 type IdAck = { ok: boolean; id: number; error?: { code: string } };
 
 async function roomWithBoth(): Promise<string> {
   const room = uniqueName('room');
-  for (const socket of [bob.socket, alice.socket, aliceAgain]) await request(socket, 'join', { room });
+  for (const socket of [the.bob.socket, the.alice.socket, the.aliceAgain]) await request(socket, 'join', { room });
   return room;
 }
 
 const rows = async (clientId: string) =>
-  node.db.query<{ id: string }>('SELECT id FROM messages WHERE author_id = $1 AND client_id = $2', [alice.user.id, clientId]);
+  the.node.db.query<{ id: string }>('SELECT id FROM messages WHERE author_id = $1 AND client_id = $2', [the.alice.user.id, clientId]);
 
 describe('chatMessage with a clientId', () => {
   it('a retry (same user, same clientId) answers with the first id, from any node, and is neither stored nor broadcast again', async () => {
     const room = await roomWithBoth();
     const clientId = uniqueName('c');
-    const heard = collectUntil<ChatMessage>(bob.socket, 'message', (m) => m.text === 'marker');
-    const first = await request<IdAck>(alice.socket, 'chatMessage', { room, text: 'once', clientId });
-    const retry = await request<IdAck>(aliceAgain, 'chatMessage', { room, text: 'once', clientId });
-    const sameSocket = await request<IdAck>(alice.socket, 'chatMessage', { room, text: 'once', clientId });
+    const heard = collectUntil<ChatMessage>(the.bob.socket, 'message', (m) => m.text === 'marker');
+    const first = await request<IdAck>(the.alice.socket, 'chatMessage', { room, text: 'once', clientId });
+    const retry = await request<IdAck>(the.aliceAgain, 'chatMessage', { room, text: 'once', clientId });
+    const sameSocket = await request<IdAck>(the.alice.socket, 'chatMessage', { room, text: 'once', clientId });
     expect(first).toEqual({ ok: true, id: expect.any(Number), position: expect.any(Number) });
     expect([retry, sameSocket]).toEqual([first, first]);
-    await request(alice.socket, 'chatMessage', { room, text: 'marker' });
+    await request(the.alice.socket, 'chatMessage', { room, text: 'marker' });
     expect((await heard).filter((m) => 'id' in m).map((m) => [m.id, m.text])).toEqual([
       [first.id, 'once'],
       [expect.any(Number), 'marker'],
@@ -62,7 +39,7 @@ describe('chatMessage with a clientId', () => {
     const clientId = uniqueName('c');
     const acks = await Promise.all(
       Array.from({ length: 6 }, (_, i) =>
-        request<IdAck>(i % 2 ? aliceAgain : alice.socket, 'chatMessage', { room, text: 'burst', clientId }),
+        request<IdAck>(i % 2 ? the.aliceAgain : the.alice.socket, 'chatMessage', { room, text: 'burst', clientId }),
       ),
     );
     expect(new Set(acks.map((a) => a.id)).size).toBe(1);
@@ -72,11 +49,11 @@ describe('chatMessage with a clientId', () => {
   it('the same clientId of another user, or without one, is another message', async () => {
     const room = await roomWithBoth();
     const clientId = uniqueName('c');
-    const mine = await request<IdAck>(alice.socket, 'chatMessage', { room, text: 'x', clientId });
-    const theirs = await request<IdAck>(bob.socket, 'chatMessage', { room, text: 'x', clientId });
+    const mine = await request<IdAck>(the.alice.socket, 'chatMessage', { room, text: 'x', clientId });
+    const theirs = await request<IdAck>(the.bob.socket, 'chatMessage', { room, text: 'x', clientId });
     const plain = [
-      await request<IdAck>(alice.socket, 'chatMessage', { room, text: 'x' }),
-      await request<IdAck>(alice.socket, 'chatMessage', { room, text: 'x' }),
+      await request<IdAck>(the.alice.socket, 'chatMessage', { room, text: 'x' }),
+      await request<IdAck>(the.alice.socket, 'chatMessage', { room, text: 'x' }),
     ];
     expect(new Set([mine.id, theirs.id, plain[0]!.id, plain[1]!.id]).size).toBe(4);
   });
@@ -88,11 +65,11 @@ describe('chatMessage with a clientId', () => {
     ['a clientId with a control character', 'a\u0000b'],
   ])('%s is invalid_payload', async (_name, clientId) => {
     const room = await roomWithBoth();
-    expect(await request<IdAck>(alice.socket, 'chatMessage', { room, text: 'x', clientId })).toMatchObject({
+    expect(await request<IdAck>(the.alice.socket, 'chatMessage', { room, text: 'x', clientId })).toMatchObject({
       ok: false,
       error: { code: 'invalid_payload' },
     });
-    expect(await request<IdAck>(alice.socket, 'privateMessage', { to: bob.user.id, message: 'x', clientId })).toMatchObject({
+    expect(await request<IdAck>(the.alice.socket, 'privateMessage', { to: the.bob.user.id, message: 'x', clientId })).toMatchObject({
       ok: false,
       error: { code: 'invalid_payload' },
     });
@@ -102,12 +79,12 @@ describe('chatMessage with a clientId', () => {
 describe('privateMessage with a clientId', () => {
   it('a retry answers with the first id and reaches the recipient once', async () => {
     const clientId = uniqueName('c');
-    const heard = collectUntil<PrivateMessage>(bob.socket, 'privateMessage', (m) => m.message === 'marker');
-    const first = await request<IdAck>(alice.socket, 'privateMessage', { to: bob.user.id, message: 'once', clientId });
-    const retry = await request<IdAck>(aliceAgain, 'privateMessage', { to: bob.user.id, message: 'once', clientId });
+    const heard = collectUntil<PrivateMessage>(the.bob.socket, 'privateMessage', (m) => m.message === 'marker');
+    const first = await request<IdAck>(the.alice.socket, 'privateMessage', { to: the.bob.user.id, message: 'once', clientId });
+    const retry = await request<IdAck>(the.aliceAgain, 'privateMessage', { to: the.bob.user.id, message: 'once', clientId });
     expect(retry).toEqual(first);
-    const marker = nextEvent<PrivateMessage>(bob.socket, 'privateMessage', (m) => m.message === 'marker');
-    await request(alice.socket, 'privateMessage', { to: bob.user.id, message: 'marker' });
+    const marker = nextEvent<PrivateMessage>(the.bob.socket, 'privateMessage', (m) => m.message === 'marker');
+    await request(the.alice.socket, 'privateMessage', { to: the.bob.user.id, message: 'marker' });
     await marker;
     expect((await heard).map((m) => [m.id, m.message])).toEqual([
       [first.id, 'once'],

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ParleyClient } from '@parley/client';
 import type { ChatMessage, PrivateMessage } from '@parley/protocol';
 import {
@@ -10,32 +10,19 @@ import {
   request,
   uniqueName,
   within,
-  type Client,
   type ClientSocket,
-  type TestBackend,
 } from '@parley/testkit';
-import { startTestBackend } from '@parley/testkit/vitest';
+import { useAliceAndBob } from '@parley/testkit/vitest';
 
 // Positions (issue 12, point 6): each room, and each user's private messages, is a stream
 // numbered 1, 2, 3… with no gaps, committed in order, so a member can tell a missing message
 // from a late one, and catch up exactly from the last position it has. In Redis mode the
 // sockets below sit on two nodes (round robin), whose broadcasts can arrive in any order.
 
-let node: TestBackend;
-let alice: Client;
-let bob: Client;
-/** Another socket of alice's: in Redis mode on the other node. */
-let aliceAgain: ClientSocket;
+const the = useAliceAndBob({ RATE_LIMIT_BURST: '500' });
 const clients: ParleyClient[] = [];
-beforeAll(async () => {
-  node = await startTestBackend({ RATE_LIMIT_BURST: '500' });
-  [alice, bob] = await Promise.all([registerAndConnect(node.url), registerAndConnect(node.url)]);
-  aliceAgain = await connect(node.url, '/', alice.token);
-});
-afterAll(async () => {
+afterAll(() => {
   for (const c of clients) c.close();
-  for (const s of [alice?.socket, bob?.socket, aliceAgain]) s?.close();
-  await node?.close();
 });
 
 type SyncAck<M> = { ok: true; messages: M[]; hasMore: boolean; position: number };
@@ -43,7 +30,7 @@ type SendAck = { ok: true; id: number; position: number };
 
 async function roomOfAll(): Promise<string> {
   const room = uniqueName('room');
-  for (const socket of [alice.socket, aliceAgain, bob.socket]) await request(socket, 'join', { room });
+  for (const socket of [the.alice.socket, the.aliceAgain, the.bob.socket]) await request(socket, 'join', { room });
   return room;
 }
 
@@ -52,39 +39,39 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 describe('room positions', () => {
   it('number a room 1, 2, 3… in the ack, the broadcast and the history; sync resumes after a position', async () => {
     const room = await roomOfAll();
-    const start = await request<SyncAck<ChatMessage>>(bob.socket, 'sync', { room, sincePosition: 0, limit: 0 });
+    const start = await request<SyncAck<ChatMessage>>(the.bob.socket, 'sync', { room, sincePosition: 0, limit: 0 });
     expect(start).toEqual({ ok: true, messages: [], hasMore: false, position: 0 });
-    const heard = collectUntil<ChatMessage>(bob.socket, 'message', (m) => m.text === 'three');
+    const heard = collectUntil<ChatMessage>(the.bob.socket, 'message', (m) => m.text === 'three');
     const acks: SendAck[] = [];
-    for (const text of ['one', 'two', 'three']) acks.push(await request<SendAck>(alice.socket, 'chatMessage', { room, text }));
+    for (const text of ['one', 'two', 'three']) acks.push(await request<SendAck>(the.alice.socket, 'chatMessage', { room, text }));
     expect(acks.map((a) => a.position)).toEqual([1, 2, 3]);
     expect((await heard).filter((m) => 'id' in m).map((m) => [m.position, m.id])).toEqual(acks.map((a) => [a.position, a.id]));
 
-    const after1 = await request<SyncAck<ChatMessage>>(bob.socket, 'sync', { room, sincePosition: 1 });
+    const after1 = await request<SyncAck<ChatMessage>>(the.bob.socket, 'sync', { room, sincePosition: 1 });
     expect(after1).toMatchObject({ ok: true, hasMore: false, position: 3 });
     expect(after1.messages.map((m) => [m.position, m.text])).toEqual([
       [2, 'two'],
       [3, 'three'],
     ]);
     // Paged: hasMore until the end. limit 0 only tells where the room stands.
-    expect(await request(bob.socket, 'sync', { room, sincePosition: 0, limit: 2 })).toMatchObject({ hasMore: true, position: 3 });
-    expect(await request(bob.socket, 'sync', { room, sincePosition: 3, limit: 0 })).toEqual({
+    expect(await request(the.bob.socket, 'sync', { room, sincePosition: 0, limit: 2 })).toMatchObject({ hasMore: true, position: 3 });
+    expect(await request(the.bob.socket, 'sync', { room, sincePosition: 3, limit: 0 })).toEqual({
       ok: true,
       messages: [],
       hasMore: false,
       position: 3,
     });
     // The lesson's cursor still works, in the same order.
-    const byId = await request<SyncAck<ChatMessage>>(bob.socket, 'sync', { room, sinceId: acks[0]!.id });
+    const byId = await request<SyncAck<ChatMessage>>(the.bob.socket, 'sync', { room, sinceId: acks[0]!.id });
     expect(byId.messages.map((m) => m.position)).toEqual([2, 3]);
-    const history = await http<{ messages: ChatMessage[] }>(node.url, 'GET', `/rooms/${room}/messages`, { token: bob.token });
+    const history = await http<{ messages: ChatMessage[] }>(the.node.url, 'GET', `/rooms/${room}/messages`, { token: the.bob.token });
     expect(history.body.messages.map((m) => m.position)).toEqual([3, 2, 1]);
   });
 
   it('sync needs exactly one cursor', async () => {
     const room = await roomOfAll();
     for (const payload of [{ room }, { room, sinceId: 0, sincePosition: 0 }, { room, sincePosition: -1 }, { room, sincePosition: 1.5 }])
-      expect(await request(bob.socket, 'sync', payload), JSON.stringify(payload)).toMatchObject({
+      expect(await request(the.bob.socket, 'sync', payload), JSON.stringify(payload)).toMatchObject({
         ok: false,
         error: { code: 'invalid_payload' },
       });
@@ -93,10 +80,10 @@ describe('room positions', () => {
   it('senders on both nodes at once: every member gets every position once, none skipped; position order is id order', async () => {
     const room = await roomOfAll();
     const perSender = 40;
-    const heard = collectUntil<ChatMessage>(bob.socket, 'message', (m) => 'id' in m && m.position === 2 * perSender);
+    const heard = collectUntil<ChatMessage>(the.bob.socket, 'message', (m) => 'id' in m && m.position === 2 * perSender);
     const sends = (socket: ClientSocket, who: string) =>
       Promise.all(range(1, perSender).map((i) => request<SendAck>(socket, 'chatMessage', { room, text: `${who} ${i}` })));
-    const acks = (await Promise.all([sends(alice.socket, 'a'), sends(aliceAgain, 'b')])).flat();
+    const acks = (await Promise.all([sends(the.alice.socket, 'a'), sends(the.aliceAgain, 'b')])).flat();
     expect(acks.every((a) => a.ok)).toBe(true);
     expect(acks.map((a) => a.position).sort((x, y) => x - y)).toEqual(range(1, 2 * perSender));
 
@@ -104,7 +91,7 @@ describe('room positions', () => {
     // tell whether anything is missing from the positions alone.
     const live = (await heard).filter((m): m is ChatMessage => 'id' in m);
     expect(live.map((m) => m.position).sort((x, y) => x - y)).toEqual(range(1, 2 * perSender));
-    const all = await request<SyncAck<ChatMessage>>(bob.socket, 'sync', { room, sincePosition: 0, limit: 500 });
+    const all = await request<SyncAck<ChatMessage>>(the.bob.socket, 'sync', { room, sincePosition: 0, limit: 500 });
     expect(all.messages.map((m) => m.position)).toEqual(range(1, 2 * perSender));
     const ids = all.messages.map((m) => m.id);
     expect([...ids].sort((x, y) => x - y)).toEqual(ids);
@@ -113,9 +100,9 @@ describe('room positions', () => {
   it('a retried clientId takes no position: the next message follows without a gap', async () => {
     const room = await roomOfAll();
     const clientId = uniqueName('c');
-    const first = await request<SendAck>(alice.socket, 'chatMessage', { room, text: 'once', clientId });
-    const retry = await request<SendAck>(aliceAgain, 'chatMessage', { room, text: 'once', clientId });
-    const next = await request<SendAck>(alice.socket, 'chatMessage', { room, text: 'next' });
+    const first = await request<SendAck>(the.alice.socket, 'chatMessage', { room, text: 'once', clientId });
+    const retry = await request<SendAck>(the.aliceAgain, 'chatMessage', { room, text: 'once', clientId });
+    const next = await request<SendAck>(the.alice.socket, 'chatMessage', { room, text: 'next' });
     expect(retry).toEqual(first);
     expect([first.position, next.position]).toEqual([1, 2]);
   });
@@ -123,8 +110,8 @@ describe('room positions', () => {
 
 describe('private positions', () => {
   it("number each user's private messages, sent and received, in one stream of their own", async () => {
-    const [a, b] = await Promise.all([registerAndConnect(node.url), registerAndConnect(node.url)]);
-    const aOther = await connect(node.url, '/', a.token);
+    const [a, b] = await Promise.all([registerAndConnect(the.node.url), registerAndConnect(the.node.url)]);
+    const aOther = await connect(the.node.url, '/', a.token);
     try {
       const toB = collectUntil<PrivateMessage>(b.socket, 'privateMessage', (m) => m.message === 'a to b');
       const toAOther = collectUntil<PrivateMessage>(aOther, 'privateMessage', (m) => m.message === 'to self');
@@ -152,7 +139,9 @@ describe('private positions', () => {
         ['b to a', 2],
         ['to self', 3],
       ]);
-      const conversation = await http<{ messages: PrivateMessage[] }>(node.url, 'GET', `/users/${a.user.id}/messages`, { token: b.token });
+      const conversation = await http<{ messages: PrivateMessage[] }>(the.node.url, 'GET', `/users/${a.user.id}/messages`, {
+        token: b.token,
+      });
       expect(conversation.body.messages.map((m) => [m.message, m.position])).toEqual([
         ['b to a', 2],
         ['a to b', 1],
@@ -166,7 +155,7 @@ describe('private positions', () => {
 describe('@parley/client over positions', () => {
   it('hands the application every message of a room in position order, once, though senders on two nodes race', async () => {
     const room = await roomOfAll();
-    const c = new ParleyClient({ url: node.url, token: bob.token, socket: { transports: ['websocket'] } });
+    const c = new ParleyClient({ url: the.node.url, token: the.bob.token, socket: { transports: ['websocket'] } });
     clients.push(c);
     const got: ChatMessage[] = [];
     const perSender = 30;
@@ -178,7 +167,7 @@ describe('@parley/client over positions', () => {
     await c.join(room);
     const sends = (socket: ClientSocket, who: string) =>
       Promise.all(range(1, perSender).map((i) => request<SendAck>(socket, 'chatMessage', { room, text: `${who} ${i}` })));
-    await Promise.all([sends(alice.socket, 'a'), sends(aliceAgain, 'b')]);
+    await Promise.all([sends(the.alice.socket, 'a'), sends(the.aliceAgain, 'b')]);
     await last;
     expect(got.map((m) => m.position)).toEqual(range(1, 2 * perSender));
     expect(c.position(room)).toBe(2 * perSender);
@@ -186,10 +175,10 @@ describe('@parley/client over positions', () => {
 
   it('passes over positions whose messages are gone (the author deleted the account) instead of waiting for them', async () => {
     const room = await roomOfAll();
-    const leaver = await registerUser(node.url);
-    const leaverSocket = await connect(node.url, '/', leaver.token);
+    const leaver = await registerUser(the.node.url);
+    const leaverSocket = await connect(the.node.url, '/', leaver.token);
     await request(leaverSocket, 'join', { room });
-    const c = new ParleyClient({ url: node.url, token: bob.token, socket: { transports: ['websocket'] }, gapWaitMs: 100 });
+    const c = new ParleyClient({ url: the.node.url, token: the.bob.token, socket: { transports: ['websocket'] }, gapWaitMs: 100 });
     clients.push(c);
     const got: string[] = [];
     const after = within(
@@ -202,9 +191,9 @@ describe('@parley/client over positions', () => {
     c.socket.disconnect();
     await request(leaverSocket, 'chatMessage', { room, text: 'gone' });
     leaverSocket.close();
-    expect((await http(node.url, 'DELETE', '/me', { token: leaver.token, body: { password: 'password123' } })).status).toBe(204);
+    expect((await http(the.node.url, 'DELETE', '/me', { token: leaver.token, body: { password: 'password123' } })).status).toBe(204);
     c.socket.connect();
-    await request(alice.socket, 'chatMessage', { room, text: 'after' });
+    await request(the.alice.socket, 'chatMessage', { room, text: 'after' });
     await after;
     expect(got).toEqual(['after']);
   });
