@@ -147,6 +147,11 @@ export class ParleyClient {
   /** Resolved while connected with every room rejoined and synced; a new one after each drop. */
   private ready!: Promise<void>;
   private markReady!: () => void;
+  private isReady = false;
+  /** Rooms whose first join is in flight (a second `join` waits for it). */
+  private readonly joining = new Map<string, Promise<RoomUsers>>();
+  /** clientIds of private messages this client is sending (not handed to onPrivateMessage). */
+  private readonly sendingPrivate = new Set<string>();
 
   constructor(options: ParleyClientOptions) {
     this.pageSize = options.syncPageSize ?? 100;
@@ -157,9 +162,11 @@ export class ParleyClient {
     this.token = options.token;
     this.privateStream = this.stream<PrivateMessage>(
       (m) => {
+        // This client's own send, fetched by a catch-up before its ack came back: not handed over.
+        if (m.clientId !== undefined && this.sendingPrivate.has(m.clientId)) return;
         for (const listener of this.privateListeners) listener(m);
       },
-      () => this.catchUpPrivate(),
+      () => this.catchUpPrivate(this.privateStream),
     );
     if (options.privateSincePosition !== undefined) this.privateStream.settle(options.privateSincePosition);
     this.refresher = options.refreshToken ?? refreshOverHttp(options.url);
@@ -238,24 +245,29 @@ export class ParleyClient {
    * first join asks where the room stands ('sync' with limit 0), so what came before is history.
    */
   async join(room: string): Promise<RoomUsers> {
-    const joined = this.rooms.has(room);
-    if (!joined)
-      this.rooms.set(
-        room,
-        this.stream<ChatMessage>(
-          (m) => this.deliver(m),
-          () => this.catchUpRoom(room),
-        ),
-      );
-    try {
-      const users = await this.joinOnServer(room);
-      if (!joined) await this.catchUpRoom(room, 0);
-      return users;
-    } catch (err) {
-      // Not followed: the application may join again.
-      if (!joined) this.rooms.delete(room);
-      throw err;
-    }
+    if (this.rooms.has(room)) return (await this.joining.get(room)) ?? this.joinOnServer(room);
+    const stream: OrderedStream<ChatMessage> = this.stream<ChatMessage>(
+      (m) => this.deliver(m),
+      () => this.catchUpRoom(room, stream),
+    );
+    this.rooms.set(room, stream);
+    const joined = (async () => {
+      try {
+        const users = await this.joinOnServer(room);
+        await this.catchUpRoom(room, stream, 0);
+        return users;
+      } catch (err) {
+        // All or nothing: not followed here, so not left in the room on the server either.
+        stream.close();
+        if (this.rooms.get(room) === stream) this.rooms.delete(room);
+        this.timed().emit('leaveRoom', room, () => undefined);
+        throw err;
+      } finally {
+        this.joining.delete(room);
+      }
+    })();
+    this.joining.set(room, joined);
+    return joined;
   }
 
   async leave(room: string): Promise<void> {
@@ -281,12 +293,17 @@ export class ParleyClient {
   /** Send a private message, like `send`; resolves with its id (it is not handed to onPrivateMessage). */
   async sendPrivate(to: number, message: string): Promise<number> {
     const clientId = newClientId();
-    const { id, position } = await this.reliably<AckBody<'/', 'privateMessage'>>((done) =>
-      this.timed().emit('privateMessage', { to, message, clientId }, done),
-    );
-    // Its place in this user's private stream: passed over, not delivered.
-    this.privateStream.skip(position);
-    return id;
+    this.sendingPrivate.add(clientId);
+    try {
+      const { id, position } = await this.reliably<AckBody<'/', 'privateMessage'>>((done) =>
+        this.timed().emit('privateMessage', { to, message, clientId }, done),
+      );
+      // Its place in this user's private stream: passed over, not delivered.
+      this.privateStream.skip(position);
+      return id;
+    } finally {
+      this.sendingPrivate.delete(clientId);
+    }
   }
 
   /** Position of the last message delivered in `room` (undefined before the join is answered). */
@@ -307,9 +324,15 @@ export class ParleyClient {
     this.socket.close();
   }
 
+  /** A new `ready` promise, unless the current one is still pending (its waiters keep waiting). */
   private notReady(): void {
+    if (this.ready !== undefined && !this.isReady) return;
+    this.isReady = false;
     this.ready = new Promise((resolve) => {
-      this.markReady = resolve;
+      this.markReady = () => {
+        this.isReady = true;
+        resolve();
+      };
     });
   }
 
@@ -376,44 +399,63 @@ export class ParleyClient {
    * only learns where the room stands (the first join). Then the stream settles: positions the
    * server no longer has are passed over.
    */
-  private async catchUpRoom(room: string, limit = this.pageSize): Promise<void> {
-    await this.catchUp(this.rooms.get(room), (after) =>
+  /** `stream`'s catch-up; before its first settle (limit 0) only where it stands. */
+  private async catchUpRoom(room: string, stream: OrderedStream<ChatMessage>, limit = this.limitFor(stream)): Promise<void> {
+    await this.catchUp(stream, (after) =>
       acked<AckBody<'/', 'sync'>>((done) => this.timed().emit('sync', { room, sincePosition: after, limit }, done)),
     );
   }
 
-  private async catchUpPrivate(limit = this.pageSize): Promise<void> {
-    await this.catchUp(this.privateStream, (after) =>
+  private async catchUpPrivate(stream: OrderedStream<PrivateMessage>): Promise<void> {
+    const limit = this.limitFor(stream);
+    await this.catchUp(stream, (after) =>
       acked<AckBody<'/', 'syncPrivate'>>((done) => this.timed().emit('syncPrivate', { sincePosition: after, limit }, done)),
     );
   }
 
+  private limitFor(stream: { position: number | undefined }): number {
+    return stream.position === undefined ? 0 : this.pageSize;
+  }
+
   private async catchUp<M extends { position: number }>(
-    stream: OrderedStream<M> | undefined,
+    stream: OrderedStream<M>,
     page: (after: number) => Promise<{ messages: M[]; hasMore: boolean; position: number }>,
   ): Promise<void> {
-    if (!stream || !this.socket.connected) return;
+    if (!this.socket.connected) return;
     let after = stream.position ?? 0;
     for (;;) {
       const { messages, hasMore, position } = await page(after);
       for (const m of messages) stream.offer(m);
-      after = messages.at(-1)?.position ?? after;
       if (!hasMore) return stream.settle(position);
+      // A server that says "more" but sends nothing would make this loop forever.
+      if (messages.length === 0) return;
+      after = messages.at(-1)?.position ?? after;
     }
   }
 
   /**
-   * Catch up after a (re)connection or a 'resync' hint: rejoin every room when `rejoin`, then
-   * fetch each room's and the private stream's missed messages (the first time: where the
-   * private stream starts).
+   * Catch up after a (re)connection or a 'resync' hint: rejoin every room when `rejoin` (a room
+   * the server now refuses, say a reserved name or the room limit, is dropped), then fetch each
+   * room's and the private stream's missed messages (the first time: where the private stream
+   * starts). A failure that passes (a timeout, `unavailable`) tries it all again shortly.
    */
   private async resync(rejoin: boolean, notify: boolean): Promise<void> {
     try {
-      for (const room of this.rooms.keys()) {
-        if (rejoin) await this.joinOnServer(room);
-        await this.catchUpRoom(room, this.rooms.get(room)?.position === undefined ? 0 : this.pageSize);
+      for (const [room, stream] of this.rooms) {
+        if (this.joining.has(room)) continue;
+        if (rejoin) {
+          try {
+            await this.joinOnServer(room);
+          } catch (err) {
+            if (!(err instanceof ParleyClientError) || err.code === 'unavailable') throw err;
+            stream.close();
+            this.rooms.delete(room);
+            continue;
+          }
+        }
+        await this.catchUpRoom(room, stream);
       }
-      await this.catchUpPrivate(this.privateStream.position === undefined ? 0 : this.pageSize);
+      await this.catchUpPrivate(this.privateStream);
       this.markReady();
       if (notify) for (const listener of this.resyncListeners) listener();
     } catch {

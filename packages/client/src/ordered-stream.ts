@@ -13,8 +13,9 @@ export interface OrderedStreamOptions<M> {
   positionOf: (message: M) => number;
   deliver: (message: M) => void;
   /**
-   * A gap lasted `gapWaitMs`: fetch from `position` (the last delivered), `offer` what comes
-   * back and `settle`. If the gap is still there once it is done (or failed), it waits again.
+   * A gap lasted `gapWaitMs` (up to 1.5 times that, at random: every member of a room sees the
+   * same gap at once): fetch from `position` (the last delivered), `offer` what comes back and
+   * `settle`. One at a time; if the gap is still there once it is done (or failed), it waits again.
    */
   onGap: () => Promise<void>;
   gapWaitMs: number;
@@ -26,6 +27,9 @@ export class OrderedStream<M> {
   /** Positions that arrived ahead of a gap (or before `start`); undefined: pass over without delivering. */
   private readonly held = new Map<number, M | undefined>();
   private gapTimer: ReturnType<typeof setTimeout> | undefined;
+  /** A gap catch-up is in flight: no second one until it is done. */
+  private catchingUp = false;
+  private closed = false;
 
   constructor(private readonly options: OrderedStreamOptions<M>) {}
 
@@ -41,6 +45,7 @@ export class OrderedStream<M> {
    * stream starts: what was sent before the client followed it is history, not delivered.
    */
   settle(position: number): void {
+    if (this.closed) return;
     this.last ??= position;
     this.advance(position);
   }
@@ -55,12 +60,21 @@ export class OrderedStream<M> {
     this.hold(position, undefined);
   }
 
+  /** Stop: nothing more is delivered (a catch-up still in flight included), no timer is left. */
   close(): void {
+    this.closed = true;
+    this.held.clear();
+    this.stopWaiting();
+  }
+
+  private stopWaiting(): void {
     clearTimeout(this.gapTimer);
     this.gapTimer = undefined;
   }
 
   private hold(position: number, message: M | undefined): void {
+    // Not a position (a node from before positions): it cannot be ordered, and is not delivered.
+    if (this.closed || !Number.isSafeInteger(position)) return;
     if ((this.last !== undefined && position <= this.last) || this.held.has(position)) return;
     this.held.set(position, message);
     this.advance(undefined);
@@ -68,7 +82,7 @@ export class OrderedStream<M> {
 
   /** Deliver the held positions that follow the last one, and pass over any missing up to `through`. */
   private advance(through: number | undefined): void {
-    if (this.last === undefined) return;
+    if (this.last === undefined || this.closed) return;
     let last = this.last;
     for (;;) {
       const next = last + 1;
@@ -80,15 +94,22 @@ export class OrderedStream<M> {
     }
     for (const position of this.held.keys()) if (position <= last) this.held.delete(position);
     if (this.held.size === 0) {
-      this.close();
-    } else {
-      this.gapTimer ??= setTimeout(() => {
-        this.gapTimer = undefined;
-        void this.options
-          .onGap()
-          .catch(() => undefined)
-          .finally(() => this.advance(undefined));
-      }, this.options.gapWaitMs);
+      this.stopWaiting();
+    } else if (!this.catchingUp) {
+      this.gapTimer ??= setTimeout(
+        () => {
+          this.gapTimer = undefined;
+          this.catchingUp = true;
+          void this.options
+            .onGap()
+            .catch(() => undefined)
+            .finally(() => {
+              this.catchingUp = false;
+              this.advance(undefined);
+            });
+        },
+        this.options.gapWaitMs * (1 + Math.random() / 2),
+      );
     }
   }
 }

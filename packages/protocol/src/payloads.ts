@@ -48,6 +48,8 @@ export const privateMessagePayload = z.object({
   timestamp: isoTime,
   /** Extension: its place in the private stream of the user it is sent to (every private message that user sent or received). */
   position: positionSchema,
+  /** Extension: on its author's own copies only (other devices, catch-up), the clientId it was sent with. */
+  clientId: z.string().optional(),
 });
 export const typingPayload = z.object({
   user: z.string(),

@@ -49,6 +49,13 @@ describe('room positions', () => {
 
     const after1 = await request<SyncAck<ChatMessage>>(the.bob.socket, 'sync', { room, sincePosition: 1 });
     expect(after1).toMatchObject({ ok: true, hasMore: false, position: 3 });
+    // limit 0: only where the room stands, whatever follows the cursor.
+    expect(await request(the.bob.socket, 'sync', { room, sincePosition: 0, limit: 0 })).toEqual({
+      ok: true,
+      messages: [],
+      hasMore: false,
+      position: 3,
+    });
     expect(after1.messages.map((m) => [m.position, m.text])).toEqual([
       [2, 'two'],
       [3, 'three'],
@@ -115,25 +122,29 @@ describe('private positions', () => {
     try {
       const toB = collectUntil<PrivateMessage>(b.socket, 'privateMessage', (m) => m.message === 'a to b');
       const toAOther = collectUntil<PrivateMessage>(aOther, 'privateMessage', (m) => m.message === 'to self');
-      const sent1 = await request<SendAck>(a.socket, 'privateMessage', { to: b.user.id, message: 'a to b' });
+      const sent1 = await request<SendAck>(a.socket, 'privateMessage', { to: b.user.id, message: 'a to b', clientId: 'k-1' });
       const sent2 = await request<SendAck>(b.socket, 'privateMessage', { to: a.user.id, message: 'b to a' });
       const sent3 = await request<SendAck>(a.socket, 'privateMessage', { to: a.user.id, message: 'to self' });
       // The ack gives the place in the sender's own stream.
       expect([sent1.position, sent2.position, sent3.position]).toEqual([1, 2, 3]);
       // b's stream: a's message was b's 1st, b's reply b's 2nd ('to self' is not in it).
       expect((await toB).map((m) => [m.message, m.position])).toEqual([['a to b', 1]]);
-      // a's other device sees all three, at a's positions.
-      expect((await toAOther).map((m) => [m.message, m.position])).toEqual([
-        ['a to b', 1],
-        ['b to a', 2],
-        ['to self', 3],
+      // a's other device sees all three, at a's positions; a's own sends with their clientId.
+      expect((await toAOther).map((m) => [m.message, m.position, m.clientId])).toEqual([
+        ['a to b', 1, 'k-1'],
+        ['b to a', 2, undefined],
+        ['to self', 3, undefined],
       ]);
       const bStream = await request<SyncAck<PrivateMessage>>(b.socket, 'syncPrivate', { sincePosition: 0 });
       expect(bStream).toMatchObject({ ok: true, hasMore: false, position: 2 });
-      expect(bStream.messages.map((m) => [m.message, m.position])).toEqual([
-        ['a to b', 1],
-        ['b to a', 2],
+      // The recipient never sees the author's clientId.
+      expect(bStream.messages.map((m) => [m.message, m.position, m.clientId])).toEqual([
+        ['a to b', 1, undefined],
+        ['b to a', 2, undefined],
       ]);
+      expect((await toB)[0]).not.toHaveProperty('clientId');
+      const aStream = await request<SyncAck<PrivateMessage>>(a.socket, 'syncPrivate', { sincePosition: 0, limit: 1 });
+      expect(aStream.messages.map((m) => [m.message, m.clientId])).toEqual([['a to b', 'k-1']]);
       const aFrom1 = await request<SyncAck<PrivateMessage>>(a.socket, 'syncPrivate', { sincePosition: 1 });
       expect(aFrom1.messages.map((m) => [m.message, m.position])).toEqual([
         ['b to a', 2],
@@ -153,6 +164,35 @@ describe('private positions', () => {
 });
 
 describe('@parley/client over positions', () => {
+  it('joining a room with history, and starting with private mail already there: from then on, nothing older', async () => {
+    const [carol, dave] = await Promise.all([registerAndConnect(the.node.url), registerAndConnect(the.node.url)]);
+    const room = uniqueName('room');
+    await request(dave.socket, 'join', { room });
+    for (const text of ['old 1', 'old 2']) await request(dave.socket, 'chatMessage', { room, text });
+    await request(dave.socket, 'privateMessage', { to: carol.user.id, message: 'old private' });
+    const c = new ParleyClient({ url: the.node.url, token: carol.token, socket: { transports: ['websocket'] } });
+    clients.push(c);
+    const got: string[] = [];
+    const newest = within(
+      '"new" and "new private"',
+      new Promise<void>((resolve) => {
+        const seen = new Set<string>();
+        const note = (text: string) => (got.push(text), seen.add(text), seen.has('new') && seen.has('new private') && resolve());
+        c.onMessage((m) => note(m.text));
+        c.onPrivateMessage((m) => note(m.message));
+      }),
+    );
+    await within('connected', c.connected());
+    expect(c.privatePosition()).toBe(1);
+    await within('join', c.join(room));
+    expect(c.position(room)).toBe(2);
+    await request(dave.socket, 'chatMessage', { room, text: 'new' });
+    await request(dave.socket, 'privateMessage', { to: carol.user.id, message: 'new private' });
+    await newest;
+    expect(got.sort()).toEqual(['new', 'new private']);
+    for (const s of [carol.socket, dave.socket]) s.close();
+  });
+
   it('hands the application every message of a room in position order, once, though senders on two nodes race', async () => {
     const room = await roomOfAll();
     const c = new ParleyClient({ url: the.node.url, token: the.bob.token, socket: { transports: ['websocket'] } });

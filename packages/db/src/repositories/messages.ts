@@ -59,11 +59,20 @@ interface Row {
   author: { username: string };
 }
 
-const privateWithAuthor = { ...withAuthor, recipientId: true, authorPosition: true, recipientPosition: true } as const;
-type PrivateRow = Row & { recipientId: number | null; authorPosition: bigint | null; recipientPosition: bigint | null };
+const privateWithAuthor = { ...withAuthor, recipientId: true, clientId: true, authorPosition: true, recipientPosition: true } as const;
+type PrivateRow = Row & {
+  recipientId: number | null;
+  clientId: string | null;
+  authorPosition: bigint | null;
+  recipientPosition: bigint | null;
+};
 
-/** A private message as `forUser` sees it: `position` is its place in that user's private stream. */
+/**
+ * A private message as `forUser` sees it: `position` is its place in that user's private
+ * stream; its author also gets the `clientId` it was sent with (a device tells its own sends).
+ */
 function toPrivateMessage(row: PrivateRow, forUser: number): PrivateMessage {
+  const own = row.authorId === forUser;
   return {
     id: Number(row.id),
     from: row.authorId,
@@ -71,7 +80,8 @@ function toPrivateMessage(row: PrivateRow, forUser: number): PrivateMessage {
     to: row.recipientId ?? 0,
     message: row.text,
     timestamp: row.createdAt.toISOString(),
-    position: Number((row.authorId === forUser ? row.authorPosition : row.recipientPosition) ?? 0),
+    position: Number((own ? row.authorPosition : row.recipientPosition) ?? 0),
+    ...(own && row.clientId !== null ? { clientId: row.clientId } : {}),
   };
 }
 
@@ -298,17 +308,43 @@ export class MessageRepository {
       });
       return rows.map((row) => toPrivateMessage(row, userId));
     }
-    const page = await this.sql.query<{ id: Id; position: Id }>(
-      `SELECT id, position FROM (
+    const rows = await this.sql.query<{
+      id: Id;
+      author_id: number;
+      recipient_id: number;
+      client_id: string | null;
+      text: string;
+      created_at: Date;
+      username: string;
+      position: Id;
+    }>(
+      `SELECT m.id, m.author_id, m.recipient_id, m.client_id, m.text, m.created_at, u.username, p.position FROM (
          (SELECT id, author_position AS position FROM messages
           WHERE author_id = $1 AND author_position > $2 ORDER BY author_position LIMIT $3)
          UNION ALL
          (SELECT id, recipient_position FROM messages
           WHERE recipient_id = $1 AND author_id <> $1 AND recipient_position > $2 ORDER BY recipient_position LIMIT $3)
-       ) p ORDER BY position LIMIT $3`,
+       ) p JOIN messages m USING (id) JOIN users u ON u.id = m.author_id
+       ORDER BY p.position LIMIT $3`,
       [userId, cursor.sincePosition, limit],
     );
-    const rows = await this.prisma.message.findMany({ where: { id: { in: page.map((r) => BigInt(r.id)) } }, select: privateWithAuthor });
-    return rows.map((row) => toPrivateMessage(row, userId)).sort((x, y) => x.position - y.position);
+    return rows.map((r) =>
+      toPrivateMessage(
+        {
+          id: BigInt(r.id),
+          room: null,
+          authorId: r.author_id,
+          recipientId: r.recipient_id,
+          clientId: r.client_id,
+          text: r.text,
+          createdAt: new Date(r.created_at),
+          roomPosition: null,
+          authorPosition: BigInt(r.position),
+          recipientPosition: BigInt(r.position),
+          author: { username: r.username },
+        },
+        userId,
+      ),
+    );
   }
 }

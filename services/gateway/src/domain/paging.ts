@@ -23,5 +23,8 @@ export async function syncPage<T>(
 ): Promise<{ messages: T[]; hasMore: boolean; position: number }> {
   const cursor: SyncCursor = request.sinceId === undefined ? { sincePosition: request.sincePosition ?? 0 } : { sinceId: request.sinceId };
   const last = await position();
-  return { ...(await pageOf((count) => fetch(cursor, count), request.limit ?? 100)), position: last };
+  const limit = request.limit ?? 100;
+  // limit 0 asks only where the stream stands.
+  if (limit === 0) return { messages: [], hasMore: false, position: last };
+  return { ...(await pageOf((count) => fetch(cursor, count), limit)), position: last };
 }

@@ -50,7 +50,7 @@ export function registerChatHandlers(io: MainServer, socket: MainSocket, deps: R
     if (to !== user.id) io.to(userRoom(to)).emit('privateMessage', { ...payload, position: stored.recipientPosition ?? position });
     io.to(userRoom(user.id))
       .except(socket.id)
-      .emit('privateMessage', { ...payload, position });
+      .emit('privateMessage', { ...payload, position, ...(clientId === undefined ? {} : { clientId }) });
     return { id, position };
   });
 
