@@ -1,3 +1,4 @@
+export * from './addresses.ts';
 export * from './cluster.ts';
 export * from './database.ts';
 export * from './gateway-process.ts';

@@ -3,10 +3,10 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ParleyClient, ParleyClientError } from '@parley/client';
 import type { Ack, ChatMessage, RoomUsers, ServerShutdown, SystemMessage } from '@parley/protocol';
 import {
+  addressesByNode,
   collect,
   connect,
   createTestDatabase,
-  getFrom,
   http,
   nextEvent,
   registerUser,
@@ -64,15 +64,6 @@ async function direct(i: number, session: Session): Promise<ClientSocket> {
 /** Keeps a talker under the per-socket rate limit (10 messages/s). */
 const pace = () => new Promise((resolve) => setTimeout(resolve, 120));
 
-/** A loopback source address nginx's `hash $remote_addr` maps to `nodeId`. */
-async function addressFor(nodeId: string): Promise<string> {
-  for (let i = 2; i < 250; i++) {
-    const address = `127.0.0.${i}`;
-    if ((await getFrom<{ nodeId: string }>(cluster.nginx.url, '/healthz', address)).body.nodeId === nodeId) return address;
-  }
-  throw new Error(`no address maps to ${nodeId}`);
-}
-
 /** Every message id stored for `room`, read page by page through the HTTP history route. */
 async function history(room: string): Promise<Set<number>> {
   const { token } = await registerUser(node(2).url);
@@ -93,7 +84,7 @@ describe('cluster faults', () => {
     const [a, b, c] = await Promise.all([registerUser(node(2).url), registerUser(node(2).url), registerUser(node(2).url)]);
     const sa = await direct(2, a);
     const sc = await direct(0, c);
-    const victimAddress = await addressFor('node-1');
+    const [victimAddress] = (await addressesByNode(cluster.nginx.url, ['node-1'])).get('node-1') as string[];
     const client = new ParleyClient({
       url: cluster.nginx.url,
       token: b.token,
