@@ -182,8 +182,14 @@ export class ParleyClient {
       if ('id' in m) this.rooms.get(m.room)?.offer(m);
     });
     this.socket.on('privateMessage', (m) => this.privateStream.offer(m));
-    // The server lost broadcasts between nodes (Redis was away): catch up, spread out.
-    this.socket.on('resync', () => {
+    // A retried send whose first node died before broadcasting it: that stream has the position.
+    // Otherwise the server lost broadcasts between nodes (Redis was away): catch up, spread out.
+    this.socket.on('resync', (hint) => {
+      if (hint.reason === 'retry') {
+        if (hint.position === undefined) return;
+        (hint.room === undefined ? this.privateStream : this.rooms.get(hint.room))?.expect(hint.position);
+        return;
+      }
       this.resyncTimer ??= setTimeout(() => {
         this.resyncTimer = undefined;
         // Still connected, still in its rooms: catch up only.
@@ -340,16 +346,19 @@ export class ParleyClient {
   private async reliably<T extends object>(send: (done: (err: Error | null, ack: Ack<T>) => void) => void): Promise<AckOk<T>> {
     const deadline = Date.now() + this.sendTimeoutMs;
     for (;;) {
+      // Each attempt waits until the client is connected with its rooms rejoined: sent while the
+      // connection is down, socket.io-client would flush it before the rejoin (`forbidden`).
+      const ready = await Promise.race([this.ready.then(() => true), sleep(deadline - Date.now()).then(() => false)]);
+      if (!ready) throw new ParleyClientError('unavailable', `Not connected within sendTimeoutMs (${this.sendTimeoutMs} ms)`);
+      // Dropped since (this.ready is a new promise then): wait for that one.
+      if (!this.socket.connected) continue;
       try {
         return await acked<T>(send);
       } catch (err) {
         const retriable = !(err instanceof ParleyClientError) || err.code === 'unavailable';
         if (!retriable || this.closed || Date.now() >= deadline) throw err;
-        // Connected: a pause (a dependency is down). Otherwise: the next reconnection, rooms rejoined.
-        await Promise.race([
-          Promise.all([this.ready, sleep(err instanceof ParleyClientError ? SEND_RETRY_MS : 0)]),
-          sleep(deadline - Date.now()),
-        ]);
+        // Connected: a pause (a dependency is down). Otherwise the next attempt waits for the reconnection.
+        if (err instanceof ParleyClientError) await sleep(Math.min(SEND_RETRY_MS, deadline - Date.now()));
       }
     }
   }

@@ -22,8 +22,10 @@ export interface OrderedStreamOptions<M> {
 }
 
 export class OrderedStream<M> {
-  /** Last position delivered (or passed over); undefined until `start`. */
+  /** Last position delivered (or passed over); undefined until the first `settle`. */
   private last: number | undefined;
+  /** Highest position known to exist (`expect`): below it and above `last` is a gap. */
+  private known = 0;
   /** Positions that arrived ahead of a gap (or before `start`); undefined: pass over without delivering. */
   private readonly held = new Map<number, M | undefined>();
   private gapTimer: ReturnType<typeof setTimeout> | undefined;
@@ -53,6 +55,13 @@ export class OrderedStream<M> {
   /** A message, live or from a catch-up: delivered in order, once. */
   offer(message: M): void {
     this.hold(this.options.positionOf(message), message);
+  }
+
+  /** A message at `position` exists (the server said so): if it has not come, that is a gap. */
+  expect(position: number): void {
+    if (this.closed || !Number.isSafeInteger(position)) return;
+    this.known = Math.max(this.known, position);
+    this.advance(undefined);
   }
 
   /** A position to pass over without delivering it (a message this client sent itself). */
@@ -93,7 +102,7 @@ export class OrderedStream<M> {
       if (message !== undefined) this.options.deliver(message);
     }
     for (const position of this.held.keys()) if (position <= last) this.held.delete(position);
-    if (this.held.size === 0) {
+    if (this.held.size === 0 && this.known <= last) {
       this.stopWaiting();
     } else if (!this.catchingUp) {
       this.gapTimer ??= setTimeout(

@@ -116,7 +116,12 @@ export const EVENTS = {
        * away, or another node could not publish meanwhile): catch up with 'sync' / 'syncPrivate'
        * from the last message seen. What was stored meanwhile is there.
        */
-      resync: z.object({ reason: z.literal('redis') }),
+      resync: z.object({
+        reason: z.enum(['redis', 'retry']),
+        /** 'retry': a send was retried whose first node may have died before broadcasting it: it is at `position` in `room` (or, without `room`, in the receiver's private stream). */
+        room: z.string().optional(),
+        position: positionSchema.optional(),
+      }),
       error: errorBodySchema,
     },
   },

@@ -31,8 +31,12 @@ export function registerChatHandlers(io: MainServer, socket: MainSocket, deps: R
     if (isReservedRoom(room) || !socket.rooms.has(room)) throw new ParleyError('forbidden', `Not in room "${room}"`);
     const createdAt = new Date();
     const { id, position, duplicate } = await messageWriter.submit({ room, authorId: user.id, text, createdAt, clientId });
-    // A retry of a stored message: its first attempt was broadcast already.
-    if (duplicate) return { id, position };
+    // A retry of a stored message: not broadcast again. Its first node may have died between
+    // storing and broadcasting it, so the room hears where it is: members without it fetch it.
+    if (duplicate) {
+      emitToRoom(socket, room, 'resync', { reason: 'retry', room, position });
+      return { id, position };
+    }
     const message: ChatMessage = { id, room, username: user.username, userId: user.id, text, timestamp: createdAt.toISOString(), position };
     emitToRoom(socket, room, 'message', message);
     return { id, position };
@@ -43,7 +47,12 @@ export function registerChatHandlers(io: MainServer, socket: MainSocket, deps: R
     const createdAt = new Date();
     const stored = await messageWriter.submit({ authorId: user.id, recipientId: to, text: message, createdAt, clientId });
     const { id, position } = stored;
-    if (stored.duplicate) return { id, position };
+    if (stored.duplicate) {
+      // As for chat: not sent again, but each side hears where it is in its private stream.
+      if (to !== user.id) io.to(userRoom(to)).emit('resync', { reason: 'retry', position: stored.recipientPosition ?? position });
+      io.to(userRoom(user.id)).except(socket.id).emit('resync', { reason: 'retry', position });
+      return { id, position };
+    }
     const payload = { id, from: user.id, fromUsername: user.username, to, message, timestamp: createdAt.toISOString() };
     // Each side gets the message at its place in its own private stream: every device of the
     // recipient, and the sender's other devices (not this socket).
