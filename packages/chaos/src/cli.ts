@@ -1,6 +1,7 @@
 #!/usr/bin/env -S node --import tsx
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { helpRequested, numberFlag } from '@parley/loadgen';
 import { CHAOS_DEFAULTS, type ChaosOptions } from './options.ts';
 import { formatChaosReport } from './report.ts';
 import { runChaos } from './scenario.ts';
@@ -36,20 +37,8 @@ const { values } = parseArgs({
     help: { type: 'boolean', short: 'h' },
   },
 });
-if (values.help) {
-  process.stdout.write(`${USAGE}\n`);
-  process.exit(0);
-}
-
-function number(name: string, raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0) {
-    process.stderr.write(`--${name} must be a positive number, got "${raw}"\n`);
-    process.exit(2);
-  }
-  return n;
-}
+helpRequested(values.help, USAGE);
+const number = (name: string, raw: string | undefined) => numberFlag(name, raw, { positive: true });
 
 const seconds = (name: string, raw: string | undefined) => {
   const n = number(name, raw);

@@ -1,6 +1,7 @@
 #!/usr/bin/env -S node --import tsx
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { helpRequested, numberFlag } from './flags.ts';
 import { DEFAULTS, type LoadOptions } from './options.ts';
 import { formatReport } from './report.ts';
 import { runLoad } from './run.ts';
@@ -58,20 +59,8 @@ const { values } = parseArgs({
   },
 });
 
-if (values.help) {
-  process.stdout.write(`${USAGE}\n`);
-  process.exit(0);
-}
-
-function number(name: string, raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0) {
-    process.stderr.write(`--${name} must be a non-negative number, got "${raw}"\n`);
-    process.exit(2);
-  }
-  return n;
-}
+helpRequested(values.help, USAGE);
+const number = (name: string, raw: string | undefined) => numberFlag(name, raw);
 
 function oneOf<T extends string>(name: string, raw: string | undefined, allowed: readonly T[]): T | undefined {
   if (raw === undefined) return undefined;
