@@ -15,7 +15,7 @@ const SENDER_EVERY = Number(__ENV.SENDER_EVERY || 4);
 const SEND_EVERY_MS = Number(__ENV.SEND_EVERY_MS || 500);
 const DURATION_S = Number(__ENV.DURATION_S || 60);
 /** How long after the last send a message may still arrive. */
-const GRACE_S = 5;
+const GRACE_S = Number(__ENV.GRACE_S || 5);
 
 const e2eLatency = new Trend('chat_e2e_latency', true);
 const deliveryRatio = new Rate('chat_delivery_ratio');
@@ -41,7 +41,8 @@ export function setup() {
 }
 
 export default function (data) {
-  const vu = exec.vu.idInTest - 1;
+  // 0..VUS-1 (one iteration per VU); exec.vu.idInTest would depend on how k6 numbers its VUs.
+  const vu = exec.scenario.iterationInTest;
   const room = `k6-room-${vu % ROOMS}`;
   const sender = vu % SENDER_EVERY === 0;
   const outstanding = {};
@@ -78,6 +79,7 @@ export default function (data) {
       );
     },
     connectError(error) {
+      console.warn(`VU ${vu}: connect_error ${JSON.stringify(error)}`);
       check(error, { connected: () => false });
     },
     events: {

@@ -11,6 +11,7 @@ const PEAK = Number(__ENV.PEAK || 2000);
 const USERS = Number(__ENV.USERS || 100);
 const RAMP = __ENV.RAMP || '60s';
 const HOLD_S = Number(__ENV.HOLD_S || 20);
+const RAMP_DOWN = __ENV.RAMP_DOWN || '10s';
 
 const connectTime = new Trend('sio_connect_time', true);
 const connectSuccess = new Rate('sio_connect_success');
@@ -24,7 +25,7 @@ export const options = {
       stages: [
         { duration: RAMP, target: PEAK },
         { duration: `${HOLD_S * 2}s`, target: PEAK },
-        { duration: '10s', target: 0 },
+        { duration: RAMP_DOWN, target: 0 },
       ],
       gracefulRampDown: `${HOLD_S + 10}s`,
     },

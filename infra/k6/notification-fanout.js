@@ -39,13 +39,15 @@ export function setup() {
 }
 
 export default function (data) {
-  const token = data.followers[exec.vu.idInTest - 1];
+  // Not exec.vu.idInTest: VU ids are shared with the author's scenario, which may get any of them.
+  const token = data.followers[exec.scenario.iterationInTest];
   let got = false;
   const res = connectSocketIO(BASE_URL, '/notifications', token, {
     connect(client) {
       client.setTimeout(() => client.close(), (CONNECT_S + WAIT_S) * 1000);
     },
     connectError(error) {
+      console.warn(`follower ${exec.scenario.iterationInTest}: connect_error ${JSON.stringify(error)}`);
       check(error, { connected: () => false });
     },
     events: {

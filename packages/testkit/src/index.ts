@@ -8,3 +8,5 @@ export * from './cli.ts';
 export { startCluster, startNodeProcess } from './cluster.ts';
 export * from './tokens.ts';
 export * from './presence.ts';
+export * from './k6.ts';
+export * from './pnpm-cluster.ts';
