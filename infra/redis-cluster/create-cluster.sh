@@ -55,9 +55,12 @@ resolve() {
   addrs=${addrs# }
 }
 
-# Formed: every node ok with every slot assigned, knowing exactly $addrs, all connected, none failing.
+# Formed: every node ok with every slot assigned, knowing exactly $addrs, all connected, none
+# failing, and seeing as many masters as there should be (right after the create, a replica can
+# still look like a master to the others until gossip has told them).
 formed() {
   _want=$(echo "$addrs" | tr ' ' '\n' | sort)
+  _masters=$(($(echo "$addrs" | wc -w) / (1 + replicas)))
   for _addr in $addrs; do
     _info=$(cli "$_addr" CLUSTER INFO)
     [ "$(echo "$_info" | field cluster_state)" = ok ] || return 1
@@ -65,6 +68,7 @@ formed() {
     _table=$(cli "$_addr" CLUSTER NODES)
     [ "$(echo "$_table" | awk 'NF { split($2, a, "@"); print a[1] }' | sort)" = "$_want" ] || return 1
     echo "$_table" | awk 'NF && ($8 != "connected" || $3 ~ /fail|handshake|noaddr/) { bad = 1 } END { exit bad }' || return 1
+    [ "$(echo "$_table" | awk 'NF && $3 ~ /master/ { n++ } END { print n + 0 }')" = "$_masters" ] || return 1
   done
 }
 
