@@ -59,8 +59,8 @@ export default defineConfig({
         test: { name: 'redis-cluster', include: BOTH_BACKENDS, provide: { backend: 'redis-cluster' }, isolate: false },
       },
       {
-        // Each file runs 3 gateway processes (tsx start-up is CPU-heavy): alongside other
-        // files on 2 cores, start-ups took over 20 s and neighbours timed out.
+        // Each file runs 3 gateway processes (start-up is CPU-heavy; it was heavier still through
+        // tsx): alongside other files on 2 cores, start-ups took over 20 s and neighbours timed out.
         extends: true,
         test: { name: 'cluster', include: CLUSTER, fileParallelism: false, sequence: { groupOrder: 1 } },
       },

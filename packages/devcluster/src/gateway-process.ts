@@ -1,16 +1,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { checkBuild, DIST_CONDITION } from './build.ts';
 import { LogTail, type LogEntry } from './logs.ts';
 
 /** The repository's root folder. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const MAIN = createRequire(import.meta.url).resolve('@parley/gateway/main');
+/** The compiled gateway (`pnpm build`), what `pnpm start` and the Docker image run. */
+export const GATEWAY_MAIN = join(dirname(createRequire(import.meta.url).resolve('@parley/gateway/package.json')), 'dist', 'main.js');
 /**
- * Longest a process may take to listen, or nginx to answer. tsx compiles main.ts at each
- * start: a few seconds on an idle machine, over 20 s seen with the machine loaded.
+ * Longest a process may take to listen, or nginx to answer. The compiled gateway listens in
+ * about 1 s on an idle machine (docs/PERFORMANCE.md); a loaded 2-core machine takes far longer.
  */
 export const START_TIMEOUT_MS = 45_000;
 
@@ -19,7 +22,7 @@ export interface ExitStatus {
   signal: NodeJS.Signals | null;
 }
 
-/** A gateway running as its own process (the real main.ts). */
+/** A gateway running as its own process (the real main, compiled). */
 export interface NodeProcess {
   nodeId: string;
   url: string;
@@ -40,15 +43,22 @@ export interface GatewayProcessOptions {
 }
 
 /**
- * Start the gateway (`@parley/gateway`'s main.ts) as a child process with `env` over this
- * process's environment; resolves once it listens (it tells over an IPC channel, whatever its
- * log level), rejects if it exits first or takes longer than START_TIMEOUT_MS. Its JSON log
- * lines are kept in `logs` (`nextLog` awaits one).
+ * Start the compiled gateway (`node --conditions=parley-dist services/gateway/dist/main.js`, as
+ * `pnpm start` and the image do) as a child process with `env` over this process's environment.
+ * It does not build (`pnpm test`, `pnpm cluster`, `pnpm chaos` and `pnpm bench` build first):
+ * rejects with a BuildError when dist/ is missing or older than the sources. Resolves once it
+ * listens (it tells over an IPC channel, whatever its log level), rejects if it exits first or
+ * takes longer than START_TIMEOUT_MS. Its JSON log lines are kept in `logs` (`nextLog` awaits one).
  */
 export function startGatewayProcess(env: Record<string, string | undefined>, options: GatewayProcessOptions = {}): Promise<NodeProcess> {
+  try {
+    checkBuild(REPO_ROOT);
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+  }
   const fullEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
   const nodeId = fullEnv.NODE_ID ?? 'node';
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+  const child = spawn(process.execPath, [`--conditions=${DIST_CONDITION}`, GATEWAY_MAIN], {
     cwd: REPO_ROOT,
     env: fullEnv,
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],

@@ -1,4 +1,5 @@
 export * from './addresses.ts';
+export * from './build.ts';
 export * from './cluster.ts';
 export * from './database.ts';
 export * from './gateway-process.ts';

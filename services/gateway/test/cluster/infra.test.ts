@@ -36,7 +36,8 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(services).sort()).toEqual(['gateway-1', 'gateway-2', 'gateway-3', 'k6', 'migrate', 'nginx', 'postgres', 'redis']);
     for (const name of ['postgres', 'redis', 'gateway-1', 'gateway-2', 'gateway-3', 'nginx'])
       expect(services[name]?.healthcheck).toBeDefined();
-    expect(services.migrate?.command).toEqual(['node', '--import', 'tsx', 'src/cli.ts', 'migrate']);
+    // The image holds the compiled CLI only (NODE_OPTIONS=--conditions=parley-dist, set by the Dockerfile).
+    expect(services.migrate?.command).toEqual(['node', 'dist/cli.js', 'migrate']);
     expect(services['gateway-1']?.depends_on?.migrate).toEqual({ condition: 'service_completed_successfully' });
     expect(services.k6?.profiles).toEqual(['loadtest']);
   });
@@ -58,11 +59,15 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('the Dockerfile is multi-stage and runs the gateway as a non-root user', async () => {
+  it('the Dockerfile is multi-stage, compiles in a build stage and runs the compiled gateway (no tsx) as a non-root user', async () => {
     const dockerfile = await readFile(join(REPO_ROOT, 'infra/docker/gateway.Dockerfile'), 'utf8');
     expect(dockerfile.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(3);
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(dockerfile).toMatch(/^HEALTHCHECK /m);
+    expect(dockerfile).toMatch(/^RUN pnpm install --frozen-lockfile && pnpm build$/m);
+    expect(dockerfile).toMatch(/^ENV .*NODE_OPTIONS=--conditions=parley-dist/m);
+    expect(dockerfile).toMatch(/^CMD \["node", "dist\/main\.js"\]$/m);
+    expect(dockerfile).not.toMatch(/--import|src\/main\.ts/);
   });
 });
 

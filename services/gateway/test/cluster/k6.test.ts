@@ -46,7 +46,7 @@ const LOAD_TEST_ENV = {
 
 /**
  * Every path the scenarios take, once on each node, before anything is measured: a node's first
- * requests (code tsx compiles on first use, the database pool's first connections) are slow, and a
+ * requests (code loaded and optimised on first use, the database pool's first connections) are slow, and a
  * few-second run would mostly measure them.
  */
 async function warmUp(nodeUrl: string): Promise<void> {
