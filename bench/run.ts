@@ -157,8 +157,8 @@ try {
   await database.drop();
 }
 
-process.stdout.write(`${formatSummary(summaries, { quick, repeat, shape: SHAPE })}\n`);
+process.stdout.write(`${formatSummary(summaries, { quick, repeat, shape: SHAPE, rates: RATES })}\n`);
 const file = values.json ?? `.tmp/bench-${new Date().toISOString().replaceAll(':', '-')}.json`;
 mkdirSync('.tmp', { recursive: true });
-writeFileSync(file, `${JSON.stringify({ quick, repeat, shape: SHAPE, summaries }, null, 2)}\n`);
+writeFileSync(file, `${JSON.stringify({ quick, repeat, shape: SHAPE, rates: RATES, summaries }, null, 2)}\n`);
 log(`results: ${file}`);

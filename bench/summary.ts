@@ -74,12 +74,15 @@ export function summarizeRuns(name: string, reports: LoadReport[], note?: string
 const f = (v: number | undefined, digits = 2) => (v === undefined || Number.isNaN(v) ? '–' : v.toFixed(digits));
 
 /** Markdown tables: throughput runs, Parley's ratios, idle memory. */
-export function formatSummary(summaries: RunSummary[], meta: { quick: boolean; repeat: number; shape: Partial<LoadOptions> }): string {
+export function formatSummary(
+  summaries: RunSummary[],
+  meta: { quick: boolean; repeat: number; shape: Partial<LoadOptions>; rates?: number[] },
+): string {
   const s = meta.shape;
   const lines = [
     `## Results${meta.quick ? ' (--quick: smoke shape, not comparable)' : ''}`,
     '',
-    `Shape: ${s.clients} clients, ${s.rooms} rooms, ${s.senders} senders × ${s.rate} msg/s, ${s.duration} s measured after ${s.warmup} s warm-up; medians of ${meta.repeat} run(s).`,
+    `Shape: ${s.clients} clients, ${s.rooms} rooms, ${s.senders} senders × ${(meta.rates ?? [s.rate]).join(' and ')} msg/s (the rows' @Nk: thousands of deliveries/s), ${s.duration} s measured after ${s.warmup} s warm-up; medians of ${meta.repeat} run(s).`,
     '',
     '| target | delivery ratio | deliveries/s | p50 ms | p95 ms | p99 ms | max ms | server CPU µs/delivery | nodes only µs/delivery | server CPU % (by process) | generator CPU % | errors |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
