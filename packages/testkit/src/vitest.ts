@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, inject } from 'vitest';
 import { startBackend, type TestBackend } from './backend.ts';
 import { connect, registerAndConnect, type Client, type ClientSocket } from './client.ts';
+import { createTestDatabase, startRedisServer, type RedisServer, type TestDatabase } from '@parley/devcluster';
+import { startNode, type TestNode } from './node.ts';
 
 /**
  * The gateway(s) a test file runs against, on the back-end its vitest project provides
@@ -44,6 +46,46 @@ export function useAliceAndBob(env: Record<string, string | undefined> = {}): Al
   afterAll(async () => {
     for (const s of [the.alice?.socket, the.bob?.socket, the.aliceAgain]) s?.close();
     await the.node?.close();
+  });
+  return the;
+}
+
+/** What `useNodesOnPrivateRedis` sets up before the file's (or describe's) tests. */
+export interface NodesOnPrivateRedis {
+  db: TestDatabase;
+  /** A redis-server of this file's own: the tests may pause, stop and start it. */
+  redis: RedisServer;
+  nodes: TestNode[];
+}
+
+/**
+ * `count` in-process nodes over a fresh database and a private redis-server, started in
+ * beforeAll (one after the other: the first migrates; NODE_ID `<idPrefix>-<n>` when given) and
+ * closed in afterAll (the server resumed first, in case a test left it paused).
+ * @example const the = useNodesOnPrivateRedis(2, { LOG_LEVEL: 'info' }, 'g'); … the.nodes[0].url
+ */
+export function useNodesOnPrivateRedis(count: number, env: Record<string, string> = {}, idPrefix?: string): NodesOnPrivateRedis {
+  const the = { nodes: [] as TestNode[] } as NodesOnPrivateRedis;
+  beforeAll(async () => {
+    the.db = await createTestDatabase(inject('postgresUrl'));
+    the.redis = await startRedisServer();
+    for (let i = 1; i <= count; i++) {
+      the.nodes.push(
+        await startNode({
+          DATABASE_URL: the.db.url,
+          REDIS_URL: the.redis.url,
+          ...env,
+          ...(idPrefix ? { NODE_ID: `${idPrefix}-${i}` } : {}),
+          ...(i > 1 ? { MIGRATE_ON_START: 'false' } : {}),
+        }),
+      );
+    }
+  });
+  afterAll(async () => {
+    the.redis?.resume();
+    for (const n of the.nodes) await n.close();
+    await the.redis?.stop();
+    await the.db?.drop();
   });
   return the;
 }

@@ -1,46 +1,22 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ParleyClient } from '@parley/client';
 import type { ChatMessage } from '@parley/protocol';
-import {
-  connect,
-  createTestDatabase,
-  registerUser,
-  request,
-  startNode,
-  startRedisServer,
-  uniqueName,
-  within,
-  type ClientSocket,
-  type RedisServer,
-  type TestDatabase,
-  type TestNode,
-} from '@parley/testkit';
+import { connect, registerUser, request, uniqueName, within, type ClientSocket, type TestNode } from '@parley/testkit';
+import { useNodesOnPrivateRedis } from '@parley/testkit/vitest';
 
 // Two nodes on a private redis-server (this test stops it). A message stored while Redis is away
 // cannot cross nodes; when Redis is back, each node tells its clients to catch up ('resync').
-let db: TestDatabase;
-let redis: RedisServer;
-let nodes: TestNode[];
+const the = useNodesOnPrivateRedis(2, { LOG_LEVEL: 'info' }, 'g');
 const sockets: ClientSocket[] = [];
 const clients: ParleyClient[] = [];
-
-beforeAll(async () => {
-  db = await createTestDatabase(inject('postgresUrl'));
-  redis = await startRedisServer();
-  const env = { DATABASE_URL: db.url, REDIS_URL: redis.url, LOG_LEVEL: 'info' };
-  nodes = [await startNode({ ...env, NODE_ID: 'g-1' }), await startNode({ ...env, NODE_ID: 'g-2', MIGRATE_ON_START: 'false' })];
-});
-afterAll(async () => {
+afterAll(() => {
   for (const c of clients) c.close();
   for (const s of sockets) s.close();
-  for (const n of nodes ?? []) await n.close();
-  await redis?.stop();
-  await db?.drop();
 });
 
 describe('a Redis outage between nodes', () => {
   it('messages stored meanwhile reach the members on other nodes once Redis is back (resync), exactly once', async () => {
-    const [n1, n2] = nodes as [TestNode, TestNode];
+    const [n1, n2] = the.nodes as [TestNode, TestNode];
     const room = uniqueName('room');
     const [reader, writer] = await Promise.all([registerUser(n1.url), registerUser(n2.url)]);
     const client = new ParleyClient({ url: n1.url, token: reader.token, socket: { transports: ['websocket'] } });
@@ -61,7 +37,7 @@ describe('a Redis outage between nodes', () => {
 
     // Redis goes away: the message is stored and acked, but cannot be broadcast to node 1.
     const down = n2.nextLog('node 2 sees Redis gone', (e) => e.msg === 'redis connection error' && e.role === 'pub');
-    await redis.halt();
+    await the.redis.halt();
     await down;
     const during = await request<{ ok: boolean; id: number }>(sender, 'chatMessage', { room, text: 'during' });
     expect(during).toEqual({ ok: true, id: expect.any(Number), position: expect.any(Number) });
@@ -71,7 +47,7 @@ describe('a Redis outage between nodes', () => {
       new Promise<void>((resolve) => client.onMessage((m) => m.id === during.id && resolve())),
       20_000,
     );
-    await redis.start();
+    await the.redis.start();
     await caughtUp;
     const after = within(
       '"after" live again',
@@ -89,7 +65,7 @@ describe('a Redis outage between nodes', () => {
   // node stored early in the outage, and never got it. With positions the later message shows
   // the gap: the client fetches the missing one itself, while Redis is still away.
   it('a message another node stored while Redis is away shows as a gap behind the next one: caught up in order, Redis still down', async () => {
-    const [n1, n2] = nodes as [TestNode, TestNode];
+    const [n1, n2] = the.nodes as [TestNode, TestNode];
     const room = uniqueName('room');
     const [reader, near, far] = await Promise.all([registerUser(n1.url), registerUser(n1.url), registerUser(n2.url)]);
     const client = new ParleyClient({ url: n1.url, token: reader.token, gapWaitMs: 200, socket: { transports: ['websocket'] } });
@@ -109,7 +85,7 @@ describe('a Redis outage between nodes', () => {
     await before;
 
     const down = n2.nextLog('node 2 sees Redis gone', (e) => e.msg === 'redis connection error' && e.role === 'pub');
-    await redis.halt();
+    await the.redis.halt();
     await down;
     // Stored on node 2, not relayed to node 1.
     const early = await request<{ ok: boolean; id: number; position: number }>(remote, 'chatMessage', { room, text: 'early' });
@@ -123,6 +99,6 @@ describe('a Redis outage between nodes', () => {
       ['early', 2],
       ['near', 3],
     ]);
-    await redis.start();
+    await the.redis.start();
   });
 });

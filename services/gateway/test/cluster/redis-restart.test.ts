@@ -1,42 +1,18 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { Ack, ChatMessage } from '@parley/protocol';
-import {
-  connect,
-  createTestDatabase,
-  nextEvent,
-  registerUser,
-  request,
-  startNode,
-  startRedisServer,
-  uniqueName,
-  type ClientSocket,
-  type RedisServer,
-  type TestDatabase,
-  type TestNode,
-} from '@parley/testkit';
+import { connect, nextEvent, registerUser, request, uniqueName, type ClientSocket, type TestNode } from '@parley/testkit';
+import { useNodesOnPrivateRedis } from '@parley/testkit/vitest';
 
-let db: TestDatabase;
-let redis: RedisServer;
-let nodes: TestNode[];
+// LOG_LEVEL info: the test awaits the nodes' own account of the restart.
+const the = useNodesOnPrivateRedis(2, { PRESENCE_TTL_SEC: '3', LOG_LEVEL: 'info' }, 'r');
 const sockets: ClientSocket[] = [];
-
-beforeAll(async () => {
-  db = await createTestDatabase(inject('postgresUrl'));
-  redis = await startRedisServer();
-  // LOG_LEVEL info: the test awaits the nodes' own account of the restart.
-  const env = { DATABASE_URL: db.url, REDIS_URL: redis.url, PRESENCE_TTL_SEC: '3', LOG_LEVEL: 'info' };
-  nodes = [await startNode({ ...env, NODE_ID: 'r-1' }), await startNode({ ...env, NODE_ID: 'r-2', MIGRATE_ON_START: 'false' })];
-});
-afterAll(async () => {
+afterAll(() => {
   for (const s of sockets) s.close();
-  for (const n of nodes ?? []) await n.close();
-  await redis?.stop();
-  await db?.drop();
 });
 
 describe('Redis restart', () => {
   it('broadcasts resume, presence is rebuilt, nothing acked is lost', async () => {
-    const [n1, n2] = nodes as [TestNode, TestNode];
+    const [n1, n2] = the.nodes as [TestNode, TestNode];
     const room = uniqueName('room');
     const [a, b] = await Promise.all([registerUser(n1.url), registerUser(n1.url)]);
     const sa = await connect(n1.url, '/', a.token);
@@ -55,7 +31,7 @@ describe('Redis restart', () => {
       n.nextLog('subscriber back', (e) => e.msg === 'redis connection back' && e.role === 'sub'),
       n.nextLog('presence re-filed', (e) => e.msg === 'presence: re-registered after Redis lost it'),
     ]);
-    await redis.restart();
+    await the.redis.restart();
     await Promise.all(back);
     expect((await n1.app.presence.users(room)).users.sort()).toEqual([a.user.username, b.user.username].sort());
 
