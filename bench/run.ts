@@ -7,8 +7,11 @@
  *   pnpm bench --quick         a short smoke of every step
  *   pnpm bench --only parley,raw --repeat 1
  *   pnpm bench --only parley --parley-nodes 1 --parley-env WS_NO_BUFFER_UTIL=1   (one lever at a time)
+ *   pnpm bench --only parley --rates 4 --repeat 1   (one rate: 4 msg/s per sender, 16k deliveries/s)
+ *   pnpm bench --only parley --rates 4 --repeat 1 --profile .tmp/prof   (a V8 CPU profile of each Parley node)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatReport, runLoad, type LoadOptions, type LoadReport } from '@parley/loadgen';
 import { createTestDatabase, provideServices, startRedisServer } from '@parley/devcluster';
@@ -24,6 +27,8 @@ const { values } = parseArgs({
     verbose: { type: 'boolean' },
     'parley-nodes': { type: 'string' },
     'parley-env': { type: 'string', multiple: true },
+    rates: { type: 'string' },
+    profile: { type: 'string' },
   },
 });
 
@@ -37,6 +42,11 @@ const parleyNodes = Number(values['parley-nodes'] ?? 2);
 const parleyEnv = Object.fromEntries(
   (values['parley-env'] ?? []).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
 );
+/**
+ * `--profile DIR`: each Parley node writes a V8 CPU profile (`.cpuprofile`, for Chrome DevTools,
+ * speedscope or `bench/profile-summary.ts`) into DIR when it stops.
+ */
+const profileDir = values.profile === undefined ? undefined : resolve(values.profile);
 
 /** The load shape (the quick one only checks that every step works). */
 const SHAPE: Partial<LoadOptions> = quick
@@ -46,7 +56,7 @@ const SHAPE: Partial<LoadOptions> = quick
  * Issue 13's two rates over that shape: 4 msg/s per sender (16k deliveries/s) and 8 (32k). Every
  * target is measured at both, so each comparison is within one run.
  */
-const RATES = quick ? [SHAPE.rate ?? 8] : [4, 8];
+const RATES = values.rates ? values.rates.split(',').map(Number) : quick ? [SHAPE.rate ?? 8] : [4, 8];
 const atRate = (rate: number) => ({
   shape: { ...SHAPE, rate },
   label: `@${((SHAPE.clients! / SHAPE.rooms!) * SHAPE.senders! * rate) / 1000}k`,
@@ -111,7 +121,7 @@ async function withTarget(start: () => Promise<RunningTarget>, body: (target: Ru
 }
 
 try {
-  const parley = (nginx = false) => startParley(bench, { nodes: parleyNodes, env: parleyEnv, nginx });
+  const parley = (nginx = false) => startParley(bench, { nodes: parleyNodes, env: parleyEnv, nginx, profileDir });
   const atEveryRate = async (name: string, t: RunningTarget) => {
     for (const { shape, label } of RATES.map(atRate)) summaries.push(await measure(`${name} ${label}`, t, shape));
   };

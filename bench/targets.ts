@@ -72,7 +72,7 @@ function running(
  */
 export async function startParley(
   services: BenchServices,
-  options: { nodes?: number; env?: Record<string, string>; nginx?: boolean } = {},
+  options: { nodes?: number; env?: Record<string, string>; nginx?: boolean; profileDir?: string } = {},
 ): Promise<RunningTarget> {
   const env = {
     NODE_ENV: 'production',
@@ -92,12 +92,19 @@ export async function startParley(
   };
   const nodes: NodeProcess[] = [];
   // One after the other: the first one migrates the fresh database.
-  for (let i = 1; i <= (options.nodes ?? 2); i++) nodes.push(await startGatewayProcess({ ...env, NODE_ID: `bench-${i}` }));
+  for (let i = 1; i <= (options.nodes ?? 2); i++)
+    nodes.push(
+      await startGatewayProcess(
+        { ...env, NODE_ID: `bench-${i}` },
+        { nodeArgs: options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [] },
+      ),
+    );
   const servers = nodes.map((n, i) => ({ label: `parley-${i + 1}`, pid: n.child.pid!, url: n.url }));
   const nginx = options.nginx ? await startNginx(nodes.map((n) => `127.0.0.1:${n.port}`)) : undefined;
   const stop = async () => {
     await nginx?.stop();
-    await Promise.all(nodes.map((n) => n.kill('SIGKILL')));
+    // A profiled node writes its profile when it exits by itself (SIGTERM), not when killed.
+    await Promise.all(nodes.map((n) => n.kill(options.profileDir ? 'SIGTERM' : 'SIGKILL')));
   };
   const load: Partial<LoadOptions> = {
     protocol: 'socketio',
