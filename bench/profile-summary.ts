@@ -1,14 +1,20 @@
 /**
- * Where a node spent its CPU, from V8 CPU profiles (`pnpm bench --profile DIR` writes one per
- * Parley node): self time grouped by package (node_modules/<package>, Parley's own workspace
- * packages, Node's internals, GC, idle), the functions with the most self time, and the
- * inclusive time of Parley's own functions (a handler with everything it calls). Several
- * profiles are summed.
+ * Where a target spent its CPU, from the V8 CPU profiles `pnpm bench --profile DIR` writes
+ * (DIR/parley, DIR/lesson: one per process). Only samples inside the measured windows count
+ * (DIR/<target>/windows.json, written by the bench, on the clock V8 profiles use), so set-up
+ * (registration, connection) and teardown are left out, and busy time is divided by the
+ * deliveries of those windows: microseconds of a process's CPU per delivery, by package (npm
+ * package, Parley's own workspace package, Node's internals, GC, native code such as the
+ * kernel write), by function, and the inclusive time of Parley's own functions (a handler with
+ * everything it calls). Time the thread spent waiting for a core on a busy machine counts as
+ * the function it was in: compare targets profiled in one run.
  *
- *   node --import tsx bench/profile-summary.ts .tmp/prof/*.cpuprofile [--top 25]
+ *   pnpm bench:profile-summary .tmp/prof/parley [--top 25]
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { readProfileWindows } from './profile-windows.ts';
 
 interface CallFrame {
   functionName: string;
@@ -22,54 +28,63 @@ interface ProfileNode {
 }
 interface Profile {
   nodes: ProfileNode[];
+  startTime: number;
   samples: number[];
   timeDeltas: number[];
 }
 
 const { values, positionals } = parseArgs({ options: { top: { type: 'string', default: '25' } }, allowPositionals: true });
 const top = Number(values.top);
+const [dir] = positionals;
+if (dir === undefined) throw new Error('usage: profile-summary <folder of .cpuprofile files and windows.json> [--top N]');
 
 /** The package a frame belongs to: an npm package, a Parley workspace package, or Node/V8 itself. */
-export function packageOf(frame: CallFrame): string {
-  const { url, functionName } = frame;
+function packageOf({ url, functionName }: CallFrame): string {
   if (url === '') return functionName.startsWith('(') ? functionName : '(native)';
   const modules = url.lastIndexOf('/node_modules/');
   if (modules >= 0) {
-    const rest = url.slice(modules + '/node_modules/'.length).split('/');
-    return rest[0]!.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]!;
+    const [scope, name] = url.slice(modules + '/node_modules/'.length).split('/');
+    return scope!.startsWith('@') ? `${scope}/${name}` : scope!;
   }
   if (url.startsWith('node:')) return 'node internals';
-  const own = /\/(services|packages)\/([^/]+)\//.exec(url);
+  const own = /\/(services|packages|bench)\/([^/]+)/.exec(url);
   return own ? `parley ${own[2]}` : url;
 }
-
+const isOwn = (frame: CallFrame) => packageOf(frame).startsWith('parley ');
 const label = (f: CallFrame) =>
-  `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(node_modules|services|packages)\//, '$1/')}:${f.lineNumber + 1}`;
+  `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(node_modules|services|packages|bench)\//, '$1/')}:${f.lineNumber + 1}`;
+
+const windows = readProfileWindows(dir);
+if (windows.length === 0) throw new Error(`${dir} has no windows.json: profile it with pnpm bench --profile`);
+const deliveries = windows.reduce((n, w) => n + w.delivered, 0);
+const inWindow = (us: number) => windows.some((w) => us >= w.startMs * 1000 && us < w.endMs * 1000);
 
 const self = new Map<string, number>();
 const byPackage = new Map<string, number>();
 const inclusive = new Map<string, number>();
-let total = 0;
+let busy = 0;
 const add = (map: Map<string, number>, key: string, us: number) => map.set(key, (map.get(key) ?? 0) + us);
 
-for (const file of positionals) {
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+for (const file of files) {
+  const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Profile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  let at = profile.startTime;
   profile.samples.forEach((id, i) => {
     const us = profile.timeDeltas[i] ?? 0;
-    const node = byId.get(id)!;
-    total += us;
-    add(self, label(node.callFrame), us);
-    add(byPackage, packageOf(node.callFrame), us);
+    at += us;
+    const frame = byId.get(id)!.callFrame;
+    if (!inWindow(at) || frame.functionName === '(idle)') return;
+    busy += us;
+    add(self, label(frame), us);
+    add(byPackage, packageOf(frame), us);
     // Each of Parley's own functions on the stack once, however deep it recurses.
     const seen = new Set<string>();
-    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
-      const frame = byId.get(at)!.callFrame;
-      if (!packageOf(frame).startsWith('parley ')) continue;
-      const key = label(frame);
-      if (!seen.has(key)) {
+    for (let node: number | undefined = id; node !== undefined; node = parent.get(node)) {
+      const key = label(byId.get(node)!.callFrame);
+      if (isOwn(byId.get(node)!.callFrame) && !seen.has(key)) {
         seen.add(key);
         add(inclusive, key, us);
       }
@@ -77,12 +92,18 @@ for (const file of positionals) {
   });
 }
 
-const pct = (us: number) => `${((100 * us) / total).toFixed(1)} %`;
-const table = (title: string, map: Map<string, number>, rows: number) => {
-  process.stdout.write(`\n| ${title} | share of CPU time |\n| --- | --- |\n`);
-  for (const [key, us] of [...map].sort((a, b) => b[1] - a[1]).slice(0, rows)) process.stdout.write(`| \`${key}\` | ${pct(us)} |\n`);
+const perDelivery = (us: number) => (us / deliveries).toFixed(2);
+const share = (us: number) => `${((100 * us) / busy).toFixed(1)} %`;
+const out: string[] = [
+  `${files.length} profile(s), ${windows.length} window(s), ${deliveries} deliveries: ` +
+    `${perDelivery(busy)} µs of busy time per delivery (all profiled processes)`,
+];
+const table = (title: string, map: Map<string, number>) => {
+  out.push('', `| ${title} | µs / delivery | share of busy time |`, '| --- | --- | --- |');
+  for (const [key, us] of [...map].sort((a, b) => b[1] - a[1]).slice(0, top))
+    out.push(`| \`${key}\` | ${perDelivery(us)} | ${share(us)} |`);
 };
-process.stdout.write(`${positionals.length} profile(s), ${(total / 1e6).toFixed(1)} s sampled\n`);
-table('package (self time)', byPackage, top);
-table('function (self time)', self, top);
-table("Parley's functions (inclusive time)", inclusive, top);
+table('package (self time)', byPackage);
+table('function (self time)', self);
+table("Parley's functions (inclusive time)", inclusive);
+process.stdout.write(`${out.join('\n')}\n`);

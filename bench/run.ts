@@ -11,10 +11,11 @@
  *   pnpm bench --only parley --rates 4 --repeat 1 --profile .tmp/prof   (a V8 CPU profile of each Parley node)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatReport, runLoad, type LoadOptions, type LoadReport } from '@parley/loadgen';
 import { createTestDatabase, provideServices, startRedisServer } from '@parley/devcluster';
+import { writeProfileWindows, type ProfileWindow } from './profile-windows.ts';
 import { startLesson, startParley, startRaw, type BenchServices, type RunningTarget } from './targets.ts';
 import { summarizeRuns, formatSummary, type RunSummary } from './summary.ts';
 
@@ -43,7 +44,7 @@ const parleyEnv = Object.fromEntries(
   (values['parley-env'] ?? []).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
 );
 /**
- * `--profile DIR`: each Parley node writes a V8 CPU profile (`.cpuprofile`, for Chrome DevTools,
+ * `--profile DIR`: each Parley node (DIR/parley) and lesson server (DIR/lesson) writes a V8 CPU profile (`.cpuprofile`, for Chrome DevTools,
  * speedscope or `bench/profile-summary.ts`) into DIR when it stops.
  */
 const profileDir = values.profile === undefined ? undefined : resolve(values.profile);
@@ -69,6 +70,8 @@ const atRate = (rate: number) => ({
 const IDLE_PER_NODE = quick ? 1000 : 19_000;
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+/** Measured windows of the profiled targets, written next to their profiles (bench/profile-summary.ts reads them). */
+const windows: ProfileWindow[] = [];
 
 async function measure(name: string, target: RunningTarget, shape: Partial<LoadOptions>): Promise<RunSummary> {
   const reports: LoadReport[] = [];
@@ -81,6 +84,8 @@ async function measure(name: string, target: RunningTarget, shape: Partial<LoadO
         `${report.serverCpuMicrosPerDelivery.toFixed(2)} µs server CPU/delivery, generator ${report.generatorCpuPercent.toFixed(0)} %`,
     );
     reports.push(report);
+    if (target.profileDir && report.window)
+      windows.push({ dir: target.profileDir, run: `${name} ${i}`, delivered: report.delivered, ...report.window });
   }
   return summarizeRuns(name, reports, target.note);
 }
@@ -121,7 +126,8 @@ async function withTarget(start: () => Promise<RunningTarget>, body: (target: Ru
 }
 
 try {
-  const parley = (nginx = false) => startParley(bench, { nodes: parleyNodes, env: parleyEnv, nginx, profileDir });
+  const parley = (nginx = false) =>
+    startParley(bench, { nodes: parleyNodes, env: parleyEnv, nginx, profileDir: profileDir && join(profileDir, 'parley') });
   const atEveryRate = async (name: string, t: RunningTarget) => {
     for (const { shape, label } of RATES.map(atRate)) summaries.push(await measure(`${name} ${label}`, t, shape));
   };
@@ -132,7 +138,7 @@ try {
     );
   if (only.has('lesson'))
     await withTarget(
-      () => startLesson(bench),
+      () => startLesson(bench, 2, profileDir && join(profileDir, 'lesson')),
       (t) => atEveryRate('lesson', t),
     );
   if (only.has('raw'))
@@ -166,6 +172,7 @@ try {
   await redis.stop();
   await database.drop();
 }
+writeProfileWindows(windows);
 
 process.stdout.write(`${formatSummary(summaries, { quick, repeat, shape: SHAPE, rates: RATES })}\n`);
 const file = values.json ?? `.tmp/bench-${new Date().toISOString().replaceAll(':', '-')}.json`;
