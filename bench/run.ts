@@ -7,7 +7,7 @@
  *   pnpm bench --quick         a short smoke of every step
  *   pnpm bench --only parley,raw --repeat 1
  *   pnpm bench --only parley --parley-nodes 1 --parley-env WS_NO_BUFFER_UTIL=1   (one lever at a time)
- *   pnpm bench --only parley --rates 4 --repeat 1   (one rate: 4 msg/s per sender, 16k deliveries/s)
+ *   pnpm bench --only parley --rates 4 --room-sizes '' --repeat 1   (one rate: 4 msg/s per sender, 16k deliveries/s; rooms of 40 only)
  *   pnpm bench --only parley --rates 4 --repeat 1 --profile .tmp/prof   (a V8 CPU profile of each Parley node)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -29,6 +29,7 @@ const { values } = parseArgs({
     'parley-nodes': { type: 'string' },
     'parley-env': { type: 'string', multiple: true },
     rates: { type: 'string' },
+    'room-sizes': { type: 'string' },
     profile: { type: 'string' },
   },
 });
@@ -58,10 +59,21 @@ const SHAPE: Partial<LoadOptions> = quick
  * target is measured at both, so each comparison is within one run.
  */
 const RATES = values.rates ? values.rates.split(',').map(Number) : quick ? [SHAPE.rate ?? 8] : [4, 8];
-const atRate = (rate: number) => ({
-  shape: { ...SHAPE, rate },
-  label: `@${((SHAPE.clients! / SHAPE.rooms!) * SHAPE.senders! * rate) / 1000}k`,
-});
+const deliveriesK = (shape: Partial<LoadOptions>) => ((shape.clients! / shape.rooms!) * shape.senders! * shape.rate!) / 1000;
+const atRate = (rate: number) => ({ shape: { ...SHAPE, rate }, label: `@${deliveriesK({ ...SHAPE, rate })}k` });
+/**
+ * Rooms of other sizes at the first rate's deliveries/s (issue 13: 5 and 200 members): the same
+ * clients and 4 msg/s per sender, with as many senders as keep deliveries/s the same (800 in
+ * rooms of 5, 20 in rooms of 200). Parley and the lesson server only.
+ */
+const ROOM_SIZES = values['room-sizes'] !== undefined ? values['room-sizes'].split(',').filter(Boolean).map(Number) : quick ? [] : [5, 200];
+const ofRoomSize = (size: number) => {
+  const rate = RATES[0]!;
+  const rooms = SHAPE.clients! / size;
+  const senders = Math.round((SHAPE.senders! * (SHAPE.clients! / SHAPE.rooms!)) / size);
+  const shape = { ...SHAPE, rooms, senders, rate };
+  return { shape, label: `@${deliveriesK(shape)}k rooms of ${size}` };
+};
 /**
  * The issue asks for 20k idle connections per node. These machines cap open files at 20,000
  * per process (hard limit, not raisable without CAP_SYS_RESOURCE), which the server and the
@@ -128,8 +140,9 @@ async function withTarget(start: () => Promise<RunningTarget>, body: (target: Ru
 try {
   const parley = (nginx = false) =>
     startParley(bench, { nodes: parleyNodes, env: parleyEnv, nginx, profileDir: profileDir && join(profileDir, 'parley') });
-  const atEveryRate = async (name: string, t: RunningTarget) => {
-    for (const { shape, label } of RATES.map(atRate)) summaries.push(await measure(`${name} ${label}`, t, shape));
+  const atEveryRate = async (name: string, t: RunningTarget, roomSizes = ROOM_SIZES) => {
+    for (const { shape, label } of [...RATES.map(atRate), ...roomSizes.map(ofRoomSize)])
+      summaries.push(await measure(`${name} ${label}`, t, shape));
   };
   if (only.has('parley'))
     await withTarget(
@@ -144,7 +157,7 @@ try {
   if (only.has('raw'))
     await withTarget(
       () => startRaw(),
-      (t) => atEveryRate('raw-ws', t),
+      (t) => atEveryRate('raw-ws', t, []),
     );
   if (only.has('polling')) {
     // Long-polling through nginx (ip_hash): clients come from 64 source addresses so both nodes get some.
