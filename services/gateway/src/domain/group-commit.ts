@@ -23,6 +23,12 @@ export interface GroupCommitOptions {
    * @default Infinity
    */
   maxWaitMs?: number;
+  /**
+   * How long the first item of a batch waits for others before the write starts (Kafka's
+   * `linger.ms`): fewer, bigger writes (one commit for several messages) for that much latency.
+   * Only an idle writer lingers: items that queued during a write go at once. @default 0 (the next turn)
+   */
+  lingerMs?: number;
 }
 
 /**
@@ -43,6 +49,7 @@ export class GroupCommit<T, R> {
   private readonly retryAlone: boolean;
   private readonly maxPending: number;
   private readonly maxWaitMs: number;
+  private readonly lingerMs: number;
 
   constructor(
     private readonly write: (items: T[]) => Promise<R[]>,
@@ -52,6 +59,7 @@ export class GroupCommit<T, R> {
     this.retryAlone = options.retryAlone ?? true;
     this.maxPending = options.maxPending ?? Infinity;
     this.maxWaitMs = options.maxWaitMs ?? Infinity;
+    this.lingerMs = options.lingerMs ?? 0;
   }
 
   /** Items waiting for a write (not those of the write in flight). */
@@ -73,8 +81,10 @@ export class GroupCommit<T, R> {
         }, this.maxWaitMs);
       }
       this.queue.push(pending);
-      // Start on the next turn so items submitted in this one share the batch.
-      this.inFlight ??= new Promise<void>((done) => setImmediate(done)).then(() => this.loop());
+      // Start on the next turn (or after the linger) so items submitted meanwhile share the batch.
+      this.inFlight ??= new Promise<void>((done) => (this.lingerMs > 0 ? setTimeout(done, this.lingerMs) : setImmediate(done))).then(() =>
+        this.loop(),
+      );
     });
   }
 

@@ -66,7 +66,7 @@ export const realtimePlugin = fp<{ config: Config }>(
     const announcer = new RoomAnnouncer(io, presence, config.rooms.coalesceMs, app.log);
     const messageWriter = new GroupCommit<NewRoomMessage | NewPrivateMessage, StoredMessage>(
       (batch) => app.repos.messages.insertMany(batch),
-      config.writeQueue,
+      { ...config.writeQueue, lingerMs: config.messageLingerMs },
     );
     const deps: RealtimeDeps = {
       config,
