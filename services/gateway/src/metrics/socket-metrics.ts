@@ -13,8 +13,8 @@ import type { Metrics } from './metrics.ts';
 interface AdapterInternals {
   rooms: Map<string, Set<string>>;
   sids: Map<string, Set<string>>;
-  _encode(packet: { data?: unknown[] }, packetOptions: unknown): unknown;
-  apply(options: { rooms: Set<string>; except?: Set<string> }, callback: (socket: unknown) => void): void;
+  _encode: (this: AdapterInternals, packet: { data?: unknown[] }, packetOptions: unknown) => unknown;
+  apply: (this: AdapterInternals, options: { rooms: Set<string>; except?: Set<string> }, callback: (socket: unknown) => void) => void;
 }
 
 /** Chat and private messages: their `timestamp` is when the server created them (before storing). */

@@ -11,7 +11,8 @@ function requireToken(token: string): (request: FastifyRequest) => Promise<void>
   return async (request) => {
     const header = request.headers.authorization;
     const given = header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : '';
-    if (!timingSafeEqual(digest(given), expected)) throw new ParleyError('unauthorized', 'GET /metrics needs Authorization: Bearer <METRICS_TOKEN>');
+    if (!timingSafeEqual(digest(given), expected))
+      throw new ParleyError('unauthorized', 'GET /metrics needs Authorization: Bearer <METRICS_TOKEN>');
   };
 }
 
