@@ -11,3 +11,4 @@ export * from './presence.ts';
 export * from './k6.ts';
 export * from './pnpm-cluster.ts';
 export * from './metrics.ts';
+export * from './prometheus.ts';

@@ -56,3 +56,17 @@ export async function scrapeMetrics(baseUrl: string, token?: string): Promise<Sc
   }
   return parseMetrics(text);
 }
+
+/** Every PromQL query of a Grafana dashboard (parsed JSON): panel targets, rows' nested panels, template variables. */
+export function dashboardQueries(dashboard: unknown): string[] {
+  if (Array.isArray(dashboard)) return dashboard.flatMap(dashboardQueries);
+  if (typeof dashboard !== 'object' || dashboard === null) return [];
+  return Object.entries(dashboard).flatMap(([key, v]) =>
+    (key === 'expr' || key === 'query' || key === 'definition') && typeof v === 'string' ? [v] : dashboardQueries(v),
+  );
+}
+
+/** The metric names a PromQL query reads: Parley's (parley_*) and the process's (process_*, nodejs_*). */
+export function metricNames(query: string): string[] {
+  return query.match(/\b(?:parley|process|nodejs)_[a-zA-Z0-9_]+/g) ?? [];
+}

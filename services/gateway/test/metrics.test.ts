@@ -7,8 +7,10 @@ import {
   connect,
   connectError,
   createPost,
+  dashboardQueries,
   follow,
   http,
+  metricNames,
   nextEvent,
   registerAndConnect,
   registerUser,
@@ -275,7 +277,7 @@ describe('GET /metrics', () => {
     const families = new Map(scrapes.flatMap((s) => [...s.types]));
     for (const file of files) {
       const dashboard = JSON.parse(await readFile(join(dir, file), 'utf8')) as unknown;
-      const names = new Set(queriesOf(dashboard).flatMap((q) => q.match(/\b(?:parley|process|nodejs)_[a-zA-Z0-9_]+/g) ?? []));
+      const names = new Set(dashboardQueries(dashboard).flatMap(metricNames));
       expect(names.size, file).toBeGreaterThan(20);
       for (const name of names) {
         const family = families.has(name) ? name : name.replace(/_(bucket|sum|count)$/, '');
@@ -288,15 +290,6 @@ describe('GET /metrics', () => {
     }
   });
 });
-
-/** Every PromQL query of a Grafana dashboard: panel targets (rows' nested panels too) and template variables. */
-function queriesOf(value: unknown): string[] {
-  if (Array.isArray(value)) return value.flatMap(queriesOf);
-  if (typeof value !== 'object' || value === null) return [];
-  return Object.entries(value).flatMap(([key, v]) =>
-    (key === 'expr' || key === 'query' || key === 'definition') && typeof v === 'string' ? [v] : queriesOf(v),
-  );
-}
 
 describe('METRICS_TOKEN and METRICS_ENABLED', () => {
   const token = `metrics-${uniqueName()}-${uniqueName()}`;
