@@ -23,7 +23,7 @@ export function startPrometheus(configFile: string, dataDir: string): Promise<Pr
     return {
       url,
       async api<T>(path: string, query: Record<string, string> = {}) {
-        const res = await fetch(`${url}/api/v1/${path}?${new URLSearchParams(query)}`, { signal: AbortSignal.timeout(10_000) });
+        const res = await fetch(`${url}/api/v1/${path}?${new URLSearchParams(query).toString()}`, { signal: AbortSignal.timeout(10_000) });
         const body = (await res.json()) as { status: string; data: T; error?: string };
         if (body.status !== 'success') throw new Error(`prometheus ${path} ${JSON.stringify(query)}: ${body.error ?? res.status}`);
         return body.data;
