@@ -6,12 +6,11 @@ import { ERRORS, EVENT_NAMES, NAMESPACES } from '@parley/protocol';
 import {
   connect,
   connectError,
-  createPost,
   dashboardQueries,
-  follow,
   http,
   metricNames,
   nextEvent,
+  postToFollower,
   registerAndConnect,
   registerUser,
   REPO_ROOT,
@@ -236,13 +235,7 @@ describe('GET /metrics', () => {
 
   it("counts a post's fan-out: the job, its notifications, and the user look-ups of handshakes", async () => {
     const before = await scrapeMetrics(nodeA.url);
-    const follower = await registerUser(nodeA.url);
-    await follow(nodeA.url, follower, alice.user.id);
-    const listener = await connect(nodeA.url, '/notifications', follower.token);
-    sockets.push(listener);
-    const notified = nextEvent(listener, 'notification');
-    await createPost(nodeA.url, alice, { content: 'metrics' });
-    await notified;
+    sockets.push(await postToFollower(nodeA.url, alice, { content: 'metrics' }));
     await nodeA.app.fanout.idle();
     const after = await scrapeMetrics(nodeA.url);
     expect(grew(before, after, 'parley_fanout_jobs_total', { outcome: 'done' })).toBe(1);

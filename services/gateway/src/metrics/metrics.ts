@@ -55,77 +55,63 @@ export class Metrics {
   readonly probes: Probes = {};
 
   /** Inbound socket events by namespace and event (names outside the contract: 'unknown'). */
-  readonly eventsReceived = new CellCounter(
-    this.registry,
+  readonly eventsReceived = this.counter(
     'parley_events_received_total',
     'Socket events received, by namespace and event (events outside the contract count as "unknown")',
     ['namespace', 'event'],
   );
   /** Events emitted to sockets of this node: each broadcast adds its local recipients, each direct emit one. */
-  readonly deliveries = new CellCounter(
-    this.registry,
+  readonly deliveries = this.counter(
     'parley_deliveries_total',
     "Events emitted to this node's sockets, by namespace and event (a broadcast counts its local recipients)",
     ['namespace', 'event'],
   );
-  readonly ackLatency = new Histogram({
-    name: 'parley_ack_latency_seconds',
-    help: 'Time from an inbound socket event to its ack, by namespace, event and outcome (error: an ack with ok false)',
-    labelNames: ['namespace', 'event', 'outcome'],
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  });
-  readonly deliveryLatency = new Histogram({
-    name: 'parley_delivery_latency_seconds',
-    help: "Time from a chat or private message's creation (its timestamp) to its emission on this node, once per message and node",
-    labelNames: ['event'],
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  });
-  readonly dbBatchSize = new Histogram({
-    name: 'parley_db_batch_size',
-    help: 'Items per database round trip of a batching queue (messages: group commit of chat and private messages)',
-    labelNames: ['queue'],
-    buckets: BATCH_BUCKETS,
-    registers: [this.registry],
-  });
-  readonly dbBatchDuration = new Histogram({
-    name: 'parley_db_batch_duration_seconds',
-    help: 'Duration of a database round trip of a batching queue, by queue and outcome',
-    labelNames: ['queue', 'outcome'],
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  });
+  readonly ackLatency = this.histogram(
+    'parley_ack_latency_seconds',
+    'Time from an inbound socket event to its ack, by namespace, event and outcome (error: an ack with ok false)',
+    ['namespace', 'event', 'outcome'],
+    LATENCY_BUCKETS,
+  );
+  readonly deliveryLatency = this.histogram(
+    'parley_delivery_latency_seconds',
+    "Time from a chat or private message's creation (its timestamp) to its emission on this node, once per message and node",
+    ['event'],
+    LATENCY_BUCKETS,
+  );
+  readonly dbBatchSize = this.histogram(
+    'parley_db_batch_size',
+    'Items per database round trip of a batching queue (messages: group commit of chat and private messages)',
+    ['queue'],
+    BATCH_BUCKETS,
+  );
+  readonly dbBatchDuration = this.histogram(
+    'parley_db_batch_duration_seconds',
+    'Duration of a database round trip of a batching queue, by queue and outcome',
+    ['queue', 'outcome'],
+    LATENCY_BUCKETS,
+  );
   /** Redis Pub/Sub messages of the Socket.IO adapter's channels. */
-  readonly adapterMessages = new CellCounter(
-    this.registry,
+  readonly adapterMessages = this.counter(
     'parley_redis_adapter_messages_total',
     "Messages on the Socket.IO Redis adapter's channels, published by this node or received by it",
     ['direction'],
   );
-  readonly adapterPublishErrors = new CellCounter(
-    this.registry,
+  readonly adapterPublishErrors = this.counter(
     'parley_redis_adapter_publish_errors_total',
     'Publishes of the Socket.IO Redis adapter that failed (Redis away or too slow): broadcasts other nodes missed',
     [],
   );
-  readonly presenceOps = new CellCounter(
-    this.registry,
-    'parley_presence_operations_total',
-    'Presence operations, by operation and outcome',
-    ['op', 'outcome'],
-  );
-  readonly fanoutJobs = new CellCounter(this.registry, 'parley_fanout_jobs_total', 'Post fan-out jobs this node ended, by outcome', [
+  readonly presenceOps = this.counter('parley_presence_operations_total', 'Presence operations, by operation and outcome', [
+    'op',
     'outcome',
   ]);
-  readonly fanoutNotifications = new CellCounter(
-    this.registry,
+  readonly fanoutJobs = this.counter('parley_fanout_jobs_total', 'Post fan-out jobs this node ended, by outcome', ['outcome']);
+  readonly fanoutNotifications = this.counter(
     'parley_fanout_notifications_total',
     'Notifications created and handed to delivery by post fan-out batches on this node',
     [],
   );
-  readonly errors = new CellCounter(
-    this.registry,
+  readonly errors = this.counter(
     'parley_errors_total',
     'Error answers by transport (http, socket, handshake) and stable error code (rate_limited, unauthorized...)',
     ['transport', 'code'],
@@ -144,44 +130,50 @@ export class Metrics {
       { node_id: nodeId },
       1,
     );
-    new Gauge({
-      name: 'parley_clients',
-      help: 'Engine.IO connections on this node (one per client, whatever its namespaces)',
-      registers,
-      collect() {
-        this.set(probes.clients?.() ?? 0);
-      },
-    });
-    new Gauge({
-      name: 'parley_connections',
-      help: 'Sockets on this node, by namespace and transport',
-      labelNames: ['namespace', 'transport'],
-      registers,
-      collect() {
-        this.reset();
-        for (const namespace of namespaces) for (const transport of ['polling', 'websocket']) this.set({ namespace, transport }, 0);
-        for (const { namespace, transport, count } of probes.connections?.() ?? []) this.inc({ namespace, transport }, count);
-      },
-    });
-    new Gauge({
-      name: 'parley_rooms',
-      help: "Rooms on this node with a member here, by namespace and kind (chat, or reserved such as user:<id>); sockets' own rooms excluded",
-      labelNames: ['namespace', 'kind'],
-      registers,
-      collect() {
-        this.reset();
-        for (const namespace of namespaces) for (const kind of ['chat', 'reserved']) this.set({ namespace, kind }, 0);
-        for (const { namespace, kind, count } of probes.rooms?.() ?? []) this.set({ namespace, kind }, count);
-      },
-    });
-    new Gauge({
-      name: 'parley_fanout_jobs_active',
-      help: 'Post fan-out jobs this node holds and has not finished (its share of the backlog)',
-      registers,
-      collect() {
-        this.set(probes.fanoutActive?.() ?? 0);
-      },
-    });
+    /** A gauge read from `read` when scraped. */
+    const sampled = (name: string, help: string, read: () => number | undefined) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(read() ?? 0);
+        },
+      });
+    /** A gauge by namespace and `label`, each pair with one of `values` present (at 0), summed from `read` when scraped. */
+    const byNamespace = <K extends 'transport' | 'kind'>(
+      name: string,
+      help: string,
+      label: K,
+      values: string[],
+      read: () => Iterable<{ namespace: NamespaceName; count: number } & Record<K, string>> | undefined,
+    ) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['namespace', label],
+        registers,
+        collect() {
+          this.reset();
+          type Labels = Partial<Record<'namespace' | K, string>>;
+          for (const namespace of namespaces) for (const value of values) this.set({ namespace, [label]: value } as Labels, 0);
+          for (const item of read() ?? []) this.inc({ namespace: item.namespace, [label]: item[label] } as Labels, item.count);
+        },
+      });
+    sampled('parley_clients', 'Engine.IO connections on this node (one per client, whatever its namespaces)', () => probes.clients?.());
+    byNamespace('parley_connections', 'Sockets on this node, by namespace and transport', 'transport', ['polling', 'websocket'], () =>
+      probes.connections?.(),
+    );
+    byNamespace(
+      'parley_rooms',
+      "Rooms on this node with a member here, by namespace and kind (chat, or reserved such as user:<id>); sockets' own rooms excluded",
+      'kind',
+      ['chat', 'reserved'],
+      () => probes.rooms?.(),
+    );
+    sampled('parley_fanout_jobs_active', 'Post fan-out jobs this node holds and has not finished (its share of the backlog)', () =>
+      probes.fanoutActive?.(),
+    );
     const queues = this.queues;
     new Gauge({
       name: 'parley_db_queue_pending',
@@ -207,6 +199,14 @@ export class Metrics {
       ErrorTransport,
       (code: string) => Cell
     >;
+  }
+
+  private counter<L extends string>(name: string, help: string, labelNames: readonly L[]): CellCounter<L> {
+    return new CellCounter(this.registry, name, help, labelNames);
+  }
+
+  private histogram<L extends string>(name: string, help: string, labelNames: readonly L[], buckets: number[]): Histogram<L> {
+    return new Histogram({ name, help, labelNames, buckets, registers: [this.registry] });
   }
 
   /** Count an error answer with stable code `code` sent over `transport`. */

@@ -3,16 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
-  connect,
   connectError,
-  createPost,
   createTestDatabase,
   dashboardQueries,
-  follow,
   metricNames,
   nextEvent,
+  postToFollower,
   registerAndConnect,
-  registerUser,
   REPO_ROOT,
   request,
   startPnpmCluster,
@@ -98,13 +95,7 @@ describe('Prometheus over pnpm cluster', () => {
     await request(alice.socket, 'chatMessage', { room, text: 'scraped' });
     await delivered;
     expect((await connectError(one, '/', 'not-a-token')).data?.code).toBe('unauthorized');
-    const follower = await registerUser(one);
-    await follow(one, follower, alice.user.id);
-    const listener = await connect(one, '/notifications', follower.token);
-    sockets.push(listener);
-    const notified = nextEvent(listener, 'notification');
-    await createPost(one, alice, { content: 'monitored' });
-    await notified;
+    sockets.push(await postToFollower(one, alice, { content: 'monitored' }));
 
     const files = (await readdir(join(REPO_ROOT, 'infra/grafana'))).filter((f) => f.endsWith('.json'));
     const queries = (
