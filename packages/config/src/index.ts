@@ -211,6 +211,10 @@ const envSchema = z.object({
   FANOUT_SWEEP_MS: z.coerce.number().int().min(50).max(3_600_000).default(10_000),
   /** Apply migrations at start. @default true */
   MIGRATE_ON_START: bool.default(true),
+  /** Serve Prometheus metrics at GET /metrics (and count them). @default true */
+  METRICS_ENABLED: bool.default(true),
+  /** When set, GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`; empty = unset. */
+  METRICS_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16).max(256).optional()),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -267,6 +271,8 @@ export interface Config {
   fanout: { batchSize: number; staleMs: number; sweepMs: number };
   /** Unread notifications sent on connect (the newest). */
   notificationBacklogMax: number;
+  /** Prometheus metrics at GET /metrics: served or not, and the bearer token it requires (if any). */
+  metrics: { enabled: boolean; token: string | undefined };
 }
 
 export class ConfigError extends Error {
@@ -297,6 +303,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (env.DATABASE_QUERY_TIMEOUT_MS < env.DATABASE_STATEMENT_TIMEOUT_MS) {
     // The server's cancel (a clean error, the connection kept) should come before the client gives up.
     throw new ConfigError('Invalid configuration:\n  DATABASE_QUERY_TIMEOUT_MS must not be below DATABASE_STATEMENT_TIMEOUT_MS');
+  }
+  if (env.METRICS_TOKEN && !env.METRICS_ENABLED) {
+    throw new ConfigError('Invalid configuration:\n  METRICS_TOKEN is set but METRICS_ENABLED=false: nothing would use it');
   }
   if (Boolean(env.ADMIN_USERNAME) !== Boolean(env.ADMIN_PASSWORD)) {
     throw new ConfigError('Invalid configuration:\n  ADMIN_USERNAME and ADMIN_PASSWORD go together');
@@ -347,5 +356,6 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     migrateOnStart: env.MIGRATE_ON_START,
     fanout: { batchSize: env.FANOUT_BATCH_SIZE, staleMs: env.FANOUT_STALE_MS, sweepMs: env.FANOUT_SWEEP_MS },
     notificationBacklogMax: env.NOTIFICATION_BACKLOG_MAX,
+    metrics: { enabled: env.METRICS_ENABLED, token: env.METRICS_TOKEN },
   });
 }

@@ -29,6 +29,8 @@ export interface GroupCommitOptions {
    * Only an idle writer lingers: items that queued during a write go at once. @default 0 (the next turn)
    */
   lingerMs?: number;
+  /** Told of every write once it settled: the items it took, its duration in seconds, and whether it failed (metrics). */
+  onWrite?: (items: number, seconds: number, failed: boolean) => void;
 }
 
 /**
@@ -50,6 +52,7 @@ export class GroupCommit<T, R> {
   private readonly maxPending: number;
   private readonly maxWaitMs: number;
   private readonly lingerMs: number;
+  private readonly onWrite: GroupCommitOptions['onWrite'];
 
   constructor(
     private readonly write: (items: T[]) => Promise<R[]>,
@@ -60,6 +63,7 @@ export class GroupCommit<T, R> {
     this.maxPending = options.maxPending ?? Infinity;
     this.maxWaitMs = options.maxWaitMs ?? Infinity;
     this.lingerMs = options.lingerMs ?? 0;
+    this.onWrite = options.onWrite;
   }
 
   /** Items waiting for a write (not those of the write in flight). */
@@ -118,7 +122,16 @@ export class GroupCommit<T, R> {
   }
 
   private async writeBatch(batch: Pending<T, R>[]): Promise<void> {
-    const results = await this.write(batch.map((p) => p.item));
+    const started = performance.now();
+    const report = (failed: boolean) => this.onWrite?.(batch.length, (performance.now() - started) / 1000, failed);
+    let results: R[];
+    try {
+      results = await this.write(batch.map((p) => p.item));
+    } catch (err) {
+      report(true);
+      throw err;
+    }
+    report(false);
     if (results.length !== batch.length) throw new Error(`write returned ${results.length} results for ${batch.length} items`);
     batch.forEach((p, i) => this.settle(p, () => p.resolve(results[i] as R)));
   }
