@@ -5,16 +5,14 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { READ_STATE_CONVERSATIONS_MAX, UNREAD_COUNT_MAX } from '@parley/protocol';
 import { createTestDatabase, type TestDatabase } from '@parley/testkit';
 import {
-  MIGRATIONS_DIR,
   MessageRepository,
-  migrate,
   openDatabase,
   ReadStateRepository,
-  readMigrations,
   type Database,
   type NewPrivateMessage,
   type NewRoomMessage,
 } from '../src/index.ts';
+import { beforeMigration } from './before-migration.ts';
 
 // Read cursors as the database keeps them, on PostgreSQL and on the embedded PGlite (the default
 // mode): created by joins at the room's end, moved only forward and never past the stream's end,
@@ -202,32 +200,26 @@ describe('the read-state migration', () => {
 
   it('counts every conversation stored before it as read', async () => {
     target = await createTestDatabase(inject('postgresUrl'));
-    const migrations = await readMigrations(MIGRATIONS_DIR);
-    const at = migrations.findIndex((m) => m.name.endsWith('_read_state'));
-    expect(at).toBeGreaterThan(0);
-    const db = await openDatabase({ url: target.url, poolSize: 2, dataDir: tmp });
+    const { db, users, finish } = await beforeMigration(target, '_read_state', tmp);
+    const [a, b] = users;
     try {
-      await migrate(db.sql, migrations.slice(0, at));
-      const [a, b] = (
-        await target.query<{ id: number }>(`INSERT INTO users (username, password_hash) VALUES ('ma', 'x'), ('mb', 'x') RETURNING id`)
-      ).map((r) => r.id);
       const old = new MessageRepository(db.prisma, db.sql);
-      for (const [from, to] of [
+      const before: [number, number][] = [
         [a, b],
         [b, a],
         [b, a],
         [a, a],
-      ])
-        await old.insertMany([{ authorId: from!, recipientId: to!, text: 'before', createdAt }]);
-      await migrate(db.sql, migrations);
+      ];
+      for (const [from, to] of before) await old.insertMany([{ authorId: from, recipientId: to, text: 'before', createdAt }]);
+      await finish();
       const reads = new ReadStateRepository(db.sql);
-      expect((await reads.state(a!)).conversations.map((c) => [c.user.id, c.readPosition, c.unread])).toEqual([
+      expect((await reads.state(a)).conversations.map((c) => [c.user.id, c.readPosition, c.unread])).toEqual([
         [a, 0, 0],
         [b, 3, 0],
       ]);
-      expect((await reads.state(b!)).conversations.map((c) => [c.user.id, c.readPosition, c.unread])).toEqual([[a, 1, 0]]);
-      await old.insertMany([{ authorId: b!, recipientId: a!, text: 'after', createdAt }]);
-      expect((await reads.state(a!)).conversations.map((c) => [c.user.id, c.unread])).toEqual([
+      expect((await reads.state(b)).conversations.map((c) => [c.user.id, c.readPosition, c.unread])).toEqual([[a, 1, 0]]);
+      await old.insertMany([{ authorId: b, recipientId: a, text: 'after', createdAt }]);
+      expect((await reads.state(a)).conversations.map((c) => [c.user.id, c.unread])).toEqual([
         [b, 1],
         [a, 0],
       ]);

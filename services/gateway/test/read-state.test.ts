@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ChatMessage, ConversationReadState, PrivateMessage, ReadState, ReadStateUpdate } from '@parley/protocol';
 import {
   collect,
   collectUntil,
-  connect,
   http,
   nextEvent,
   registerUser,
@@ -12,9 +11,8 @@ import {
   within,
   type ClientSocket,
   type Session,
-  type TestBackend,
 } from '@parley/testkit';
-import { startTestBackend } from '@parley/testkit/vitest';
+import { useTestBackend } from '@parley/testkit/vitest';
 
 // Read state (issue 14): the server keeps how far each user has read each room and each
 // conversation, so reading on one device clears the unread count on every other device of the
@@ -23,21 +21,8 @@ import { startTestBackend } from '@parley/testkit/vitest';
 /** How long another device may take to hear of a read (issue 14: "within a second"). */
 const ELSEWHERE_MS = 1000;
 
-let node: TestBackend;
-const sockets: ClientSocket[] = [];
-beforeAll(async () => {
-  node = await startTestBackend({ RATE_LIMIT_BURST: '500' });
-});
-afterAll(async () => {
-  for (const s of sockets) s.close();
-  await node?.close();
-});
-
-async function open(session: Session): Promise<ClientSocket> {
-  const socket = await connect(node.url, '/', session.token);
-  sockets.push(socket);
-  return socket;
-}
+const the = useTestBackend({ RATE_LIMIT_BURST: '500' });
+const open = the.open;
 
 interface Device {
   session: Session;
@@ -46,7 +31,15 @@ interface Device {
   there: ClientSocket;
 }
 
+/** Alice on two devices and bob with one socket. */
+async function aliceAndBob(): Promise<{ alice: Device; bob: Session; bobSocket: ClientSocket }> {
+  const alice = await userOnTwoDevices();
+  const bob = await registerUser(the.node.url);
+  return { alice, bob, bobSocket: await open(bob) };
+}
+
 async function userOnTwoDevices(): Promise<Device> {
+  const { node } = the;
   const session = await registerUser(node.url);
   const here = await open(session);
   // The round-robin proxy alternates WebSockets between the nodes.
@@ -85,9 +78,7 @@ const soon = <T>(what: string, promise: Promise<T>) => within(`${what} on the ot
 
 describe('reading on one device', () => {
   it('clears the unread count on the other device, on the other node, within a second; the reader hears it before its ack', async () => {
-    const alice = await userOnTwoDevices();
-    const bob = await registerUser(node.url);
-    const bobSocket = await open(bob);
+    const { alice, bob, bobSocket } = await aliceAndBob();
     const room = uniqueName('room');
     // Alice's join creates her cursor at the room's end: both her devices hear of it.
     const heardThere = nextEvent<ReadStateUpdate>(alice.there, 'readState', (u) => u.room === room);
@@ -134,7 +125,7 @@ describe('reading on one device', () => {
   });
 
   it("another user's reads are not heard", async () => {
-    const [alice, bob] = await Promise.all([registerUser(node.url), registerUser(node.url)]);
+    const [alice, bob] = await Promise.all([registerUser(the.node.url), registerUser(the.node.url)]);
     const [aliceSocket, bobSocket] = await Promise.all([open(alice), open(bob)]);
     const room = uniqueName('room');
     const bobHeard = collect<ReadStateUpdate>(bobSocket, 'readState');
@@ -156,7 +147,7 @@ describe('reading on one device', () => {
 describe('room cursors', () => {
   it('never go backwards, and stop at the end of the room; a read that moves nothing is not announced', async () => {
     const alice = await userOnTwoDevices();
-    const bob = await open(await registerUser(node.url));
+    const bob = await open(await registerUser(the.node.url));
     const room = uniqueName('room');
     await joinListed(alice.here, room);
     await request(alice.there, 'join', { room });
@@ -183,7 +174,7 @@ describe('room cursors', () => {
   });
 
   it("count exactly the others' messages after the cursor, never one's own", async () => {
-    const [alice, bob] = await Promise.all([registerUser(node.url), registerUser(node.url)]);
+    const [alice, bob] = await Promise.all([registerUser(the.node.url), registerUser(the.node.url)]);
     const [a, b] = await Promise.all([open(alice), open(bob)]);
     const room = uniqueName('room');
     await joinListed(b, room); // bob's cursor: 0
@@ -200,7 +191,7 @@ describe('room cursors', () => {
   });
 
   it('are refused for a room the socket is not in, and for reserved rooms; the connection stays up', async () => {
-    const alice = await registerUser(node.url);
+    const alice = await registerUser(the.node.url);
     const socket = await open(alice);
     const forbidden = { ok: false, error: { code: 'forbidden', message: expect.any(String) } };
     expect(await request(socket, 'readRoom', { room: uniqueName('elsewhere'), position: 1 })).toEqual(forbidden);
@@ -219,7 +210,7 @@ describe('room cursors', () => {
 
 describe('conversations', () => {
   it('list the peers the user exchanged private messages with, the latest first, with the last message and exact unread counts', async () => {
-    const [alice, bob, carol] = await Promise.all([registerUser(node.url), registerUser(node.url), registerUser(node.url)]);
+    const [alice, bob, carol] = await Promise.all([registerUser(the.node.url), registerUser(the.node.url), registerUser(the.node.url)]);
     const [a, b, c] = await Promise.all([open(alice), open(bob), open(carol)]);
     const toBob = await dm(a, bob.user.id, 'hi bob'); // alice 1
     const fromBob: PrivateMessage[] = [];
@@ -266,9 +257,7 @@ describe('conversations', () => {
 
 describe('GET/PUT/DELETE /me/read-state', () => {
   it('mirror the socket events: the same state, the same answers, every socket of the user told', async () => {
-    const alice = await userOnTwoDevices();
-    const bob = await registerUser(node.url);
-    const bobSocket = await open(bob);
+    const { alice, bob, bobSocket } = await aliceAndBob();
     const room = uniqueName('room');
     await joinListed(alice.here, room);
     await request(bobSocket, 'join', { room });
@@ -277,7 +266,7 @@ describe('GET/PUT/DELETE /me/read-state', () => {
     await dm(bobSocket, alice.session.user.id, 'hello');
     const token = alice.session.token;
 
-    const viaHttp = await http<ReadState>(node.url, 'GET', '/me/read-state', { token });
+    const viaHttp = await http<ReadState>(the.node.url, 'GET', '/me/read-state', { token });
     expect(viaHttp.status).toBe(200);
     const { ok: _, ...viaSocket } = await stateOf(alice.there);
     expect(viaHttp.body).toEqual(viaSocket);
@@ -285,34 +274,37 @@ describe('GET/PUT/DELETE /me/read-state', () => {
 
     const devices = [alice.here, alice.there];
     const both = devices.map((s) => nextEvent<ReadStateUpdate>(s, 'readState', (u) => u.room === room));
-    const put = await http(node.url, 'PUT', `/me/read-state/rooms/${encodeURIComponent(room)}`, { token, body: { position: 1 } });
+    const put = await http(the.node.url, 'PUT', `/me/read-state/rooms/${encodeURIComponent(room)}`, { token, body: { position: 1 } });
     expect(put).toMatchObject({ status: 200, body: { room, readPosition: 1, unread: 1 } });
     expect(await soon('PUT rooms/:room', Promise.all(both))).toEqual(devices.map(() => ({ room, readPosition: 1, unread: 1 })));
 
     const conversation = devices.map((s) => nextEvent<ReadStateUpdate>(s, 'readState', (u) => u.userId === bob.user.id));
-    const putConversation = await http(node.url, 'PUT', `/me/read-state/conversations/${bob.user.id}`, { token, body: { position: 1 } });
+    const putConversation = await http(the.node.url, 'PUT', `/me/read-state/conversations/${bob.user.id}`, {
+      token,
+      body: { position: 1 },
+    });
     expect(putConversation).toMatchObject({ status: 200, body: { userId: bob.user.id, readPosition: 1, unread: 0 } });
     expect(await soon('PUT conversations/:userId', Promise.all(conversation))).toEqual(
       devices.map(() => ({ userId: bob.user.id, readPosition: 1, unread: 0 })),
     );
 
     const forgotten = devices.map((s) => nextEvent(s, 'roomForgotten'));
-    expect((await http(node.url, 'DELETE', `/me/read-state/rooms/${encodeURIComponent(room)}`, { token })).status).toBe(204);
+    expect((await http(the.node.url, 'DELETE', `/me/read-state/rooms/${encodeURIComponent(room)}`, { token })).status).toBe(204);
     expect(await soon('roomForgotten', Promise.all(forgotten))).toEqual([{ room }, { room }]);
     // Idempotent.
-    expect((await http(node.url, 'DELETE', `/me/read-state/rooms/${encodeURIComponent(room)}`, { token })).status).toBe(204);
-    expect((await http<ReadState>(node.url, 'GET', '/me/read-state', { token })).body.rooms).toEqual([]);
+    expect((await http(the.node.url, 'DELETE', `/me/read-state/rooms/${encodeURIComponent(room)}`, { token })).status).toBe(204);
+    expect((await http<ReadState>(the.node.url, 'GET', '/me/read-state', { token })).body.rooms).toEqual([]);
     // Over HTTP a room need not be joined (as for its history): the cursor comes back.
     expect(
-      await http(node.url, 'PUT', `/me/read-state/rooms/${encodeURIComponent(room)}`, { token, body: { position: 99 } }),
+      await http(the.node.url, 'PUT', `/me/read-state/rooms/${encodeURIComponent(room)}`, { token, body: { position: 99 } }),
     ).toMatchObject({ status: 200, body: { room, readPosition: 2, unread: 0 } });
   });
 
   it('answer stable codes for bad requests', async () => {
-    const alice = await registerUser(node.url);
+    const alice = await registerUser(the.node.url);
     const token = alice.token;
     const code = async (method: string, path: string, options: object) => {
-      const res = await http<{ error: { code: string } }>(node.url, method, path, options);
+      const res = await http<{ error: { code: string } }>(the.node.url, method, path, options);
       return [res.status, res.body.error?.code];
     };
     expect(await code('GET', '/me/read-state', {})).toEqual([401, 'unauthorized']);
@@ -334,7 +326,7 @@ describe('GET/PUT/DELETE /me/read-state', () => {
 
 describe('the list follows the user', () => {
   it('a device that connects later sees the rooms joined and the messages missed elsewhere', async () => {
-    const [alice, bob] = await Promise.all([registerUser(node.url), registerUser(node.url)]);
+    const [alice, bob] = await Promise.all([registerUser(the.node.url), registerUser(the.node.url)]);
     const [phone, b] = await Promise.all([open(alice), open(bob)]);
     const rooms = [uniqueName('room'), uniqueName('room')];
     const created = rooms.map((room) => nextEvent<ReadStateUpdate>(phone, 'readState', (u) => u.room === room));
