@@ -131,6 +131,7 @@ export function privateMessageFromSql(row: PrivateSqlRow, forUser: number): Priv
     forUser,
   );
 }
+
 const orNull = (value: Id | null) => (value === null ? null : Number(value));
 
 /** PostgreSQL's unique_violation. */

@@ -73,9 +73,21 @@ const currentSql = ({ table, key, keyType, unread }: CursorKind) => `
 SELECT c.read_position, ${unread('$1', 'c.' + key, 'c.read_position')} AS unread
 FROM ${table} c WHERE c.user_id = $1 AND c.${key} = $2::${keyType}`;
 
+/** A statement and the name it is prepared under (PostgreSQL plans it once per connection). */
+interface Statement {
+  text: string;
+  name: string;
+}
+
 const SQL = {
-  room: { move: moveSql(ROOM), current: currentSql(ROOM) },
-  conversation: { move: moveSql(CONVERSATION), current: currentSql(CONVERSATION) },
+  room: {
+    move: { text: moveSql(ROOM), name: 'parley_read_room' },
+    current: { text: currentSql(ROOM), name: 'parley_room_cursor' },
+  },
+  conversation: {
+    move: { text: moveSql(CONVERSATION), name: 'parley_read_conversation' },
+    current: { text: currentSql(CONVERSATION), name: 'parley_conversation_cursor' },
+  },
 };
 
 /**
@@ -168,7 +180,8 @@ interface ConversationRow extends CursorRow, Omit<PrivateSqlRow, 'position'> {
 /**
  * Read state (docs/PROTOCOL.md "Read state"): how far each user has read each room (a position
  * in the room's stream) and each conversation (a position in the user's own private stream).
- * Cursors only move forward and never past their stream's last position.
+ * Cursors only move forward and never past their stream's last position. Every statement runs
+ * prepared: planning the list's took longer than running it.
  */
 export class ReadStateRepository {
   constructor(private readonly sql: SqlClient) {}
@@ -179,11 +192,11 @@ export class ReadStateRepository {
    * the user had one already.
    */
   async ensureRooms(entries: RoomEntry[]): Promise<(number | null)[]> {
-    const rows = await this.sql.query<{ user_id: number; room: string; read_position: Id }>(ENSURE_ROOMS, [
-      entries.map((e) => e.userId),
-      entries.map((e) => e.room),
-      roomStream(''),
-    ]);
+    const rows = await this.sql.query<{ user_id: number; room: string; read_position: Id }>(
+      ENSURE_ROOMS,
+      [entries.map((e) => e.userId), entries.map((e) => e.room), roomStream('')],
+      'parley_ensure_room_cursors',
+    );
     const created = new Map(rows.map((r) => [`${r.user_id}:${r.room}`, Number(r.read_position)]));
     return entries.map((e) => {
       const key = `${e.userId}:${e.room}`;
@@ -217,8 +230,8 @@ export class ReadStateRepository {
   /** `userId`'s rooms and conversations with their cursors and unread counts. */
   async state(userId: number): Promise<ReadState> {
     const [rooms, conversations] = await Promise.all([
-      this.sql.query<RoomRow>(ROOMS, [userId, roomStream('')]),
-      this.sql.query<ConversationRow>(CONVERSATIONS, [userId]),
+      this.sql.query<RoomRow>(ROOMS, [userId, roomStream('')], 'parley_read_state_rooms'),
+      this.sql.query<ConversationRow>(CONVERSATIONS, [userId], 'parley_read_state_conversations'),
     ]);
     return {
       rooms: rooms.map((r): RoomReadState => ({
@@ -242,15 +255,15 @@ export class ReadStateRepository {
    * otherwise the cursor is at or past `position` and a second statement (a fresh snapshot: another
    * device may just have moved it) reads where. Dropped by 'forgetRoom' in between: tried again.
    */
-  private async move(sql: { move: string; current: string }, params: [number, string | number, number, string]): Promise<CursorMove> {
+  private async move(sql: { move: Statement; current: Statement }, params: [number, string | number, number, string]): Promise<CursorMove> {
     const [userId, key] = params;
     for (let attempt = 0; attempt < 2; attempt++) {
-      const [moved] = await this.sql.query<CursorRow>(sql.move, params).catch((err: unknown) => {
+      const [moved] = await this.sql.query<CursorRow>(sql.move.text, params, sql.move.name).catch((err: unknown) => {
         if ((err as { code?: unknown }).code !== FOREIGN_KEY_VIOLATION) throw err;
         throw new ParleyError('not_found', 'No such user');
       });
       if (moved) return { readPosition: Number(moved.read_position), unread: Number(moved.unread), moved: true };
-      const [current] = await this.sql.query<CursorRow>(sql.current, [userId, key]);
+      const [current] = await this.sql.query<CursorRow>(sql.current.text, [userId, key], sql.current.name);
       if (current) return { readPosition: Number(current.read_position), unread: Number(current.unread), moved: false };
     }
     throw new ParleyError('unavailable', 'The read cursor changed meanwhile; try again');
