@@ -22,6 +22,7 @@ const BOTH_BACKENDS = [
   'private-history',
   'idempotent-send',
   'positions',
+  'read-state',
 ].map((name) => `services/gateway/test/${name}.test.ts`);
 
 export default defineConfig({

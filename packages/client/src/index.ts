@@ -7,7 +7,11 @@ import {
   type AckOk,
   type ChatMessage,
   type ClientToServer,
+  type ConversationRead,
   type PrivateMessage,
+  type ReadState,
+  type ReadStateUpdate,
+  type RoomRead,
   type RoomUsers,
   type ServerToClient,
 } from '@parley/protocol';
@@ -133,6 +137,8 @@ export class ParleyClient {
   private readonly messageListeners: ((m: ChatMessage) => void)[] = [];
   private readonly privateListeners: ((m: PrivateMessage) => void)[] = [];
   private readonly resyncListeners: (() => void)[] = [];
+  private readonly readStateListeners: ((update: ReadStateUpdate) => void)[] = [];
+  private readonly forgottenListeners: ((room: string) => void)[] = [];
   private readonly pageSize: number;
   private readonly ackTimeoutMs: number;
   private readonly gapWaitMs: number;
@@ -182,6 +188,12 @@ export class ParleyClient {
       if ('id' in m) this.rooms.get(m.room)?.offer(m);
     });
     this.socket.on('privateMessage', (m) => this.privateStream.offer(m));
+    this.socket.on('readState', (update) => {
+      for (const listener of this.readStateListeners) listener(update);
+    });
+    this.socket.on('roomForgotten', ({ room }) => {
+      for (const listener of this.forgottenListeners) listener(room);
+    });
     // A retried send whose first node died before broadcasting it: that stream has the position.
     // Otherwise the server lost broadcasts between nodes (Redis was away): catch up, spread out.
     this.socket.on('resync', (hint) => {
@@ -239,6 +251,19 @@ export class ParleyClient {
   /** Every private message to this user, and those its other devices sent, live or caught up, once each. */
   onPrivateMessage(listener: (message: PrivateMessage) => void): void {
     this.privateListeners.push(listener);
+  }
+
+  /**
+   * A read cursor of this user was created (a room joined) or moved, by this client or any other
+   * device of the user: `room` or `userId` says which, `unread` what follows it.
+   */
+  onReadState(listener: (update: ReadStateUpdate) => void): void {
+    this.readStateListeners.push(listener);
+  }
+
+  /** A room left this user's list ('forgetRoom' here or on another device). */
+  onRoomForgotten(listener: (room: string) => void): void {
+    this.forgottenListeners.push(listener);
   }
 
   /** Called after a reconnection once every room is rejoined and caught up, private messages too. */
@@ -310,6 +335,44 @@ export class ParleyClient {
     } finally {
       this.sendingPrivate.delete(clientId);
     }
+  }
+
+  /**
+   * Mark `room` (joined) read up to `position`, e.g. `position(room)`; the server clamps it to the
+   * room's last position and never moves a cursor back. Every device of the user hears it through
+   * `onReadState`. Resolves with where the cursor is and how many messages of others follow it.
+   * Sent once connected with the rooms rejoined, and again after a lost ack (it is idempotent).
+   */
+  async readRoom(room: string, position: number): Promise<RoomRead> {
+    const { readPosition, unread } = await this.reliably<AckBody<'/', 'readRoom'>>((done) =>
+      this.timed().emit('readRoom', { room, position }, done),
+    );
+    return { room, readPosition, unread };
+  }
+
+  /**
+   * Mark what user `userId` sent this user read up to `position` in this user's private stream
+   * (a `PrivateMessage.position`), like `readRoom`.
+   */
+  async readConversation(userId: number, position: number): Promise<ConversationRead> {
+    const { readPosition, unread } = await this.reliably<AckBody<'/', 'readConversation'>>((done) =>
+      this.timed().emit('readConversation', { userId, position }, done),
+    );
+    return { userId, readPosition, unread };
+  }
+
+  /** This user's rooms and conversations with their read cursors and unread counts (the same on every device). */
+  async readState(): Promise<ReadState> {
+    const { rooms, conversations } = await this.reliably<AckBody<'/', 'readState'>>((done) => this.timed().emit('readState', done));
+    return { rooms, conversations };
+  }
+
+  /**
+   * Drop `room` from this user's list (its read cursor); every device hears `onRoomForgotten`. It
+   * does not leave the room (see `leave`): a later join, here or on another device, puts it back.
+   */
+  async forgetRoom(room: string): Promise<void> {
+    await this.reliably<AckBody<'/', 'forgetRoom'>>((done) => this.timed().emit('forgetRoom', { room }, done));
   }
 
   /** Position of the last message delivered in `room` (undefined before the join is answered). */

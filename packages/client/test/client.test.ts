@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ParleyClient, ParleyClientError } from '@parley/client';
-import type { ChatMessage } from '@parley/protocol';
+import type { ChatMessage, ReadStateUpdate } from '@parley/protocol';
 import {
   collectUntil,
   connect,
@@ -146,6 +146,56 @@ describe('@parley/client private messages', () => {
     // Its own message (sent from this socket) is not echoed to it; everything else once, in order.
     expect(got).toEqual([live.id, ...missed, after.id]);
     expect(sent).toBeLessThan(missed[0]!);
+    other.close();
+  });
+});
+
+describe('@parley/client read state', () => {
+  it("reads on one client reach the user's other clients; readState lists rooms and conversations; forgetRoom", async () => {
+    const room = uniqueName('room');
+    const [a, b] = await Promise.all([registerUser(node.url), registerUser(node.url)]);
+    const [phone, laptop] = [client(a.token), client(a.token)];
+    const heard: ReadStateUpdate[] = [];
+    laptop.onReadState((u) => heard.push(u));
+    const forgotten: string[] = [];
+    laptop.onRoomForgotten((r) => forgotten.push(r));
+    await Promise.all([phone.connected(), laptop.connected()]);
+    const listed = within(
+      'the new room on the laptop',
+      new Promise<void>((resolve) => laptop.onReadState((u) => u.room === room && resolve())),
+    );
+    await phone.join(room);
+    await listed;
+    const other = await connect(node.url, '/', b.token);
+    await request(other, 'join', { room });
+    const delivered = within('"two" on the phone', new Promise<void>((resolve) => phone.onMessage((m) => m.text === 'two' && resolve())));
+    for (const text of ['one', 'two']) await request(other, 'chatMessage', { room, text });
+    await request(other, 'privateMessage', { to: a.user.id, message: 'psst' });
+    await delivered;
+
+    const state = await laptop.readState();
+    expect(state.rooms).toEqual([{ room, position: 2, readPosition: 0, unread: 2 }]);
+    expect(state.conversations.map((c) => [c.user.id, c.unread, c.lastMessage?.message])).toEqual([[b.user.id, 1, 'psst']]);
+
+    const read = within(
+      'the read on the laptop',
+      new Promise<void>((resolve) => laptop.onReadState((u) => u.readPosition === 2 && resolve())),
+    );
+    expect(await phone.readRoom(room, phone.position(room)!)).toEqual({ room, readPosition: 2, unread: 0 });
+    await read;
+    const lastPrivate = state.conversations[0]!.position;
+    expect(await phone.readConversation(b.user.id, lastPrivate)).toEqual({ userId: b.user.id, readPosition: lastPrivate, unread: 0 });
+    const gone = within('roomForgotten on the laptop', new Promise<void>((resolve) => laptop.onRoomForgotten(() => resolve())));
+    await phone.forgetRoom(room);
+    await gone;
+    expect(heard).toEqual([
+      { room, readPosition: 0, unread: 0 },
+      { room, readPosition: 2, unread: 0 },
+      { userId: b.user.id, readPosition: lastPrivate, unread: 0 },
+    ]);
+    expect(forgotten).toEqual([room]);
+    expect((await laptop.readState()).rooms).toEqual([]);
+    await expect(laptop.readRoom('user:1', 1)).rejects.toMatchObject({ code: 'forbidden' });
     other.close();
   });
 });

@@ -13,4 +13,5 @@ export { PostRepository, type NewPost, type PostChanges } from './repositories/p
 export { FollowRepository } from './repositories/follows.ts';
 export { NotificationRepository, type NewNotification, type NotificationDelivery } from './repositories/notifications.ts';
 export { FanoutRepository } from './repositories/fanout.ts';
+export { ReadStateRepository, type CursorMove, type RoomEntry } from './repositories/read-state.ts';
 export { createRepositories, type Repositories } from './repositories/index.ts';

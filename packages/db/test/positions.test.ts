@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@parley/testkit';
-import { MIGRATIONS_DIR, MessageRepository, migrate, openDatabase, readMigrations, type Database } from '../src/index.ts';
+import { MessageRepository, openDatabase, type Database } from '../src/index.ts';
+import { beforeMigration } from './before-migration.ts';
 
 // Positions as PostgreSQL assigns them: gapless per stream however batches from several nodes
 // interleave, never taken by a retry, and numbered for the rows that existed before.
@@ -107,21 +108,15 @@ describe('the positions migration', () => {
 
   it('numbers the rows already stored, in id order, and the counters continue from there', async () => {
     target = await createTestDatabase(inject('postgresUrl'));
-    const migrations = await readMigrations(MIGRATIONS_DIR);
-    const at = migrations.findIndex((m) => m.name.endsWith('_message_positions'));
-    expect(at).toBeGreaterThan(0);
-    const db = await openDatabase({ url: target.url, poolSize: 2, dataDir: tmp });
+    const { db, users, finish } = await beforeMigration(target, '_message_positions', tmp);
+    const [a, b] = users;
     try {
-      await migrate(db.sql, migrations.slice(0, at));
-      const [a, b] = (
-        await target.query<{ id: number }>(`INSERT INTO users (username, password_hash) VALUES ('ma', 'x'), ('mb', 'x') RETURNING id`)
-      ).map((r) => r.id);
       await target.query(
         `INSERT INTO messages (room, author_id, recipient_id, text) VALUES
            ('old', $1, NULL, 'r1'), (NULL, $1, $2, 'a→b'), ('old', $2, NULL, 'r2'), (NULL, $2, $1, 'b→a'), (NULL, $1, $1, 'a→a')`,
         [a, b],
       );
-      await migrate(db.sql, migrations);
+      await finish();
       const rows = await target.query<{
         text: string;
         room_position: string | null;
@@ -139,8 +134,8 @@ describe('the positions migration', () => {
       ]);
       const repo = new MessageRepository(db.prisma, db.sql);
       const [next, dm] = await repo.insertMany([
-        { room: 'old', authorId: a!, text: 'r3', createdAt: new Date() },
-        { authorId: b!, recipientId: a!, text: 'b→a again', createdAt: new Date() },
+        { room: 'old', authorId: a, text: 'r3', createdAt: new Date() },
+        { authorId: b, recipientId: a, text: 'b→a again', createdAt: new Date() },
       ]);
       expect([next!.position, dm!.position, dm!.recipientPosition]).toEqual([3, 3, 4]);
     } finally {

@@ -3,12 +3,16 @@ import type { ErrorBody } from './errors.ts';
 import {
   announcementPayload,
   chatMessagePayload,
+  conversationReadPayload,
   errorBodySchema,
   notificationPayload,
   postPayload,
   positionSchema,
   privateMessagePayload,
   publicUserSchema,
+  readStatePayload,
+  readStateUpdatePayload,
+  roomReadPayload,
   roomUsersPayload,
   serverShutdownPayload,
   statsSchema,
@@ -19,12 +23,15 @@ import {
   announceSchema,
   chatMessageSchema,
   disconnectUserSchema,
+  forgetRoomSchema,
   joinRoomSchema,
   joinSchema,
   leaveRoomSchema,
   markReadSchema,
   messageDataSchema,
   privateMessageSchema,
+  readConversationSchema,
+  readRoomSchema,
   refreshTokenSchema,
   syncPrivateSchema,
   syncSchema,
@@ -95,6 +102,17 @@ export const EVENTS = {
         payload: syncPrivateSchema,
         ack: z.object({ messages: z.array(privateMessagePayload), hasMore: z.boolean(), position: positionSchema }),
       },
+      /**
+       * Extension (read state): the caller has read `room` up to `position` (clamped to the room's
+       * last position; a cursor only moves forward). The socket must be in the room, as for 'sync'.
+       */
+      readRoom: { payload: readRoomSchema, ack: roomReadPayload },
+      /** Extension: the caller has read what `userId` sent them up to `position` in the caller's private stream. */
+      readConversation: { payload: readConversationSchema, ack: conversationReadPayload },
+      /** Extension: the caller's rooms and conversations with their cursors and unread counts. */
+      readState: { payload: null, ack: readStatePayload },
+      /** Extension: drop `room` from the caller's list (its cursor); 'join' puts it back. */
+      forgetRoom: { payload: forgetRoomSchema, ack: okOnly },
       refreshToken,
     },
     outbound: {
@@ -122,6 +140,13 @@ export const EVENTS = {
         room: z.string().optional(),
         position: positionSchema.optional(),
       }),
+      /**
+       * Extension, to every socket of the user on every node: one of its read cursors was created
+       * (a room joined) or moved, here or on another device.
+       */
+      readState: readStateUpdatePayload,
+      /** Extension, to every socket of the user: `room` left the user's list ('forgetRoom' on some device). */
+      roomForgotten: z.object({ room: z.string() }),
       error: errorBodySchema,
     },
   },

@@ -73,6 +73,42 @@ export const notificationPayload = z.object({
   /** Extension: when it was marked read, null while unread. */
   readAt: isoTime.nullable(),
 });
+/** Extension (read state): messages of others after a cursor, counted up to UNREAD_COUNT_MAX. */
+const unreadSchema = z.number().int().nonnegative().describe('messages of others after readPosition, at most UNREAD_COUNT_MAX');
+/** Extension: where the caller stands in a room: its last position, the caller's cursor, what is unread. */
+export const roomReadStatePayload = z.object({
+  room: z.string(),
+  /** The room's last position. */
+  position: positionSchema,
+  readPosition: positionSchema,
+  unread: unreadSchema,
+});
+/** Extension: a conversation of the caller's: the peer, the last message's place in the caller's private stream, the cursor, what is unread. */
+export const conversationReadStatePayload = z.object({
+  user: publicUserSchema,
+  /** Position, in the caller's private stream, of the conversation's last message. */
+  position: positionSchema,
+  readPosition: positionSchema,
+  /** Messages from `user` after readPosition. */
+  unread: unreadSchema,
+  lastMessage: privateMessagePayload.nullable(),
+});
+/** Extension: the caller's read state ('readState' ack, GET /me/read-state). */
+export const readStatePayload = z.object({
+  /** Rooms with a cursor, the most recently read or joined first (at most READ_STATE_ROOMS_MAX). */
+  rooms: z.array(roomReadStatePayload),
+  /** Peers the caller exchanged private messages with, the latest first (at most READ_STATE_CONVERSATIONS_MAX). */
+  conversations: z.array(conversationReadStatePayload),
+});
+export const roomReadPayload = z.object({ room: z.string(), readPosition: positionSchema, unread: unreadSchema });
+export const conversationReadPayload = z.object({ userId: z.number().int(), readPosition: positionSchema, unread: unreadSchema });
+/** Extension, to every socket of the user: a read cursor was created or moved (`room` or `userId` says which). */
+export const readStateUpdatePayload = z.object({
+  room: z.string().optional(),
+  userId: z.number().int().optional(),
+  readPosition: positionSchema,
+  unread: unreadSchema,
+});
 export const announcementPayload = z.object({ text: z.string(), timestamp: isoTime });
 export const nodeStatsSchema = z.object({ nodeId: z.string(), connections: z.number().int() });
 export const statsSchema = z.object({ nodes: z.array(nodeStatsSchema), connections: z.number().int(), rooms: z.number().int() });
@@ -96,3 +132,9 @@ export type Announcement = z.infer<typeof announcementPayload>;
 export type NodeStats = z.infer<typeof nodeStatsSchema>;
 export type Stats = z.infer<typeof statsSchema>;
 export type ServerShutdown = z.infer<typeof serverShutdownPayload>;
+export type RoomReadState = z.infer<typeof roomReadStatePayload>;
+export type ConversationReadState = z.infer<typeof conversationReadStatePayload>;
+export type ReadState = z.infer<typeof readStatePayload>;
+export type RoomRead = z.infer<typeof roomReadPayload>;
+export type ConversationRead = z.infer<typeof conversationReadPayload>;
+export type ReadStateUpdate = z.infer<typeof readStateUpdatePayload>;

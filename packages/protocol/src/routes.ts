@@ -5,8 +5,11 @@ import {
   errorBodySchema,
   notificationPayload,
   postPayload,
+  conversationReadPayload,
   privateMessagePayload,
   publicUserSchema,
+  readStatePayload,
+  roomReadPayload,
 } from './payloads.ts';
 import {
   accountDeletionSchema,
@@ -21,7 +24,9 @@ import {
   passwordChangeSchema,
   postBodySchema,
   postUpdateSchema,
+  readPositionBodySchema,
   roomParamsSchema,
+  userIdParamsSchema,
 } from './schemas.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -283,6 +288,47 @@ export const HTTP_ROUTES = {
     auth: true,
     responses: { 200: z.object({ updated: z.number().int() }) },
     errors: [],
+  },
+  readState: {
+    method: 'GET',
+    path: '/me/read-state',
+    summary: "The caller's rooms and conversations with their read cursors and unread counts (extension)",
+    tags: ['read state'],
+    auth: true,
+    responses: { 200: readStatePayload },
+    errors: [],
+  },
+  readRoom: {
+    method: 'PUT',
+    path: '/me/read-state/rooms/:room',
+    summary: "Move the caller's read cursor in a room forward (extension); every socket of the caller gets readState",
+    tags: ['read state'],
+    auth: true,
+    params: roomParamsSchema,
+    body: readPositionBodySchema,
+    responses: { 200: roomReadPayload },
+    errors: ['invalid_payload', 'forbidden', 'payload_too_large'],
+  },
+  forgetRoom: {
+    method: 'DELETE',
+    path: '/me/read-state/rooms/:room',
+    summary: "Drop a room from the caller's list (extension); every socket of the caller gets roomForgotten",
+    tags: ['read state'],
+    auth: true,
+    params: roomParamsSchema,
+    responses: { 204: null },
+    errors: ['invalid_payload', 'forbidden'],
+  },
+  readConversation: {
+    method: 'PUT',
+    path: '/me/read-state/conversations/:userId',
+    summary: "Move the caller's read cursor in the conversation with a user forward (extension); every socket of the caller gets readState",
+    tags: ['read state'],
+    auth: true,
+    params: userIdParamsSchema,
+    body: readPositionBodySchema,
+    responses: { 200: conversationReadPayload },
+    errors: ['invalid_payload', 'not_found', 'payload_too_large'],
   },
 } as const satisfies Record<string, HttpRoute>;
 

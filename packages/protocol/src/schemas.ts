@@ -16,6 +16,15 @@ export const RESERVED_ROOM_PREFIXES = ['user:', 'node:', 'admin:', 'system:'] as
 export const SOCKET_ID_SHAPE = /^[A-Za-z0-9_-]{20}$/;
 /** Largest 'message' data, serialised as JSON, in UTF-8 bytes (docs/PROTOCOL.md). */
 export const MAX_MESSAGE_BYTES = 4096;
+/**
+ * Read state: an unread count stops at this (it means "at least this many"), so counting stays
+ * bounded however far behind a cursor is.
+ */
+export const UNREAD_COUNT_MAX = 1000;
+/** Read state: most rooms a `readState` answer lists (the most recently read or joined). */
+export const READ_STATE_ROOMS_MAX = 200;
+/** Read state: most conversations a `readState` answer lists (the most recent first). */
+export const READ_STATE_CONVERSATIONS_MAX = 100;
 /** Largest value of an INTEGER (int4) id column: users, posts. */
 export const MAX_INT4_ID = 2_147_483_647;
 
@@ -148,6 +157,15 @@ export const syncSchema = z.object({ room: roomSchema, ...syncFields }).refine(o
 /** 'syncPrivate': the caller's private messages (both directions) after the last one seen. */
 export const syncPrivateSchema = z.object(syncFields).refine(oneCursor, oneCursorError);
 
+/** A read cursor's new place in its stream (clamped to the stream's last position). */
+const readPosition = cursorValue.describe("the last position read (clamped to the stream's last)");
+/** 'readRoom': the caller has read `room` up to `position`. */
+export const readRoomSchema = z.object({ room: roomSchema, position: readPosition });
+/** 'readConversation': the caller has read the messages `userId` sent them, up to `position` in the caller's private stream. */
+export const readConversationSchema = z.object({ userId: idSchema, position: readPosition });
+/** 'forgetRoom': drop `room` from the caller's list (its read cursor). */
+export const forgetRoomSchema = z.object({ room: roomSchema });
+
 // ---- '/admin' inbound payloads ----
 export const announceSchema = z.object({ text: textSchema });
 export const disconnectUserSchema = z.object({ userId: idSchema });
@@ -158,6 +176,9 @@ export const historyQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(50),
 });
 export const roomParamsSchema = z.object({ room: roomSchema });
+export const userIdParamsSchema = z.object({ userId: idParamSchema });
+/** PUT /me/read-state/…: the cursor's new place. */
+export const readPositionBodySchema = z.object({ position: readPosition });
 export const idParamsSchema = z.object({ id: idParamSchema });
 /** `:id` of a BIGINT row (notifications). */
 export const bigIdParamsSchema = z.object({ id: bigIdParamSchema });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, inject } from 'vitest';
 import { startBackend, type TestBackend } from './backend.ts';
-import { connect, registerAndConnect, type Client, type ClientSocket } from './client.ts';
+import { connect, registerAndConnect, type Client, type ClientSocket, type Session } from './client.ts';
 import { createTestDatabase, startRedisServer, type RedisServer, type TestDatabase } from '@parley/devcluster';
 import { startNode, type TestNode } from './node.ts';
 
@@ -20,6 +20,38 @@ export function startTestBackend(env: Record<string, string | undefined> = {}): 
     },
     env,
   );
+}
+
+/** What `useTestBackend` sets up before the file's tests (read in tests, not at import). */
+export interface BackendWithSockets {
+  node: TestBackend;
+  /** A socket of `session` on `namespace` (default '/') through the back-end's URL, closed after the file's tests. */
+  open: (session: Session, namespace?: string) => Promise<ClientSocket>;
+}
+
+/**
+ * A back-end (startTestBackend(env)) started in beforeAll, and closed in afterAll with every
+ * socket `open` made.
+ * @example const the = useTestBackend({ RATE_LIMIT_BURST: '200' }); … const socket = await the.open(session);
+ */
+export function useTestBackend(env: Record<string, string | undefined> = {}): BackendWithSockets {
+  const sockets: ClientSocket[] = [];
+  const the: BackendWithSockets = {
+    node: undefined as unknown as TestBackend,
+    open: async (session, namespace = '/') => {
+      const socket = await connect(the.node.url, namespace, session.token);
+      sockets.push(socket);
+      return socket;
+    },
+  };
+  beforeAll(async () => {
+    the.node = await startTestBackend(env);
+  });
+  afterAll(async () => {
+    for (const s of sockets) s.close();
+    await the.node?.close();
+  });
+  return the;
 }
 
 /** What `useAliceAndBob` sets up before the file's tests (read in tests, not at import). */

@@ -26,6 +26,7 @@ import { metricsRoutes } from './routes/metrics.ts';
 import { notificationRoutes } from './routes/notifications.ts';
 import { postRoutes } from './routes/posts.ts';
 import { privateMessageRoutes } from './routes/private-messages.ts';
+import { readStateRoutes } from './routes/read-state.ts';
 import { roomRoutes } from './routes/rooms.ts';
 
 declare module 'fastify' {
@@ -189,6 +190,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<FastifyI
     await app.register(postRoutes, { config });
     await app.register(followRoutes);
     await app.register(notificationRoutes);
+    await app.register(readStateRoutes);
   } catch (err) {
     await app.close().catch(() => {});
     throw err;

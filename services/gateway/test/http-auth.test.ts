@@ -102,7 +102,7 @@ describe('413 payload_too_large on every route that takes a body', () => {
 
   it.each(Object.entries(HTTP_ROUTES).filter(([, route]) => route.method !== 'GET'))('%s: a body over 64 KiB', async (name, route) => {
     const { token } = await registerUser(node.url);
-    const path = routePath(name as RouteName, { id: 1 });
+    const path = routePath(name as RouteName, { id: 1, userId: 1, room: 'lobby' });
     const res = await http(node.url, route.method, path, { token, raw: jsonOf(64 * 1024 + 1) });
     expect({ status: res.status, body: res.body }).toEqual({
       status: 413,

@@ -126,6 +126,33 @@ const INVALID: Record<string, [string, unknown][]> = {
     ['limit 501', { sinceId: 0, limit: 501 }],
     ['a bare number', 0],
   ],
+  readRoom: [
+    ['nothing', undefined],
+    ['a bare string', ROOM],
+    ['no position', { room: ROOM }],
+    ['no room', { position: 1 }],
+    ['a negative position', { room: ROOM, position: -1 }],
+    ['a fractional position', { room: ROOM, position: 1.5 }],
+    ['a string position', { room: ROOM, position: '1' }],
+    ['a position past 2^53', { room: ROOM, position: 2 ** 53 }],
+    ['a room with bad characters', { room: 'semi;colon', position: 1 }],
+  ],
+  readConversation: [
+    ['nothing', undefined],
+    ['no position', { userId: 1 }],
+    ['no userId', { position: 1 }],
+    ['a string userId', { userId: 'bob', position: 1 }],
+    ['userId 0', { userId: 0, position: 1 }],
+    ['a userId beyond the id range', { userId: 2 ** 31, position: 1 }],
+    ['a negative position', { userId: 1, position: -1 }],
+    ['a fractional position', { userId: 1, position: 0.5 }],
+  ],
+  forgetRoom: [
+    ['nothing', undefined],
+    ['a bare string', ROOM],
+    ['an empty room', { room: '' }],
+    ['a numeric room', { room: 5 }],
+  ],
   refreshToken: REFRESH_TOKEN_CASES,
   message: [['nothing', undefined]],
 };
@@ -256,7 +283,7 @@ const OTHER_NAMESPACES: Record<'/user' | '/notifications' | '/admin', Record<str
   },
 };
 /** Inbound events that take any payload (or none), so have nothing to refuse. */
-const ANY_PAYLOAD = { '/user': ['whoami'], '/admin': ['stats'] } as Record<string, string[]>;
+const ANY_PAYLOAD = { '/': ['readState'], '/user': ['whoami'], '/admin': ['stats'] } as Record<string, string[]>;
 
 const otherCases = Object.entries(OTHER_NAMESPACES).flatMap(([namespace, events]) =>
   Object.entries(events).flatMap(([event, payloads]) => payloads.map(([name, payload]) => ({ namespace, event, name, payload }))),

@@ -152,6 +152,38 @@ describe('per-user budget (USER_RATE_LIMIT)', () => {
   });
 });
 
+describe('read state', () => {
+  it("has a bucket of its own; moving a cursor also spends the user's budget (socket and HTTP), reading the state does not", async () => {
+    const room = uniqueName('room');
+    const reader = await registerUser(node.url);
+    const [a, b, c] = [
+      await connect(node.url, '/', reader.token),
+      await connect(node.url, '/', reader.token),
+      await connect(node.url, '/', reader.token),
+    ];
+    for (const s of [a, b]) await request(s, 'join', { room });
+    // a: the bucket (BURST) runs out first; chat has a bucket of its own.
+    const onA = [];
+    for (let i = 0; i < BURST; i++) onA.push(await request<Ack>(a, 'readRoom', { room, position: i }));
+    onA.push(await request<Ack>(a, 'readState'));
+    expect(codes(onA)).toEqual([...Array(BURST).fill('ok'), 'rate_limited']);
+    expect(await request(a, 'chatMessage', { room, text: 'chat is not a read' })).toMatchObject({ ok: true });
+    // b: its bucket is full, the user's budget (USER_BUDGET, 6 spent) is not: 2 moves left, then none.
+    const onB = [
+      await request<Ack>(b, 'forgetRoom', { room }),
+      await request<Ack>(b, 'readRoom', { room, position: 1 }),
+      await request<Ack>(b, 'readRoom', { room, position: 2 }),
+    ];
+    expect(codes(onB)).toEqual(['ok', 'ok', 'rate_limited']);
+    const put = await http(node.url, 'PUT', `/me/read-state/rooms/${room}`, { token: reader.token, body: { position: 1 } });
+    expect(put.status).toBe(429);
+    // Reading the state spends no budget.
+    expect(await request(c, 'readState')).toMatchObject({ ok: true });
+    expect((await http(node.url, 'GET', '/me/read-state', { token: reader.token })).status).toBe(200);
+    for (const s of [a, b, c]) s.close();
+  });
+});
+
 describe('order of a socket’s events', () => {
   it('a chatMessage waiting for the user budget is handled before the leaveRoom sent after it', async () => {
     const client = await registerAndConnect(node.url);

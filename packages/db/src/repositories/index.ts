@@ -4,6 +4,7 @@ import { FollowRepository } from './follows.ts';
 import { MessageRepository } from './messages.ts';
 import { NotificationRepository } from './notifications.ts';
 import { PostRepository } from './posts.ts';
+import { ReadStateRepository } from './read-state.ts';
 import { UserRepository } from './users.ts';
 
 /** Every repository over one database. */
@@ -14,6 +15,7 @@ export interface Repositories {
   follows: FollowRepository;
   notifications: NotificationRepository;
   fanout: FanoutRepository;
+  readState: ReadStateRepository;
 }
 
 export function createRepositories(db: Pick<Database, 'prisma' | 'sql'>): Repositories {
@@ -24,5 +26,6 @@ export function createRepositories(db: Pick<Database, 'prisma' | 'sql'>): Reposi
     follows: new FollowRepository(db.prisma, db.sql),
     notifications: new NotificationRepository(db.sql),
     fanout: new FanoutRepository(db.sql),
+    readState: new ReadStateRepository(db.sql),
   };
 }

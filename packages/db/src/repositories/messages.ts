@@ -36,8 +36,8 @@ export interface StoredMessage {
 export type SyncCursor = { sinceId: number } | { sincePosition: number };
 
 /** Stream keys in `message_streams`: a room's messages, and every private message a user sent or received. */
-const roomStream = (room: string) => `room:${room}`;
-const privateStream = (userId: number) => `user:${userId}`;
+export const roomStream = (room: string) => `room:${room}`;
+export const privateStream = (userId: number) => `user:${userId}`;
 
 const withAuthor = {
   id: true,
@@ -98,6 +98,40 @@ function toChatMessage(row: Row): ChatMessage {
 }
 
 type Id = string | number | bigint;
+
+/** A private message read with raw SQL: `username` is its author's, `position` its place in the reader's private stream. */
+export interface PrivateSqlRow {
+  id: Id;
+  author_id: number;
+  recipient_id: number;
+  client_id: string | null;
+  text: string;
+  created_at: Date | string;
+  username: string;
+  position: Id;
+}
+
+/** `row` as `forUser` sees it (see toPrivateMessage). */
+export function privateMessageFromSql(row: PrivateSqlRow, forUser: number): PrivateMessage {
+  const position = BigInt(row.position);
+  return toPrivateMessage(
+    {
+      id: BigInt(row.id),
+      room: null,
+      authorId: row.author_id,
+      recipientId: row.recipient_id,
+      clientId: row.client_id,
+      text: row.text,
+      createdAt: new Date(row.created_at),
+      roomPosition: null,
+      authorPosition: position,
+      recipientPosition: position,
+      author: { username: row.username },
+    },
+    forUser,
+  );
+}
+
 const orNull = (value: Id | null) => (value === null ? null : Number(value));
 
 /** PostgreSQL's unique_violation. */
@@ -313,16 +347,7 @@ export class MessageRepository {
       });
       return rows.map((row) => toPrivateMessage(row, userId));
     }
-    const rows = await this.sql.query<{
-      id: Id;
-      author_id: number;
-      recipient_id: number;
-      client_id: string | null;
-      text: string;
-      created_at: Date;
-      username: string;
-      position: Id;
-    }>(
+    const rows = await this.sql.query<PrivateSqlRow>(
       `SELECT m.id, m.author_id, m.recipient_id, m.client_id, m.text, m.created_at, u.username, p.position FROM (
          (SELECT id, author_position AS position FROM messages
           WHERE author_id = $1 AND author_position > $2 ORDER BY author_position LIMIT $3)
@@ -333,23 +358,6 @@ export class MessageRepository {
        ORDER BY p.position LIMIT $3`,
       [userId, cursor.sincePosition, limit],
     );
-    return rows.map((r) =>
-      toPrivateMessage(
-        {
-          id: BigInt(r.id),
-          room: null,
-          authorId: r.author_id,
-          recipientId: r.recipient_id,
-          clientId: r.client_id,
-          text: r.text,
-          createdAt: new Date(r.created_at),
-          roomPosition: null,
-          authorPosition: BigInt(r.position),
-          recipientPosition: BigInt(r.position),
-          author: { username: r.username },
-        },
-        userId,
-      ),
-    );
+    return rows.map((r) => privateMessageFromSql(r, userId));
   }
 }

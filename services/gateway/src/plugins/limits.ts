@@ -8,7 +8,7 @@ import { createUserBudget, type UserBudget } from '../limits/user-budget.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** Each user's budget of chat, private and 'message' events and post writes (all sockets, all nodes). */
+    /** Each user's budget of chat, private and 'message' events, read cursor moves and post writes (all sockets, all nodes). */
     userBudget: UserBudget;
   }
 }
@@ -93,6 +93,9 @@ export const limitsPlugin = fp<{ config: Config }>(
       // After the token check (onRequest) and the body's validation: a refused request costs nothing.
       createPost: { preHandler: spend },
       updatePost: { preHandler: spend },
+      readRoom: { preHandler: spend },
+      readConversation: { preHandler: spend },
+      forgetRoom: { preHandler: spend },
     };
     app.addHook('onRoute', (route: RouteOptions) => {
       const limits = routeLimits[route.schema?.operationId as RouteName];

@@ -5,7 +5,7 @@ import fp from 'fastify-plugin';
 import { Server, type ServerOptions } from 'socket.io';
 import type { Config } from '@parley/config';
 import { errorBody } from '@parley/protocol';
-import type { NewPrivateMessage, NewRoomMessage, StoredMessage } from '@parley/db';
+import type { NewPrivateMessage, NewRoomMessage, RoomEntry, StoredMessage } from '@parley/db';
 import { NAMESPACES, type NamespaceName } from '@parley/protocol';
 import { rawErrorResponse } from '../domain/errors.ts';
 import { GroupCommit } from '../domain/group-commit.ts';
@@ -22,7 +22,7 @@ import { NotificationHub } from '../realtime/notification-hub.ts';
 import { registerNamespaces } from '../realtime/register.ts';
 import { SessionTracker } from '../realtime/sessions.ts';
 import { slimRequest } from '../realtime/slim-request.ts';
-import type { MainServer, Namespaces, RealtimeDeps } from '../realtime/types.ts';
+import { userRoom, type MainServer, type Namespaces, type RealtimeDeps } from '../realtime/types.ts';
 import type { RedisClients } from './redis.ts';
 
 declare module 'fastify' {
@@ -34,6 +34,8 @@ declare module 'fastify' {
     notificationHub: NotificationHub;
     /** Ends this node's sockets at their token's expiry or revocation. */
     sessionTracker: SessionTracker;
+    /** Every socket of a user on '/', on every node (for routes that tell a user's devices). */
+    toUser(userId: number): ReturnType<MainServer['to']>;
   }
 }
 
@@ -89,6 +91,7 @@ export const realtimePlugin = fp<{ config: Config }>(
       (batch) => app.repos.messages.insertMany(batch),
       { ...config.writeQueue, lingerMs: config.messageLingerMs, onWrite: metrics?.batching('messages', () => messageWriter.pending) },
     );
+    const roomCursors = new GroupCommit<RoomEntry, number | null>((batch) => app.repos.readState.ensureRooms(batch), config.writeQueue);
     const deps: RealtimeDeps = {
       config,
       log: app.log,
@@ -98,6 +101,7 @@ export const realtimePlugin = fp<{ config: Config }>(
       announcer,
       messageWriter,
       userBudget: app.userBudget,
+      roomCursors,
     };
     const notificationHub = new NotificationHub(io.of(NAMESPACES.notifications));
     const sessionTracker = new SessionTracker(io, app.log);
@@ -153,6 +157,7 @@ export const realtimePlugin = fp<{ config: Config }>(
     app.decorate('presence', presence);
     app.decorate('notificationHub', notificationHub);
     app.decorate('sessionTracker', sessionTracker);
+    app.decorate('toUser', (userId: number) => io.to(userRoom(userId)));
 
     // Graceful shutdown, in order: refuse new connections, tell clients to go elsewhere, answer
     // every event received so far and flush buffered writes first (their acks still reach the
@@ -164,7 +169,7 @@ export const realtimePlugin = fp<{ config: Config }>(
       main.local.emit('serverShutdown', { nodeId: config.nodeId, reconnect: true });
       const all = [main, namespaces.user, namespaces.notifications, namespaces.admin];
       await Promise.all(all.flatMap((nsp) => [...nsp.sockets.values()].map(allAnswered)));
-      await messageWriter.drain();
+      await Promise.all([messageWriter.drain(), roomCursors.drain()]);
       app.log.info('shutdown: buffered writes flushed');
       await presence.withdraw().then(
         (evictions) => {
@@ -174,7 +179,7 @@ export const realtimePlugin = fp<{ config: Config }>(
       );
       // Closing the transport (not a server-side "disconnect") lets clients reconnect elsewhere.
       for (const nsp of all) for (const socket of nsp.sockets.values()) socket.conn.close();
-      await messageWriter.drain();
+      await Promise.all([messageWriter.drain(), roomCursors.drain()]);
     });
     app.addHook('onClose', async () => {
       // Resolves once the HTTP server is closed too (io.close's own promise comes earlier).

@@ -1,6 +1,7 @@
 import { NAMESPACES, type NamespaceName, type Role } from '@parley/protocol';
 import { registerAdminHandlers } from './handlers/admin.ts';
 import { registerChatHandlers } from './handlers/chat.ts';
+import { registerReadStateHandlers } from './handlers/read-state.ts';
 import { registerRoomHandlers } from './handlers/rooms.ts';
 import { socketBucket } from './buckets.ts';
 import { eventHandlers } from './handle.ts';
@@ -56,6 +57,7 @@ export function registerNamespaces(io: MainServer, deps: RealtimeDeps, sessions:
     startSession(socket, deps, sessions, '/');
     registerRoomHandlers(socket, deps);
     registerChatHandlers(io, socket, deps);
+    registerReadStateHandlers(socket, deps);
   });
 
   const user: UserNamespace = io.of(NAMESPACES.user);

@@ -1,7 +1,7 @@
 import type { Namespace, Server, Socket } from 'socket.io';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '@parley/config';
-import type { Account, NewPrivateMessage, NewRoomMessage, Repositories, StoredMessage } from '@parley/db';
+import type { Account, NewPrivateMessage, NewRoomMessage, Repositories, RoomEntry, StoredMessage } from '@parley/db';
 import type { ClientToServer, ErrorBody, NamespaceName, PublicUser, ServerToClient, Untrusted } from '@parley/protocol';
 import type { GroupCommit } from '../domain/group-commit.ts';
 import type { UserBudget } from '../limits/user-budget.ts';
@@ -10,10 +10,11 @@ import type { TokenBucket } from '../domain/token-bucket.ts';
 
 /**
  * Per-socket rate limits (realtime/buckets.ts): `send` (message, chatMessage, privateMessage),
- * `typing` (typing, stopTyping; twice the send rate) and `rooms` (join, joinRoom, leaveRoom, sync,
- * syncPrivate, and refreshToken on every namespace).
+ * `typing` (typing, stopTyping; twice the send rate), `rooms` (join, joinRoom, leaveRoom, sync,
+ * syncPrivate, and refreshToken on every namespace) and `reads` (readRoom, readConversation,
+ * readState, forgetRoom).
  */
-export type BucketKind = 'send' | 'typing' | 'rooms';
+export type BucketKind = 'send' | 'typing' | 'rooms' | 'reads';
 
 /** What the server keeps on each socket. */
 export interface ServerSocketData {
@@ -73,8 +74,10 @@ export interface RealtimeDeps {
   announcer: Announcer;
   /** Persists chat and private messages in batches; resolves with the message id (and whether it is a retry's). */
   messageWriter: GroupCommit<NewRoomMessage | NewPrivateMessage, StoredMessage>;
-  /** Each user's budget of chat, private and 'message' events and post writes, shared by all its sockets. */
+  /** Each user's budget of chat, private and 'message' events, read cursor moves and post writes, shared by all its sockets. */
   userBudget: UserBudget;
+  /** Creates the read cursors of joined rooms in batches; resolves with a new cursor's position, null when it existed. */
+  roomCursors: GroupCommit<RoomEntry, number | null>;
 }
 
 /** Room every socket of a user joins, on '/', '/user' and '/notifications'. */

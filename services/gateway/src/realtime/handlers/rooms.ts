@@ -5,7 +5,7 @@ import { socketBucket } from '../buckets.ts';
 import { emitToRoom } from '../emit.ts';
 import { syncPage } from '../../domain/paging.ts';
 import { eventHandlers } from '../handle.ts';
-import type { MainSocket, RealtimeDeps } from '../types.ts';
+import { userRoom, type MainSocket, type RealtimeDeps } from '../types.ts';
 
 function memberOf(socket: MainSocket): PresenceMember {
   return { socketId: socket.id, userId: socket.data.user.id, username: socket.data.user.username };
@@ -26,6 +26,12 @@ function assertJoinable(socket: MainSocket, rooms: string[]): void {
   }
 }
 
+/** The socket may read `room` (its messages, its read cursor): a room it joined, never a reserved one. */
+export function assertMember(socket: MainSocket, room: string, doing: string): void {
+  if (isReservedRoom(room)) throw new ParleyError('forbidden', `Room "${room}" is reserved`);
+  if (!socket.rooms.has(room)) throw new ParleyError('forbidden', `Join "${room}" before ${doing} it`);
+}
+
 /** join / joinRoom / leaveRoom / sync, and presence clean-up on disconnect. */
 export function registerRoomHandlers(socket: MainSocket, deps: RealtimeDeps): void {
   const { presence, announcer, log } = deps;
@@ -42,8 +48,24 @@ export function registerRoomHandlers(socket: MainSocket, deps: RealtimeDeps): vo
     return presence.users(room).then((roster) => ({ ...roster, changed: false, coalesced: false }));
   }
 
+  /**
+   * Put `rooms` in the user's list: a read cursor at each room's end where there is none. Not
+   * awaited (a join needs no database); every socket of the user hears of a new cursor.
+   */
+  function keepInList(rooms: string[]): void {
+    for (const room of rooms) {
+      deps.roomCursors.submit({ userId: user.id, room }).then(
+        (position) => {
+          if (position !== null) emitToRoom(socket, userRoom(user.id), 'readState', { room, readPosition: position, unread: 0 });
+        },
+        (err: unknown) => log.warn({ err, room, userId: user.id }, 'read cursor of a joined room not created (the next join tries again)'),
+      );
+    }
+  }
+
   on('join', { bucket }, async ({ room }) => {
     assertJoinable(socket, [room]);
+    keepInList([room]);
     const entering = enter(room);
     // Set before awaiting: a 'chatMessage' sent right after 'join' must find the room.
     socket.data.currentRoom = room;
@@ -64,6 +86,7 @@ export function registerRoomHandlers(socket: MainSocket, deps: RealtimeDeps): vo
   on('joinRoom', { bucket }, async (rooms) => {
     const list = [...new Set(typeof rooms === 'string' ? [rooms] : rooms)];
     assertJoinable(socket, list);
+    keepInList(list);
     // Rooms the socket is already in are not joined again (no presence call, no event).
     const changes = await Promise.all(list.filter((room) => !socket.rooms.has(room)).map(enter));
     for (const change of changes) {
@@ -91,8 +114,7 @@ export function registerRoomHandlers(socket: MainSocket, deps: RealtimeDeps): vo
 
   on('sync', { bucket }, async (request) => {
     const { room } = request;
-    if (isReservedRoom(room)) throw new ParleyError('forbidden', `Room "${room}" is reserved`);
-    if (!socket.rooms.has(room)) throw new ParleyError('forbidden', `Join "${room}" before syncing it`);
+    assertMember(socket, room, 'syncing');
     const { messages } = deps.repos;
     return syncPage(
       request,
