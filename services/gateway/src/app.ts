@@ -18,6 +18,7 @@ import { notificationsPlugin } from './plugins/notifications.ts';
 import { realtimePlugin } from './plugins/realtime.ts';
 import { redisPlugin } from './plugins/redis.ts';
 import { sessionsPlugin } from './plugins/sessions.ts';
+import { webPlugin } from './plugins/web.ts';
 import { authRoutes } from './routes/auth.ts';
 import { followRoutes } from './routes/follows.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -124,8 +125,11 @@ export async function buildApp(config: Config, logger: Logger): Promise<FastifyI
     else if (status >= 500 && !(err instanceof ParleyError)) request.log.error({ err, code: body.error.code }, 'request failed');
     return reply.code(status).send(body);
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ error: errorBody('not_found', `No route ${request.method} ${request.url.split('?')[0]}`) }),
+  // A browser navigation to one of the web app's pages gets the page; anything else is a JSON 404.
+  app.setNotFoundHandler(
+    (request, reply) =>
+      app.webFallback(request, reply) ??
+      reply.code(404).send({ error: errorBody('not_found', `No route ${request.method} ${request.url.split('?')[0]}`) }),
   );
 
   // A plugin that fails (the database unreachable, the admin name taken) must not leave the
@@ -177,6 +181,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<FastifyI
     await app.register(postRoutes, { config });
     await app.register(followRoutes);
     await app.register(notificationRoutes);
+    await app.register(webPlugin, { config });
   } catch (err) {
     await app.close().catch(() => {});
     throw err;
