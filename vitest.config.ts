@@ -22,6 +22,7 @@ const BOTH_BACKENDS = [
   'private-history',
   'idempotent-send',
   'positions',
+  'users',
 ].map((name) => `services/gateway/test/${name}.test.ts`);
 
 export default defineConfig({

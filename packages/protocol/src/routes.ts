@@ -22,6 +22,7 @@ import {
   postBodySchema,
   postUpdateSchema,
   roomParamsSchema,
+  usernameParamsSchema,
 } from './schemas.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -160,6 +161,26 @@ export const HTTP_ROUTES = {
     params: idParamsSchema,
     querystring: historyQuerySchema,
     responses: { 200: z.object({ messages: z.array(privateMessagePayload) }) },
+    errors: ['invalid_payload', 'not_found'],
+  },
+  user: {
+    method: 'GET',
+    path: '/users/:id',
+    summary: 'A user by id (extension)',
+    tags: ['users'],
+    auth: true,
+    params: idParamsSchema,
+    responses: { 200: z.object({ user: publicUserSchema }) },
+    errors: ['invalid_payload', 'not_found'],
+  },
+  userByName: {
+    method: 'GET',
+    path: '/users/by-name/:username',
+    summary: 'A user by username (extension)',
+    tags: ['users'],
+    auth: true,
+    params: usernameParamsSchema,
+    responses: { 200: z.object({ user: publicUserSchema }) },
     errors: ['invalid_payload', 'not_found'],
   },
   follow: {

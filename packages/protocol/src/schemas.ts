@@ -159,6 +159,8 @@ export const historyQuerySchema = z.object({
 });
 export const roomParamsSchema = z.object({ room: roomSchema });
 export const idParamsSchema = z.object({ id: idParamSchema });
+/** `:username` of a look-up: any name up to 256 characters (one outside the rules is just not found). */
+export const usernameParamsSchema = z.object({ username: z.string().min(1).max(256) });
 /** `:id` of a BIGINT row (notifications). */
 export const bigIdParamsSchema = z.object({ id: bigIdParamSchema });
 const postTitle = z.string().trim().pipe(storedText(200));

@@ -26,6 +26,7 @@ import { notificationRoutes } from './routes/notifications.ts';
 import { postRoutes } from './routes/posts.ts';
 import { privateMessageRoutes } from './routes/private-messages.ts';
 import { roomRoutes } from './routes/rooms.ts';
+import { userRoutes } from './routes/users.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -179,6 +180,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<FastifyI
     await app.register(roomRoutes);
     await app.register(privateMessageRoutes);
     await app.register(postRoutes, { config });
+    await app.register(userRoutes);
     await app.register(followRoutes);
     await app.register(notificationRoutes);
     await app.register(webPlugin, { config });
