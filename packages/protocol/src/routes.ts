@@ -309,6 +309,15 @@ export const HTTP_ROUTES = {
 
 export type RouteName = keyof typeof HTTP_ROUTES;
 
+type RouteDef<R extends RouteName> = (typeof HTTP_ROUTES)[R];
+/** The body of one of route `R`'s success statuses (nothing for a 204). */
+export type RouteResponse<R extends RouteName> = {
+  [S in keyof RouteDef<R>['responses']]: RouteDef<R>['responses'][S] extends infer B extends z.ZodType ? z.output<B> : void;
+}[keyof RouteDef<R>['responses']];
+/** What route `R` takes, validated by its schemas: params, query string and body (each `never` when the route has none). */
+export type RouteInput<R extends RouteName, K extends 'params' | 'querystring' | 'body'> =
+  RouteDef<R> extends { [P in K]: infer S extends z.ZodType } ? z.input<S> : never;
+
 /**
  * A route's path with its `:params` filled in (URI-encoded).
  * @example routePath('follow', { id: 7 }) // '/users/7/follow'

@@ -1,13 +1,6 @@
 import { render } from 'preact';
+import { App } from './components/app.tsx';
 import '../shared/base.css';
-
-function App() {
-  return (
-    <main class="placeholder">
-      <h1>Parley</h1>
-      <p>The chat app is on its way.</p>
-    </main>
-  );
-}
+import './chat.css';
 
 render(<App />, document.getElementById('app')!);

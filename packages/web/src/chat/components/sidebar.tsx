@@ -1,0 +1,103 @@
+import { useState } from 'preact/hooks';
+import { navigate } from '../router.ts';
+import { describeError } from '../store/chat-store.ts';
+import { useStore } from './context.ts';
+import { Link } from './link.tsx';
+
+/** Unread count as a badge, and in the link's accessible name. */
+function unreadLabel(name: string, unread: number): string {
+  return unread > 0 ? `${name}, ${unread} unread` : name;
+}
+
+/** Join a room by name; it opens once joined. `id`: its field's (the form is on the sidebar and the home page). */
+export function JoinRoomForm({ id }: { id: string }) {
+  const store = useStore();
+  const [name, setName] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <form
+      class="join"
+      onSubmit={(e) => {
+        e.preventDefault();
+        const room = name.trim();
+        if (!room) return;
+        setError(null);
+        store
+          .joinRoom(room)
+          .then((joined) => {
+            setName('');
+            navigate({ page: 'room', room: joined.name });
+          })
+          .catch((err: unknown) => setError(describeError(err)));
+      }}
+    >
+      <label for={id}>Join a room</label>
+      <div class="row">
+        <input
+          id={id}
+          placeholder="lobby"
+          maxLength={64}
+          value={name}
+          aria-describedby={error ? `${id}-error` : undefined}
+          onInput={(e) => setName(e.currentTarget.value)}
+        />
+        <button type="submit">Join</button>
+      </div>
+      {error && (
+        <p id={`${id}-error`} class="error" role="alert">
+          {error}
+        </p>
+      )}
+    </form>
+  );
+}
+
+/** Joined rooms and conversations with their unread counts, and the posts page. */
+export function Sidebar({ onNavigate }: { onNavigate: () => void }) {
+  const store = useStore();
+  return (
+    <div class="sidebar-content" onClick={(e) => (e.target as HTMLElement).closest('a') && onNavigate()}>
+      <JoinRoomForm id="join-room" />
+      <h2 id="rooms-title">Rooms</h2>
+      <ul aria-labelledby="rooms-title" class="nav-list">
+        {store.rooms.value.map((room) => (
+          <li key={room.name}>
+            <Link to={{ page: 'room', room: room.name }} label={unreadLabel(room.name, room.unread.value)}>
+              <span># {room.name}</span>
+              {room.unread.value > 0 && (
+                <span class="badge" aria-hidden="true">
+                  {room.unread.value}
+                </span>
+              )}
+            </Link>
+          </li>
+        ))}
+      </ul>
+      {store.rooms.value.length === 0 && <p class="hint">No rooms yet: join one above.</p>}
+      <h2 id="conversations-title">Messages</h2>
+      <ul aria-labelledby="conversations-title" class="nav-list">
+        {store.conversations.value.map((c) => (
+          <li key={c.userId}>
+            <Link to={{ page: 'dm', userId: c.userId }} label={unreadLabel(c.username, c.unread.value)}>
+              <span>{c.username}</span>
+              {c.unread.value > 0 && (
+                <span class="badge" aria-hidden="true">
+                  {c.unread.value}
+                </span>
+              )}
+            </Link>
+          </li>
+        ))}
+      </ul>
+      {store.conversations.value.length === 0 && <p class="hint">Message someone from a room’s people list.</p>}
+      <h2 id="more-title" class="visually-hidden">
+        More
+      </h2>
+      <ul aria-labelledby="more-title" class="nav-list">
+        <li>
+          <Link to={{ page: 'feed' }}>Posts</Link>
+        </li>
+      </ul>
+    </div>
+  );
+}
