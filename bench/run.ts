@@ -7,11 +7,15 @@
  *   pnpm bench --quick         a short smoke of every step
  *   pnpm bench --only parley,raw --repeat 1
  *   pnpm bench --only parley --parley-nodes 1 --parley-env WS_NO_BUFFER_UTIL=1   (one lever at a time)
+ *   pnpm bench --only parley --rates 4 --room-sizes '' --repeat 1   (one rate: 4 msg/s per sender, 16k deliveries/s; rooms of 40 only)
+ *   pnpm bench --only parley --rates 4 --repeat 1 --profile .tmp/prof   (a V8 CPU profile of each Parley node)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatReport, runLoad, type LoadOptions, type LoadReport } from '@parley/loadgen';
 import { createTestDatabase, provideServices, startRedisServer } from '@parley/devcluster';
+import { writeProfileWindows, type ProfileWindow } from './profile-windows.ts';
 import { startLesson, startParley, startRaw, type BenchServices, type RunningTarget } from './targets.ts';
 import { summarizeRuns, formatSummary, type RunSummary } from './summary.ts';
 
@@ -24,6 +28,9 @@ const { values } = parseArgs({
     verbose: { type: 'boolean' },
     'parley-nodes': { type: 'string' },
     'parley-env': { type: 'string', multiple: true },
+    rates: { type: 'string' },
+    'room-sizes': { type: 'string' },
+    profile: { type: 'string' },
   },
 });
 
@@ -37,6 +44,11 @@ const parleyNodes = Number(values['parley-nodes'] ?? 2);
 const parleyEnv = Object.fromEntries(
   (values['parley-env'] ?? []).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
 );
+/**
+ * `--profile DIR`: each Parley node (DIR/parley) and lesson server (DIR/lesson) writes a V8 CPU profile (`.cpuprofile`, for Chrome DevTools,
+ * speedscope or `bench/profile-summary.ts`) into DIR when it stops.
+ */
+const profileDir = values.profile === undefined ? undefined : resolve(values.profile);
 
 /** The load shape (the quick one only checks that every step works). */
 const SHAPE: Partial<LoadOptions> = quick
@@ -46,11 +58,22 @@ const SHAPE: Partial<LoadOptions> = quick
  * Issue 13's two rates over that shape: 4 msg/s per sender (16k deliveries/s) and 8 (32k). Every
  * target is measured at both, so each comparison is within one run.
  */
-const RATES = quick ? [SHAPE.rate ?? 8] : [4, 8];
-const atRate = (rate: number) => ({
-  shape: { ...SHAPE, rate },
-  label: `@${((SHAPE.clients! / SHAPE.rooms!) * SHAPE.senders! * rate) / 1000}k`,
-});
+const RATES = values.rates ? values.rates.split(',').map(Number) : quick ? [SHAPE.rate ?? 8] : [4, 8];
+const deliveriesK = (shape: Partial<LoadOptions>) => ((shape.clients! / shape.rooms!) * shape.senders! * shape.rate!) / 1000;
+const atRate = (rate: number) => ({ shape: { ...SHAPE, rate }, label: `@${deliveriesK({ ...SHAPE, rate })}k` });
+/**
+ * Rooms of other sizes at the first rate's deliveries/s (issue 13: 5 and 200 members): the same
+ * clients and 4 msg/s per sender, with as many senders as keep deliveries/s the same (800 in
+ * rooms of 5, 20 in rooms of 200). Parley and the lesson server only.
+ */
+const ROOM_SIZES = values['room-sizes'] !== undefined ? values['room-sizes'].split(',').filter(Boolean).map(Number) : quick ? [] : [5, 200];
+const ofRoomSize = (size: number) => {
+  const rate = RATES[0]!;
+  const rooms = SHAPE.clients! / size;
+  const senders = Math.round((SHAPE.senders! * (SHAPE.clients! / SHAPE.rooms!)) / size);
+  const shape = { ...SHAPE, rooms, senders, rate };
+  return { shape, label: `@${deliveriesK(shape)}k rooms of ${size}` };
+};
 /**
  * The issue asks for 20k idle connections per node. These machines cap open files at 20,000
  * per process (hard limit, not raisable without CAP_SYS_RESOURCE), which the server and the
@@ -59,6 +82,8 @@ const atRate = (rate: number) => ({
 const IDLE_PER_NODE = quick ? 1000 : 19_000;
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+/** Measured windows of the profiled targets, written next to their profiles (bench/profile-summary.ts reads them). */
+const windows: ProfileWindow[] = [];
 
 async function measure(name: string, target: RunningTarget, shape: Partial<LoadOptions>): Promise<RunSummary> {
   const reports: LoadReport[] = [];
@@ -71,6 +96,8 @@ async function measure(name: string, target: RunningTarget, shape: Partial<LoadO
         `${report.serverCpuMicrosPerDelivery.toFixed(2)} µs server CPU/delivery, generator ${report.generatorCpuPercent.toFixed(0)} %`,
     );
     reports.push(report);
+    if (target.profileDir && report.window)
+      windows.push({ dir: target.profileDir, run: `${name} ${i}`, delivered: report.delivered, ...report.window });
   }
   return summarizeRuns(name, reports, target.note);
 }
@@ -111,9 +138,11 @@ async function withTarget(start: () => Promise<RunningTarget>, body: (target: Ru
 }
 
 try {
-  const parley = (nginx = false) => startParley(bench, { nodes: parleyNodes, env: parleyEnv, nginx });
-  const atEveryRate = async (name: string, t: RunningTarget) => {
-    for (const { shape, label } of RATES.map(atRate)) summaries.push(await measure(`${name} ${label}`, t, shape));
+  const parley = (nginx = false) =>
+    startParley(bench, { nodes: parleyNodes, env: parleyEnv, nginx, profileDir: profileDir && join(profileDir, 'parley') });
+  const atEveryRate = async (name: string, t: RunningTarget, roomSizes = ROOM_SIZES) => {
+    for (const { shape, label } of [...RATES.map(atRate), ...roomSizes.map(ofRoomSize)])
+      summaries.push(await measure(`${name} ${label}`, t, shape));
   };
   if (only.has('parley'))
     await withTarget(
@@ -122,13 +151,13 @@ try {
     );
   if (only.has('lesson'))
     await withTarget(
-      () => startLesson(bench),
+      () => startLesson(bench, 2, profileDir && join(profileDir, 'lesson')),
       (t) => atEveryRate('lesson', t),
     );
   if (only.has('raw'))
     await withTarget(
       () => startRaw(),
-      (t) => atEveryRate('raw-ws', t),
+      (t) => atEveryRate('raw-ws', t, []),
     );
   if (only.has('polling')) {
     // Long-polling through nginx (ip_hash): clients come from 64 source addresses so both nodes get some.
@@ -156,6 +185,7 @@ try {
   await redis.stop();
   await database.drop();
 }
+writeProfileWindows(windows);
 
 process.stdout.write(`${formatSummary(summaries, { quick, repeat, shape: SHAPE, rates: RATES })}\n`);
 const file = values.json ?? `.tmp/bench-${new Date().toISOString().replaceAll(':', '-')}.json`;

@@ -21,8 +21,8 @@ interface BenchServer {
 }
 
 /** A bench server (bench/<file>) as its own process; resolves once it listens. */
-async function startBenchServer(label: string, file: string, env: Record<string, string>): Promise<BenchServer> {
-  const server = await launch(process.execPath, ['--import', 'tsx', `${REPO_ROOT}bench/${file}`], {
+async function startBenchServer(label: string, file: string, env: Record<string, string>, nodeArgs: string[] = []): Promise<BenchServer> {
+  const server = await launch(process.execPath, [...nodeArgs, '--import', 'tsx', `${REPO_ROOT}bench/${file}`], {
     name: label,
     port: 0,
     ready: LISTENING,
@@ -32,8 +32,11 @@ async function startBenchServer(label: string, file: string, env: Record<string,
   return { label, port: Number(LISTENING.exec(server.readyLine)?.[1]), server };
 }
 
-async function stopBenchServer({ server }: BenchServer): Promise<void> {
-  server.child.kill('SIGKILL');
+/** Node options for a V8 CPU profile written into `dir` at exit (none without a `dir`). */
+const profileArgs = (dir: string | undefined) => (dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []);
+
+async function stopBenchServer({ server }: BenchServer, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  server.child.kill(signal);
   await server.exited;
 }
 
@@ -52,6 +55,8 @@ export interface RunningTarget {
   servers: { label: string; pid: number }[];
   /** Caveat printed with the results. */
   note?: string;
+  /** Where its processes write their CPU profiles (`--profile`). */
+  profileDir?: string;
   stop(): Promise<void>;
 }
 
@@ -72,7 +77,7 @@ function running(
  */
 export async function startParley(
   services: BenchServices,
-  options: { nodes?: number; env?: Record<string, string>; nginx?: boolean } = {},
+  options: { nodes?: number; env?: Record<string, string>; nginx?: boolean; profileDir?: string } = {},
 ): Promise<RunningTarget> {
   const env = {
     NODE_ENV: 'production',
@@ -92,12 +97,14 @@ export async function startParley(
   };
   const nodes: NodeProcess[] = [];
   // One after the other: the first one migrates the fresh database.
-  for (let i = 1; i <= (options.nodes ?? 2); i++) nodes.push(await startGatewayProcess({ ...env, NODE_ID: `bench-${i}` }));
+  for (let i = 1; i <= (options.nodes ?? 2); i++)
+    nodes.push(await startGatewayProcess({ ...env, NODE_ID: `bench-${i}` }, { nodeArgs: profileArgs(options.profileDir) }));
   const servers = nodes.map((n, i) => ({ label: `parley-${i + 1}`, pid: n.child.pid!, url: n.url }));
   const nginx = options.nginx ? await startNginx(nodes.map((n) => `127.0.0.1:${n.port}`)) : undefined;
   const stop = async () => {
     await nginx?.stop();
-    await Promise.all(nodes.map((n) => n.kill('SIGKILL')));
+    // A profiled node writes its profile when it exits by itself (SIGTERM), not when killed.
+    await Promise.all(nodes.map((n) => n.kill(options.profileDir ? 'SIGTERM' : 'SIGKILL')));
   };
   const load: Partial<LoadOptions> = {
     protocol: 'socketio',
@@ -105,21 +112,23 @@ export async function startParley(
     redisPort: services.redis.port,
     pgDatabase: services.databaseName,
   };
-  if (!nginx) return running(servers, load, stop);
-  load.targets = [nginx.url];
-  return { ...running(servers, load, stop), note: 'server CPU excludes nginx' };
+  const target = { ...running(servers, load, stop), profileDir: options.profileDir };
+  if (!nginx) return target;
+  return { ...target, load: { ...target.load, targets: [nginx.url] }, note: 'server CPU excludes nginx' };
 }
 
 /** The lesson's Socket.IO + Redis adapter chat, `nodes` processes on the same Redis. */
-export async function startLesson(services: BenchServices, nodes = 2): Promise<RunningTarget> {
+export async function startLesson(services: BenchServices, nodes = 2, profileDir?: string): Promise<RunningTarget> {
   const servers: BenchServer[] = [];
   for (let i = 1; i <= nodes; i++)
-    servers.push(await startBenchServer(`lesson-${i}`, 'lesson-server.ts', { REDIS_URL: services.redis.url }));
-  return running(
+    servers.push(await startBenchServer(`lesson-${i}`, 'lesson-server.ts', { REDIS_URL: services.redis.url }, profileArgs(profileDir)));
+  const target = running(
     servers.map((s) => ({ label: s.label, pid: s.server.child.pid!, url: `http://127.0.0.1:${s.port}` })),
     { protocol: 'socketio', auth: false, redisPort: services.redis.port },
-    async () => void (await Promise.all(servers.map(stopBenchServer))),
+    // A profiled server writes its profile when it exits by itself (SIGTERM), not when killed.
+    async () => void (await Promise.all(servers.map((s) => stopBenchServer(s, profileDir ? 'SIGTERM' : 'SIGKILL')))),
   );
+  return { ...target, profileDir };
 }
 
 /** The raw `ws` fan-out server, one process. */

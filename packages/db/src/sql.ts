@@ -3,7 +3,11 @@ import type pg from 'pg';
 
 /** One connection's worth of raw SQL: parameterised queries and multi-statement scripts. */
 export interface SqlSession {
-  query<T extends object>(text: string, params?: unknown[]): Promise<T[]>;
+  /**
+   * `name`: run it as a named prepared statement (PostgreSQL parses and plans it once per
+   * connection, not at every call), for a hot statement whose text never changes.
+   */
+  query<T extends object>(text: string, params?: unknown[], name?: string): Promise<T[]>;
   exec(script: string): Promise<void>;
 }
 
@@ -15,8 +19,8 @@ export interface SqlClient extends SqlSession {
 
 function pgSession(client: pg.ClientBase | pg.Pool): SqlSession {
   return {
-    async query<T extends object>(text: string, params?: unknown[]) {
-      const result = await client.query(text, params);
+    async query<T extends object>(text: string, params?: unknown[], name?: string) {
+      const result = await client.query(name === undefined ? { text, values: params } : { name, text, values: params });
       return result.rows as T[];
     },
     async exec(script: string) {
@@ -41,6 +45,7 @@ export function pgSqlClient(pool: pg.Pool): SqlClient {
 
 export function pgliteSqlClient(db: PGlite): SqlClient {
   const session: SqlSession = {
+    // PGlite prepares every statement it runs over its one connection: no name needed.
     async query<T extends object>(text: string, params?: unknown[]) {
       const result = await db.query<T>(text, params);
       return result.rows;

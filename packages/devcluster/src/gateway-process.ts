@@ -40,6 +40,8 @@ export interface NodeProcess {
 export interface GatewayProcessOptions {
   /** Also write what it prints to this process's stdout (`pnpm cluster`). @default false */
   echo?: boolean;
+  /** Options for node itself, before the script (`--cpu-prof`, which NODE_OPTIONS refuses). @default [] */
+  nodeArgs?: string[];
 }
 
 /**
@@ -58,7 +60,7 @@ export function startGatewayProcess(env: Record<string, string | undefined>, opt
   }
   const fullEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
   const nodeId = fullEnv.NODE_ID ?? 'node';
-  const child = spawn(process.execPath, [`--conditions=${DIST_CONDITION}`, GATEWAY_MAIN], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), `--conditions=${DIST_CONDITION}`, GATEWAY_MAIN], {
     cwd: REPO_ROOT,
     env: fullEnv,
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],

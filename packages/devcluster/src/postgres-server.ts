@@ -16,6 +16,13 @@ export interface PostgresServer {
   url(database?: string): string;
   /** Fast shutdown (SIGINT: sessions are ended, nothing waits for clients); `start()` brings it back. */
   halt(): Promise<void>;
+  /**
+   * Crash: immediate shutdown (SIGQUIT), the server's processes end without writing anything
+   * more; `start()` then recovers from the WAL, as after a power cut but with the OS's page
+   * cache intact. What a commit had written to the WAL survives; what it had not (an
+   * asynchronous commit's last transactions) is lost.
+   */
+  crash(): Promise<void>;
   /** Start again on the same port over the same data (fails if another process took the port meanwhile). */
   start(): Promise<void>;
   /**
@@ -98,6 +105,11 @@ export async function startPostgresServer(): Promise<PostgresServer> {
     port,
     url: (database = 'postgres') => `postgresql://postgres@127.0.0.1:${port}/${database}`,
     halt,
+    crash: async () => {
+      await signalTree('SIGCONT');
+      server.child.kill('SIGQUIT');
+      await server.exited;
+    },
     start: async () => {
       server = await launchOn(port);
     },

@@ -47,6 +47,11 @@ export interface LoadReport {
   acksOk: number;
   ackErrors: Record<string, number>;
   disconnects: number;
+  /**
+   * The measured window on the machine's monotonic clock (process.hrtime's, which V8 CPU profiles
+   * also use), in ms: a profile's samples can be cut to it. Absent for an idle run.
+   */
+  window?: { startMs: number; endMs: number };
   /** CPU of each watched server process over the measured window. */
   cpu: CpuSample[];
   /** Sum of `cpu` (servers, Redis, PostgreSQL). */

@@ -247,6 +247,7 @@ export async function runLoad(partial: Partial<LoadOptions>): Promise<LoadReport
       acksOk: reports.reduce((n, r) => n + r.acksOk, 0),
       ackErrors: sumRecords(reports.map((r) => r.ackErrors)),
       disconnects: reports.reduce((n, r) => n + r.disconnects, 0),
+      window: { startMs: measureStart, endMs: measureEnd },
       cpu: samples,
       serverCpuSeconds,
       serverCpuMicrosPerDelivery: delivered === 0 ? NaN : (serverCpuSeconds / delivered) * 1e6,
