@@ -30,6 +30,8 @@ const SCREENSHOTS = join(REPO_ROOT, 'test-results', 'screenshots');
 /** Longest wait for something to show on a page (a loaded 2-core machine, a node start behind it). */
 const UI_TIMEOUT_MS = 15_000;
 const PASSWORD = 'correct horse battery';
+/** expect.poll's bound (its default, 1 s, is too short for a page on this machine). */
+const POLL = { timeout: UI_TIMEOUT_MS };
 
 interface Person {
   name: string;
@@ -159,15 +161,25 @@ describe('the web app in Chromium, through nginx, on two nodes', () => {
     await shot(alice, 'room');
     await bob.page.getByRole('textbox', { name: `Message ${room}` }).press('Enter');
     await alice.page.getByText(`${bob.name} is typing…`).waitFor({ state: 'hidden' });
-    await expect.poll(() => texts(log(alice, `Messages in ${room}`))).toEqual(['hello bob', 'hi alice!', 'how are']);
+    await expect.poll(() => texts(log(alice, `Messages in ${room}`)), POLL).toEqual(['hello bob', 'hi alice!', 'how are']);
   });
 
-  it('sends a private message from the people list; it arrives live with an unread count', async () => {
+  it('sends a private message from the people list; it arrives live, with an unread count, on every tab of the recipient', async () => {
+    // A second tab of bob's, signed in on its own (the token is kept per tab).
+    const secondTab = await bob.context.newPage();
+    await secondTab.goto(bob.relay.url);
+    await secondTab.getByLabel('Username').fill(bob.name);
+    await secondTab.getByLabel('Password').fill(PASSWORD);
+    await secondTab.getByRole('button', { name: 'Sign in' }).click();
+    await secondTab.getByRole('banner').getByRole('status').getByText('Connected').waitFor();
+
     await alice.page.getByRole('button', { name: `Message ${bob.name}` }).click();
     await alice.page.getByRole('heading', { name: bob.name }).waitFor();
     await say(alice, `Message ${bob.name}`, 'psst, just for you');
     await log(alice, `Messages with ${bob.name}`).getByText('psst, just for you').waitFor();
 
+    await secondTab.getByRole('link', { name: `${alice.name}, 1 unread` }).waitFor();
+    await secondTab.close();
     const conversation = bob.page.getByRole('link', { name: `${alice.name}, 1 unread` });
     await conversation.click();
     await log(bob, `Messages with ${alice.name}`).getByText('psst, just for you').waitFor();
@@ -231,7 +243,7 @@ describe('the web app in Chromium, through nginx, on two nodes', () => {
 
     alice.relay.release();
     await status(alice).getByText('Connected').waitFor();
-    await expect.poll(() => texts(aliceLog)).toEqual(['hello bob', 'hi alice!', 'how are', ...away]);
+    await expect.poll(() => texts(aliceLog), POLL).toEqual(['hello bob', 'hi alice!', 'how are', ...away]);
     // Now on node-2 with bob: still both ways.
     await say(alice, `Message ${room}`, 'back on node-2');
     await bobLog.getByText('back on node-2').waitFor();
@@ -241,12 +253,12 @@ describe('the web app in Chromium, through nginx, on two nodes', () => {
   it('works at phone width: one column, the rooms behind a menu button', async () => {
     await alice.page.setViewportSize({ width: 390, height: 844 });
     const menu = alice.page.getByRole('button', { name: 'Menu' });
-    await expect.poll(() => alice.page.getByRole('navigation').isVisible()).toBe(false);
+    await expect.poll(() => alice.page.getByRole('navigation').isVisible(), POLL).toBe(false);
     await shot(alice, 'phone-room');
     await menu.click();
     await alice.page.getByRole('navigation').getByRole('link', { name: bob.name }).click();
     await log(alice, `Messages with ${bob.name}`).getByText('got it').waitFor();
-    await expect.poll(() => alice.page.getByRole('navigation').isVisible()).toBe(false);
+    await expect.poll(() => alice.page.getByRole('navigation').isVisible(), POLL).toBe(false);
   });
 
   it('made no request to any other origin (fonts and scripts are bundled)', () => {

@@ -75,7 +75,9 @@ export class ChatStore {
     this.watchConnection(this.client.socket);
     const socket = this.client.socket;
     socket.on('message', (m) => {
-      if (!('id' in m)) this.room(m.room)?.addSystem(m);
+      // Chat messages come through the client (ordered, once each). System ones only while
+      // connected: a rejoin after a reconnection (or a reload) would welcome the user again.
+      if (!('id' in m) && this.connection.value === 'connected') this.room(m.room)?.addSystem(m);
     });
     socket.on('roomUsers', ({ room, users, count }) => this.room(room)?.setMembers(users, count));
     socket.on('typing', ({ user, room }) => user !== this.me.username && this.room(room)?.startTyping(user));
@@ -360,11 +362,20 @@ export class ChatStore {
     const online = () => {
       if (!socket.connected) this.connection.value = 'reconnecting';
     };
+    // Back to a tab that shows a room or a conversation: what it shows is read.
+    const visible = () => {
+      if (document.visibilityState !== 'visible') return;
+      const page = route.value;
+      const shown = page.page === 'room' ? this.room(page.room) : page.page === 'dm' ? this.conversation(page.userId) : undefined;
+      if (shown) shown.unread.value = 0;
+    };
     addEventListener('offline', offline);
     addEventListener('online', online);
+    document.addEventListener('visibilitychange', visible);
     this.disposers.push(() => {
       removeEventListener('offline', offline);
       removeEventListener('online', online);
+      document.removeEventListener('visibilitychange', visible);
     });
     this.watchSessionErrors(socket);
   }
