@@ -1,7 +1,15 @@
 import type {} from '@fastify/swagger';
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import { z } from 'zod';
-import { ERRORS, errorResponseSchema, HTTP_ROUTES, type ErrorCode, type HttpRoute, type RouteName, type RouteResponse } from '@parley/protocol';
+import {
+  ERRORS,
+  errorResponseSchema,
+  HTTP_ROUTES,
+  type ErrorCode,
+  type HttpRoute,
+  type RouteName,
+  type RouteResponse,
+} from '@parley/protocol';
 
 type Def<R extends RouteName> = (typeof HTTP_ROUTES)[R];
 type Parsed<D, K extends string> = D extends { [P in K]: infer S extends z.ZodType } ? z.output<S> : unknown;
