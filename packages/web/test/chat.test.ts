@@ -104,7 +104,13 @@ beforeAll(async () => {
   await mkdir(SCREENSHOTS, { recursive: true });
   db = await createTestDatabase(inject('postgresUrl'));
   [cluster, browser] = await Promise.all([
-    startCluster(2, { DATABASE_URL: db.url, REDIS_URL: inject('redisUrl'), REDIS_KEY_PREFIX: uniqueName('web') }),
+    startCluster(2, {
+      DATABASE_URL: db.url,
+      REDIS_URL: inject('redisUrl'),
+      REDIS_KEY_PREFIX: uniqueName('web'),
+      // `pnpm start`'s default, which the pages' origins are not: the app is same-origin and needs no CORS.
+      CLIENT_URL: 'http://localhost:3000',
+    }),
     launchChromium(),
   ]);
   const nginx = { host: '127.0.0.1', port: cluster.nginx.port };
