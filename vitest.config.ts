@@ -2,6 +2,8 @@ import { configDefaults, defineConfig } from 'vitest/config';
 
 /** Files that start node processes, nginx or their own redis-server: run after the rest, one at a time. */
 const CLUSTER = ['services/gateway/test/cluster/**/*.test.ts'];
+/** The web app in Debian's Chromium (playwright-core) against a 2-node cluster behind nginx: last, one at a time. */
+const BROWSER = ['packages/web/test/**/*.test.ts'];
 /**
  * Gateway files that run twice: in the `node` project on the in-memory back-end (one node), in
  * the `redis` project on two nodes linked through Redis (adapter, presence, notification bus),
@@ -23,6 +25,7 @@ const BOTH_BACKENDS = [
   'idempotent-send',
   'positions',
   'read-state',
+  'users',
 ].map((name) => `services/gateway/test/${name}.test.ts`);
 
 export default defineConfig({
@@ -41,7 +44,7 @@ export default defineConfig({
         test: {
           name: 'node',
           include: ['packages/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, ...CLUSTER],
+          exclude: [...configDefaults.exclude, ...CLUSTER, ...BROWSER],
           provide: { backend: 'memory' },
         },
       },
@@ -64,6 +67,11 @@ export default defineConfig({
         // tsx): alongside other files on 2 cores, start-ups took over 20 s and neighbours timed out.
         extends: true,
         test: { name: 'cluster', include: CLUSTER, fileParallelism: false, sequence: { groupOrder: 1 } },
+      },
+      {
+        // Chromium and two gateway processes: after the cluster files, so neither slows the other down.
+        extends: true,
+        test: { name: 'browser', include: BROWSER, fileParallelism: false, sequence: { groupOrder: 2 } },
       },
     ],
   },

@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
-# Parley gateway image: the compiled JavaScript (`pnpm build`: tsc to each package's dist/) and
-# the gateway's production dependencies only; no TypeScript sources, no tsx, no compiler.
+# Parley gateway image: the compiled JavaScript (`pnpm build`: tsc to each package's dist/), the
+# web app's bundle (Vite, packages/web/dist, served at / and /console/) and the gateway's
+# production dependencies only; no TypeScript sources, no tsx, no compiler.
 # Build from the repository root: docker build -f infra/docker/gateway.Dockerfile .
 
 FROM node:20.20-bookworm-slim AS base
@@ -23,8 +24,10 @@ COPY --from=build /app/packages/protocol/dist packages/protocol/dist
 COPY --from=build /app/packages/config/dist packages/config/dist
 COPY --from=build /app/packages/db/dist packages/db/dist
 COPY --from=build /app/services/gateway/dist services/gateway/dist
+COPY --from=build /app/packages/web/dist packages/web/dist
 RUN rm -rf packages/chaos packages/client packages/devcluster packages/loadgen packages/testkit bench infra docs \
       packages/*/src packages/*/test packages/*/scripts services/*/src services/*/test \
+      packages/web/index.html packages/web/console packages/web/*.config.ts packages/web/tsconfig.json \
   && find packages services -path '*/dist/*' \( -name '*.d.ts' -o -name '.tsbuildinfo' \) -delete
 
 FROM node:20.20-bookworm-slim AS runtime

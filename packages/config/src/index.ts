@@ -80,7 +80,9 @@ const trustProxy = z.string().transform((value, ctx): boolean | number | string[
 });
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
-const optionalUrl = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.url().optional());
+/** An empty (or blank) variable counts as unset. */
+const unsetIfBlank = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+const optionalUrl = z.preprocess(unsetIfBlank, z.url().optional());
 
 /**
  * Every environment variable Parley reads, with its default. README.md's configuration
@@ -211,6 +213,8 @@ const envSchema = z.object({
   FANOUT_SWEEP_MS: z.coerce.number().int().min(50).max(3_600_000).default(10_000),
   /** Apply migrations at start. @default true */
   MIGRATE_ON_START: bool.default(true),
+  /** Folder of the built web app (index.html, console/, assets/). @default the @parley/web package's dist/ */
+  WEB_ROOT: z.preprocess(unsetIfBlank, z.string().optional()),
   /** Serve Prometheus metrics at GET /metrics (and count them). @default true */
   METRICS_ENABLED: bool.default(true),
   /** When set, GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`; empty = unset. */
@@ -271,6 +275,8 @@ export interface Config {
   fanout: { batchSize: number; staleMs: number; sweepMs: number };
   /** Unread notifications sent on connect (the newest). */
   notificationBacklogMax: number;
+  /** The built web app: an absolute folder, or undefined for the @parley/web package's dist/. */
+  webRoot: string | undefined;
   /** Prometheus metrics at GET /metrics: served or not, and the bearer token it requires (if any). */
   metrics: { enabled: boolean; token: string | undefined };
 }
@@ -356,6 +362,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     migrateOnStart: env.MIGRATE_ON_START,
     fanout: { batchSize: env.FANOUT_BATCH_SIZE, staleMs: env.FANOUT_STALE_MS, sweepMs: env.FANOUT_SWEEP_MS },
     notificationBacklogMax: env.NOTIFICATION_BACKLOG_MAX,
+    webRoot: env.WEB_ROOT === undefined ? undefined : resolve(env.WEB_ROOT),
     metrics: { enabled: env.METRICS_ENABLED, token: env.METRICS_TOKEN },
   });
 }

@@ -18,9 +18,17 @@ export class BuildError extends Error {
   override name = 'BuildError';
 }
 
-function newestFile(dir: string): { file: string; mtimeMs: number } | undefined {
+/** The most recently modified file at `path` (itself, or the newest under it), or undefined when there is none. */
+export function newestFile(path: string): { file: string; mtimeMs: number } | undefined {
+  let stat;
+  try {
+    stat = statSync(path);
+  } catch {
+    return undefined;
+  }
+  if (!stat.isDirectory()) return { file: path, mtimeMs: stat.mtimeMs };
   let newest: { file: string; mtimeMs: number } | undefined;
-  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+  for (const entry of readdirSync(path, { withFileTypes: true, recursive: true })) {
     if (!entry.isFile()) continue;
     const file = join(entry.parentPath, entry.name);
     const { mtimeMs } = statSync(file);

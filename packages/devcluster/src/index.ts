@@ -11,3 +11,4 @@ export * from './postgres-server.ts';
 export * from './redis-server.ts';
 export * from './redis-cluster.ts';
 export * from './services.ts';
+export * from './web-build.ts';

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BuildError, checkBuild, COMPILED_PACKAGES, REPO_ROOT } from '@parley/devcluster';
+import { BuildError, checkBuild, checkWebBuild, COMPILED_PACKAGES, REPO_ROOT, webBuildProblem } from '@parley/devcluster';
 
 // checkBuild guards every path that runs the compiled gateway from a checkout (startGatewayProcess:
 // the cluster tests, `pnpm cluster`, chaos, bench): a dist/ missing or older than its sources fails
@@ -39,5 +39,48 @@ describe('checkBuild', () => {
   it('finds the checkout built: `pnpm test` builds before vitest', () => {
     expect(COMPILED_PACKAGES).toContain('services/gateway');
     expect(() => checkBuild(REPO_ROOT)).not.toThrow();
+  });
+});
+
+// `pnpm build` rebuilds the web bundle only when one of its inputs is newer than the last build's
+// stamp (webBuildProblem), and the browser tests refuse a missing or stale bundle (checkWebBuild).
+describe('webBuildProblem', () => {
+  let web: string;
+  beforeAll(async () => {
+    web = await mkdtemp(join(tmpdir(), 'parley-web-build-'));
+    for (const dir of ['packages/web/src/chat', 'packages/web/console', 'packages/client/src', 'packages/protocol/src'])
+      await mkdir(join(web, dir), { recursive: true });
+    for (const file of [
+      'packages/web/index.html',
+      'packages/web/console/index.html',
+      'packages/web/src/chat/app.tsx',
+      'packages/client/src/index.ts',
+      'pnpm-lock.yaml',
+    ])
+      await writeFile(join(web, file), '');
+  });
+  afterAll(() => rm(web, { recursive: true, force: true }));
+
+  it('is missing before the first build, fresh after it, and stale once an input changes, naming it', async () => {
+    expect(webBuildProblem(web)).toMatch(/packages\/web is not built/);
+    expect(() => checkWebBuild(web)).toThrow(/run `pnpm build`/);
+    await mkdir(join(web, 'packages/web/dist'));
+    await writeFile(join(web, 'packages/web/dist/.build-stamp'), '');
+    for (const file of ['packages/web/index.html', 'packages/web/src/chat/app.tsx', 'packages/client/src/index.ts', 'pnpm-lock.yaml'])
+      await utimes(join(web, file), at(0), at(0));
+    await utimes(join(web, 'packages/web/console/index.html'), at(0), at(0));
+    await utimes(join(web, 'packages/web/dist/.build-stamp'), at(10), at(10));
+    expect(webBuildProblem(web)).toBeUndefined();
+
+    // A source of a bundled workspace package, and the lockfile (a new Preact), count too.
+    for (const file of ['packages/client/src/index.ts', 'pnpm-lock.yaml']) {
+      await utimes(join(web, file), at(20), at(20));
+      expect(webBuildProblem(web)).toBe(`packages/web/dist is older than ${file}`);
+      await utimes(join(web, file), at(0), at(0));
+    }
+  });
+
+  it('finds the checkout bundle built: `pnpm test` builds before vitest', () => {
+    expect(() => checkWebBuild(REPO_ROOT)).not.toThrow();
   });
 });

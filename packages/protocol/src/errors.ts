@@ -17,6 +17,7 @@ export const ERRORS = {
   rate_limited: { status: 429, message: 'Too many requests, slow down' },
   internal_error: { status: 500, message: 'Internal error' },
   unavailable: { status: 503, message: 'A dependency is unavailable' },
+  web_unavailable: { status: 503, message: 'The web app is not built on this node: run `pnpm build` and restart it' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

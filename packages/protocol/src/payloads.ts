@@ -29,7 +29,13 @@ export const chatMessagePayload = z.object({
   /** Extension: its place in the room. */
   position: positionSchema,
 });
-export const systemMessagePayload = z.object({ username: z.literal('System'), text: z.string(), timestamp: isoTime });
+export const systemMessagePayload = z.object({
+  username: z.literal('System'),
+  text: z.string(),
+  timestamp: isoTime,
+  /** Extension: the room it is about (a socket in several rooms can tell them apart). */
+  room: z.string(),
+});
 export const roomUsersPayload = z.object({
   room: z.string(),
   /** The first arrivals among the room's users, each once, in arrival order: at most ROOM_USERS_MAX. */

@@ -27,6 +27,7 @@ import {
   readPositionBodySchema,
   roomParamsSchema,
   userIdParamsSchema,
+  usernameParamsSchema,
 } from './schemas.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -165,6 +166,26 @@ export const HTTP_ROUTES = {
     params: idParamsSchema,
     querystring: historyQuerySchema,
     responses: { 200: z.object({ messages: z.array(privateMessagePayload) }) },
+    errors: ['invalid_payload', 'not_found'],
+  },
+  user: {
+    method: 'GET',
+    path: '/users/:id',
+    summary: 'A user by id (extension)',
+    tags: ['users'],
+    auth: true,
+    params: idParamsSchema,
+    responses: { 200: z.object({ user: publicUserSchema }) },
+    errors: ['invalid_payload', 'not_found'],
+  },
+  userByName: {
+    method: 'GET',
+    path: '/users/by-name/:username',
+    summary: 'A user by username (extension)',
+    tags: ['users'],
+    auth: true,
+    params: usernameParamsSchema,
+    responses: { 200: z.object({ user: publicUserSchema }) },
     errors: ['invalid_payload', 'not_found'],
   },
   follow: {
@@ -333,6 +354,15 @@ export const HTTP_ROUTES = {
 } as const satisfies Record<string, HttpRoute>;
 
 export type RouteName = keyof typeof HTTP_ROUTES;
+
+type RouteDef<R extends RouteName> = (typeof HTTP_ROUTES)[R];
+/** The body of one of route `R`'s success statuses (nothing for a 204). */
+export type RouteResponse<R extends RouteName> = {
+  [S in keyof RouteDef<R>['responses']]: RouteDef<R>['responses'][S] extends infer B extends z.ZodType ? z.output<B> : void;
+}[keyof RouteDef<R>['responses']];
+/** What route `R` takes, validated by its schemas: params, query string and body (each `never` when the route has none). */
+export type RouteInput<R extends RouteName, K extends 'params' | 'querystring' | 'body'> =
+  RouteDef<R> extends { [P in K]: infer S extends z.ZodType } ? z.input<S> : never;
 
 /**
  * A route's path with its `:params` filled in (URI-encoded).

@@ -180,6 +180,8 @@ export const userIdParamsSchema = z.object({ userId: idParamSchema });
 /** PUT /me/read-state/…: the cursor's new place. */
 export const readPositionBodySchema = z.object({ position: readPosition });
 export const idParamsSchema = z.object({ id: idParamSchema });
+/** `:username` of a look-up: any name up to 256 characters (one outside the rules is just not found). */
+export const usernameParamsSchema = z.object({ username: z.string().min(1).max(256) });
 /** `:id` of a BIGINT row (notifications). */
 export const bigIdParamsSchema = z.object({ id: bigIdParamSchema });
 const postTitle = z.string().trim().pipe(storedText(200));

@@ -10,5 +10,7 @@ export * from './tokens.ts';
 export * from './presence.ts';
 export * from './k6.ts';
 export * from './pnpm-cluster.ts';
+export * from './browser.ts';
+export * from './relay.ts';
 export * from './metrics.ts';
 export * from './prometheus.ts';

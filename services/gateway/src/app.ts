@@ -19,6 +19,7 @@ import { notificationsPlugin } from './plugins/notifications.ts';
 import { realtimePlugin } from './plugins/realtime.ts';
 import { redisPlugin } from './plugins/redis.ts';
 import { sessionsPlugin } from './plugins/sessions.ts';
+import { webPlugin } from './plugins/web.ts';
 import { authRoutes } from './routes/auth.ts';
 import { followRoutes } from './routes/follows.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -28,6 +29,7 @@ import { postRoutes } from './routes/posts.ts';
 import { privateMessageRoutes } from './routes/private-messages.ts';
 import { readStateRoutes } from './routes/read-state.ts';
 import { roomRoutes } from './routes/rooms.ts';
+import { userRoutes } from './routes/users.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -134,7 +136,10 @@ export async function buildApp(config: Config, logger: Logger): Promise<FastifyI
     else if (status >= 500 && !(err instanceof ParleyError)) request.log.error({ err, code: body.error.code }, 'request failed');
     return reply.code(status).send(body);
   });
+  // A browser navigation to one of the web app's pages gets the page; anything else is a JSON 404.
   app.setNotFoundHandler((request, reply) => {
+    const page = app.webFallback(request, reply);
+    if (page) return page;
     refused('not_found');
     return reply.code(404).send({ error: errorBody('not_found', `No route ${request.method} ${request.url.split('?')[0]}`) });
   });
@@ -188,9 +193,11 @@ export async function buildApp(config: Config, logger: Logger): Promise<FastifyI
     await app.register(roomRoutes);
     await app.register(privateMessageRoutes);
     await app.register(postRoutes, { config });
+    await app.register(userRoutes);
     await app.register(followRoutes);
     await app.register(notificationRoutes);
     await app.register(readStateRoutes);
+    await app.register(webPlugin, { config });
   } catch (err) {
     await app.close().catch(() => {});
     throw err;

@@ -78,8 +78,8 @@ describe('join', () => {
     const ack = await request(alice.socket, 'join', { room, username: 'mallory' });
 
     expect(ack).toEqual({ ok: true, room, users: [bob.user.username, alice.user.username], count: 2 });
-    expect(await aliceMessages).toEqual([{ username: 'System', text: `Welcome to ${room}!`, timestamp: expect.any(String) }]);
-    expect(await bobSees).toEqual({ username: 'System', text: `${alice.user.username} has joined`, timestamp: expect.any(String) });
+    expect(await aliceMessages).toEqual([{ username: 'System', text: `Welcome to ${room}!`, timestamp: expect.any(String), room }]);
+    expect(await bobSees).toEqual({ username: 'System', text: `${alice.user.username} has joined`, timestamp: expect.any(String), room });
     for (const got of [await bobUsers, await aliceUsers])
       expect(got).toEqual({ room, users: [bob.user.username, alice.user.username], count: 2 });
 
@@ -119,7 +119,7 @@ describe('join', () => {
     const left = nextEvent<Msg>(bob.socket, 'message');
     const after = nextEvent(bob.socket, 'roomUsers', users(room));
     second.close();
-    expect(await left).toEqual({ username: 'System', text: `${alice.user.username} has left`, timestamp: expect.any(String) });
+    expect(await left).toEqual({ username: 'System', text: `${alice.user.username} has left`, timestamp: expect.any(String), room });
     expect(await after).toEqual({ room, users: [bob.user.username], count: 1 });
     bob.socket.close();
   });

@@ -3,8 +3,8 @@ import type { RoomUsers, SystemMessage } from '@parley/protocol';
 import type { Presence, PresenceChange, PresenceEviction } from '../presence/presence.ts';
 import type { Announcer, MainServer } from './types.ts';
 
-export function systemMessage(text: string): SystemMessage {
-  return { username: 'System', text, timestamp: new Date().toISOString() };
+export function systemMessage(room: string, text: string): SystemMessage {
+  return { username: 'System', text, timestamp: new Date().toISOString(), room };
 }
 
 /** "3 users joined", "1 user left", "12 users joined, 3 left". */
@@ -42,14 +42,14 @@ export class RoomAnnouncer implements Announcer {
   left(room: string, username: string, change: PresenceChange): void {
     if (!change.changed) return;
     if (change.coalesced) return this.schedule(room);
-    this.io.to(room).emit('message', systemMessage(`${username} has left`));
+    this.io.to(room).emit('message', systemMessage(room, `${username} has left`));
     this.io.to(room).emit('roomUsers', rosterOf(change));
   }
 
   /** Users whose node died or withdrew. */
   evicted(eviction: PresenceEviction): void {
     if (eviction.coalesced) return this.schedule(eviction.room);
-    for (const username of eviction.left) this.io.to(eviction.room).emit('message', systemMessage(`${username} has left`));
+    for (const username of eviction.left) this.io.to(eviction.room).emit('message', systemMessage(eviction.room, `${username} has left`));
     this.io.to(eviction.room).emit('roomUsers', rosterOf(eviction));
   }
 
@@ -85,7 +85,7 @@ export class RoomAnnouncer implements Announcer {
         return;
       }
       if (result.kind === 'send') {
-        this.io.to(room).emit('message', systemMessage(summaryText(result.joined, result.left)));
+        this.io.to(room).emit('message', systemMessage(room, summaryText(result.joined, result.left)));
         this.io.to(room).emit('roomUsers', rosterOf(result));
       }
     } catch (err) {

@@ -1,14 +1,18 @@
 import type {} from '@fastify/swagger';
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import { z } from 'zod';
-import { ERRORS, errorResponseSchema, HTTP_ROUTES, type ErrorCode, type HttpRoute, type RouteName } from '@parley/protocol';
+import {
+  ERRORS,
+  errorResponseSchema,
+  HTTP_ROUTES,
+  type ErrorCode,
+  type HttpRoute,
+  type RouteName,
+  type RouteResponse,
+} from '@parley/protocol';
 
 type Def<R extends RouteName> = (typeof HTTP_ROUTES)[R];
 type Parsed<D, K extends string> = D extends { [P in K]: infer S extends z.ZodType } ? z.output<S> : unknown;
-/** The body of one of the route's success statuses (nothing for a 204). */
-type SuccessBody<R extends RouteName> = {
-  [S in keyof Def<R>['responses']]: Def<R>['responses'][S] extends infer B extends z.ZodType ? z.output<B> : void;
-}[keyof Def<R>['responses']];
 
 /** The request of route `R`: params, query and body already validated by its schemas. */
 export type RouteRequest<R extends RouteName> = FastifyRequest<{
@@ -18,7 +22,7 @@ export type RouteRequest<R extends RouteName> = FastifyRequest<{
 }>;
 
 /** A handler answers with one of the route's success bodies (the compiler checks it). */
-export type RouteHandler<R extends RouteName> = (request: RouteRequest<R>, reply: FastifyReply) => Promise<SuccessBody<R>>;
+export type RouteHandler<R extends RouteName> = (request: RouteRequest<R>, reply: FastifyReply) => Promise<RouteResponse<R>>;
 
 /** A response without a body (@fastify/swagger documents `type: 'null'` as no content). */
 const NO_CONTENT = z.null().describe('No Content');

@@ -71,9 +71,9 @@ export function registerRoomHandlers(socket: MainSocket, deps: RealtimeDeps): vo
     socket.data.currentRoom = room;
     const change = await entering;
     const roster = rosterOf(change);
-    socket.emit('message', systemMessage(`Welcome to ${room}!`));
+    socket.emit('message', systemMessage(room, `Welcome to ${room}!`));
     if (change.changed && !change.coalesced) {
-      socket.to(room).emit('message', systemMessage(`${user.username} has joined`));
+      socket.to(room).emit('message', systemMessage(room, `${user.username} has joined`));
       emitToRoom(socket, room, 'roomUsers', roster);
     } else {
       // Unchanged, or a big room: the others hear of it in the room's next summary.

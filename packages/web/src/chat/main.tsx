@@ -1,0 +1,6 @@
+import { render } from 'preact';
+import { App } from './components/app.tsx';
+import '../shared/base.css';
+import './chat.css';
+
+render(<App />, document.getElementById('app')!);

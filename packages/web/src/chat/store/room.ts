@@ -1,0 +1,82 @@
+import { signal } from '@preact/signals';
+import type { ChatMessage, SystemMessage } from '@parley/protocol';
+
+/** One line of a room: a chat message (in position order) or a system message (where it arrived). */
+export type TimelineEntry =
+  { kind: 'chat'; key: string; message: ChatMessage } | { kind: 'system'; key: string; text: string; timestamp: string };
+
+/** How long a "typing" lasts without being renewed (the sender renews it every TYPING_RENEW_MS). */
+const TYPING_TTL_MS = 6000;
+let systemSeq = 0;
+
+/** A joined room as the app shows it. */
+export class RoomState {
+  readonly timeline = signal<TimelineEntry[]>([]);
+  readonly members = signal<string[]>([]);
+  readonly memberCount = signal(0);
+  /** Who is typing now (the user's own other tabs excluded). */
+  readonly typing = signal<string[]>([]);
+  readonly unread = signal(0);
+  /** Whether older history may exist (false once a page came back short). */
+  readonly hasOlder = signal(true);
+  readonly loadingOlder = signal(false);
+  historyLoaded = false;
+  private readonly typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
+
+  constructor(readonly name: string) {}
+
+  /** A live or caught-up message: the client hands them over once each, in position order. */
+  addLive(message: ChatMessage): void {
+    this.stopTyping(message.username);
+    if (this.has(message.id)) return;
+    this.timeline.value = [...this.timeline.value, { kind: 'chat', key: `m${message.id}`, message }];
+  }
+
+  addSystem(message: SystemMessage): void {
+    this.timeline.value = [
+      ...this.timeline.value,
+      { kind: 'system', key: `s${++systemSeq}`, text: message.text, timestamp: message.timestamp },
+    ];
+  }
+
+  /** Older messages (oldest first) go before everything shown; ones already shown are skipped. */
+  prependHistory(messages: ChatMessage[]): void {
+    const older = messages
+      .filter((m) => !this.has(m.id))
+      .map((message): TimelineEntry => ({ kind: 'chat', key: `m${message.id}`, message }));
+    this.timeline.value = [...older, ...this.timeline.value];
+  }
+
+  oldestId(): number | undefined {
+    for (const entry of this.timeline.value) if (entry.kind === 'chat') return entry.message.id;
+    return undefined;
+  }
+
+  setMembers(users: string[], count: number): void {
+    this.members.value = users;
+    this.memberCount.value = count;
+  }
+
+  startTyping(user: string): void {
+    clearTimeout(this.typingTimers.get(user));
+    this.typingTimers.set(
+      user,
+      setTimeout(() => this.stopTyping(user), TYPING_TTL_MS),
+    );
+    if (!this.typing.value.includes(user)) this.typing.value = [...this.typing.value, user];
+  }
+
+  stopTyping(user: string): void {
+    clearTimeout(this.typingTimers.get(user));
+    this.typingTimers.delete(user);
+    if (this.typing.value.includes(user)) this.typing.value = this.typing.value.filter((u) => u !== user);
+  }
+
+  close(): void {
+    for (const timer of this.typingTimers.values()) clearTimeout(timer);
+  }
+
+  private has(id: number): boolean {
+    return this.timeline.value.some((e) => e.kind === 'chat' && e.message.id === id);
+  }
+}
