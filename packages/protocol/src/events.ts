@@ -9,6 +9,7 @@ import {
   positionSchema,
   privateMessagePayload,
   publicUserSchema,
+  roomListSchema,
   roomUsersPayload,
   serverShutdownPayload,
   statsSchema,
@@ -22,6 +23,7 @@ import {
   joinRoomSchema,
   joinSchema,
   leaveRoomSchema,
+  listRoomsSchema,
   markReadSchema,
   messageDataSchema,
   privateMessageSchema,
@@ -149,6 +151,8 @@ export const EVENTS = {
     inbound: {
       announce: { payload: announceSchema, ack: okOnly },
       stats: { payload: null, ack: statsSchema },
+      /** Extension: the cluster's rooms with their member counts, a page at a time (the operator console). */
+      listRooms: { payload: listRoomsSchema, ack: roomListSchema },
       disconnectUser: { payload: disconnectUserSchema, ack: z.object({ userId: z.number().int() }) },
       refreshToken,
     },
