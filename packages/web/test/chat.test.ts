@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
+  accessibilityViolations,
   addressesByNode,
   checkWebBuild,
   createTestDatabase,
@@ -23,8 +24,10 @@ import {
 // playwright-core: two people in two browser contexts, each behind a relay that makes them
 // come from a loopback address of their own, so nginx's sticky hash pins alice to node-1 and
 // bob to node-2 of a 2-node cluster. Every wait is on the page's state (locators auto-wait,
-// expect.poll retries); none is a fixed sleep. Screenshots of the main screens go to
-// test-results/screenshots/ (docs/screenshots/ keeps copies for the README).
+// expect.poll retries); none is a fixed sleep. axe-core checks the sign-in page, a room and the
+// posts with the notifications open against WCAG 2.1 AA (about 3 s each on a loaded machine: the
+// private conversation and the phone layout are made of the same parts). Screenshots of the main
+// screens go to test-results/screenshots/ (docs/screenshots/ keeps copies for the README).
 
 const SCREENSHOTS = join(REPO_ROOT, 'test-results', 'screenshots');
 /** Longest wait for something to show on a page (a loaded 2-core machine, a node start behind it). */
@@ -104,7 +107,13 @@ beforeAll(async () => {
   await mkdir(SCREENSHOTS, { recursive: true });
   db = await createTestDatabase(inject('postgresUrl'));
   [cluster, browser] = await Promise.all([
-    startCluster(2, { DATABASE_URL: db.url, REDIS_URL: inject('redisUrl'), REDIS_KEY_PREFIX: uniqueName('web') }),
+    startCluster(2, {
+      DATABASE_URL: db.url,
+      REDIS_URL: inject('redisUrl'),
+      REDIS_KEY_PREFIX: uniqueName('web'),
+      // `pnpm start`'s default, which the pages' origins are not: the app is same-origin and needs no CORS.
+      CLIENT_URL: 'http://localhost:3000',
+    }),
     launchChromium(),
   ]);
   const nginx = { host: '127.0.0.1', port: cluster.nginx.port };
@@ -135,6 +144,7 @@ describe('the web app in Chromium, through nginx, on two nodes', () => {
     await alice.page.goto(alice.relay.url);
     await alice.page.getByRole('heading', { name: 'Sign in' }).waitFor();
     await shot(alice, 'sign-in');
+    expect(await accessibilityViolations(alice.page)).toEqual([]);
     await Promise.all([register(alice), register(bob)]);
     await joinRoom(alice, room);
     await joinRoom(bob, room);
@@ -159,6 +169,7 @@ describe('the web app in Chromium, through nginx, on two nodes', () => {
     await bob.page.getByRole('textbox', { name: `Message ${room}` }).pressSequentially('how are');
     await alice.page.getByText(`${bob.name} is typing…`).waitFor();
     await shot(alice, 'room');
+    expect(await accessibilityViolations(alice.page)).toEqual([]);
     await bob.page.getByRole('textbox', { name: `Message ${room}` }).press('Enter');
     await alice.page.getByText(`${bob.name} is typing…`).waitFor({ state: 'hidden' });
     await expect.poll(() => texts(log(alice, `Messages in ${room}`)), POLL).toEqual(['hello bob', 'hi alice!', 'how are']);
@@ -204,6 +215,7 @@ describe('the web app in Chromium, through nginx, on two nodes', () => {
     // The post itself showed up in bob's list without a reload.
     await bob.page.getByRole('heading', { name: 'Second post' }).waitFor();
     await shot(bob, 'notifications-and-posts');
+    expect(await accessibilityViolations(bob.page)).toEqual([]);
     await panel.getByRole('button', { name: 'Mark read' }).click();
     await bob.page.getByRole('button', { name: 'Notifications, 0 unread' }).waitFor();
 

@@ -25,7 +25,12 @@ describe('user look-ups', () => {
 
   it('answer 404 not_found for nobody, 400 for a malformed id, 401 without a token', async () => {
     const asker = await registerUser(node.url);
-    for (const path of [`/users/${MAX_INT4_ID}`, '/users/by-name/nobody-by-that-name', `/users/by-name/${'x'.repeat(200)}`]) {
+    for (const path of [
+      `/users/${MAX_INT4_ID}`,
+      '/users/by-name/nobody-by-that-name',
+      `/users/by-name/${'x'.repeat(200)}`,
+      '/users/by-name/a%00b',
+    ]) {
       const res = await http(node.url, 'GET', path, { token: asker.token });
       expect([res.status, errorCode(res)], path).toEqual([404, 'not_found']);
     }

@@ -33,6 +33,10 @@ describe('pnpm cluster', () => {
     }
     expect([...seen].sort()).toEqual(['node-1', 'node-2']);
     expect((await http(`http://127.0.0.1:${nginxPort}`, 'GET', '/readyz')).status).toBe(200);
+    // The web app, built by `pnpm build`, through nginx.
+    const page = await fetch(`http://127.0.0.1:${nginxPort}/`, { signal: AbortSignal.timeout(10_000) });
+    expect([page.status, page.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
+    expect(await page.text()).toContain('<title>Parley</title>');
 
     child.kill('SIGTERM');
     expect(await exited).toBe(0);

@@ -1,3 +1,4 @@
+import { Alert } from './alert.tsx';
 import { useState } from 'preact/hooks';
 import { MAX_TEXT_LENGTH } from '@parley/protocol';
 import { describeError } from '../store/chat-store.ts';
@@ -63,11 +64,7 @@ export function Composer({ label, onSend, onTyping }: Props) {
       <button type="submit" class="primary" disabled={sending || !text.trim()}>
         Send
       </button>
-      {error && (
-        <p id="composer-error" class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Alert message={error} id="composer-error" />
     </form>
   );
 }

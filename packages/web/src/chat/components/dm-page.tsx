@@ -1,9 +1,11 @@
+import { Alert } from './alert.tsx';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { describeError } from '../store/chat-store.ts';
 import type { ConversationState } from '../store/conversation.ts';
 import { Composer } from './composer.tsx';
 import { useStore } from './context.ts';
 import { MessageList, type ListItem } from './message-list.tsx';
+import { PendingPage } from './pending-page.tsx';
 
 /** A private conversation with one user: both directions, live on every tab of both users. */
 export function DmPage({ userId }: { userId: number }) {
@@ -17,20 +19,7 @@ export function DmPage({ userId }: { userId: number }) {
   }, [conversation, name, store]);
 
   if (userId === store.me.id) return <p class="page">That is you.</p>;
-  if (!conversation) {
-    return (
-      <section class="page" aria-labelledby="page-title">
-        <h2 id="page-title">Messages</h2>
-        {error ? (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        ) : (
-          <p role="status">Opening the conversation…</p>
-        )}
-      </section>
-    );
-  }
+  if (!conversation) return <PendingPage title="Messages" waiting="Opening the conversation…" error={error} />;
   return <Conversation key={userId} conversation={conversation} />;
 }
 
@@ -57,11 +46,7 @@ function Conversation({ conversation }: { conversation: ConversationState }) {
         <h2 id="page-title">{conversation.username}</h2>
         <p class="hint">Private conversation</p>
       </header>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Alert message={error} />
       <div class="conversation">
         <MessageList
           label={`Messages with ${conversation.username}`}

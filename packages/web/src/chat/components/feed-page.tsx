@@ -1,3 +1,4 @@
+import { Alert } from './alert.tsx';
 import { useEffect, useState } from 'preact/hooks';
 import type { Post } from '@parley/protocol';
 import { describeError } from '../store/chat-store.ts';
@@ -17,11 +18,7 @@ export function FeedPage() {
         <h2 id="page-title">Posts</h2>
       </header>
       <PostForm />
-      {posts.error.value && (
-        <p class="error" role="alert">
-          {posts.error.value}
-        </p>
-      )}
+      <Alert message={posts.error.value} />
       <ul class="posts" aria-label="Posts, newest first">
         {posts.list.value.map((post) => (
           <PostItem key={post.id} post={post} />
@@ -75,11 +72,7 @@ function PostForm({ post, onDone }: { post?: Post; onDone?: () => void }) {
         value={content}
         onInput={(e) => setContent(e.currentTarget.value)}
       />
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Alert message={error} />
       <div class="actions">
         <button type="submit" class="primary" disabled={busy || !content.trim()}>
           {post ? 'Save' : 'Publish'}
@@ -114,11 +107,7 @@ function PostItem({ post }: { post: Post }) {
           </p>
         </header>
         {editing ? <PostForm post={post} onDone={() => setEditing(false)} /> : <p class="content">{post.content}</p>}
-        {error && (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        )}
+        <Alert message={error} />
         <div class="actions">
           {mine ? (
             !editing && (

@@ -1,3 +1,4 @@
+import { Alert } from './alert.tsx';
 import { useEffect, useRef } from 'preact/hooks';
 import { describeError } from '../store/chat-store.ts';
 import { useStore } from './context.ts';
@@ -66,11 +67,7 @@ export function NotificationsPanel({ onClose }: { onClose: () => void }) {
           Close
         </button>
       </header>
-      {notifications.error.value && (
-        <p class="error" role="alert">
-          {notifications.error.value}
-        </p>
-      )}
+      <Alert message={notifications.error.value} />
       <ul aria-label="Notifications, newest first">
         {notifications.list.value.map((n) => (
           <li key={n.id} class={n.readAt ? 'notification read' : 'notification unread'}>

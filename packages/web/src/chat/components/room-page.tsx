@@ -1,3 +1,4 @@
+import { Alert } from './alert.tsx';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { navigate } from '../router.ts';
 import { describeError } from '../store/chat-store.ts';
@@ -5,6 +6,7 @@ import type { RoomState } from '../store/room.ts';
 import { Composer } from './composer.tsx';
 import { useStore } from './context.ts';
 import { MessageList, type ListItem } from './message-list.tsx';
+import { PendingPage } from './pending-page.tsx';
 
 /** "alice is typing…", "alice and bob are typing…", "3 people are typing…". */
 export function typingText(users: string[]): string {
@@ -27,20 +29,7 @@ export function RoomPage({ name }: { name: string }) {
     store.joinRoom(name).catch((err: unknown) => setError(describeError(err)));
   }, [name, room, store]);
 
-  if (!room) {
-    return (
-      <section class="page" aria-labelledby="page-title">
-        <h2 id="page-title"># {name}</h2>
-        {error ? (
-          <p class="error" role="alert">
-            Could not join {name}: {error}
-          </p>
-        ) : (
-          <p role="status">Joining {name}…</p>
-        )}
-      </section>
-    );
-  }
+  if (!room) return <PendingPage title={`# ${name}`} waiting={`Joining ${name}…`} error={error && `Could not join ${name}: ${error}`} />;
   return <JoinedRoom key={room.name} room={room} />;
 }
 
@@ -93,11 +82,7 @@ function JoinedRoom({ room }: { room: RoomState }) {
           Leave room
         </button>
       </header>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Alert message={error} />
       <div class="room-body">
         <div class="conversation">
           <MessageList

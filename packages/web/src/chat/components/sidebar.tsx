@@ -1,12 +1,24 @@
+import { Alert } from './alert.tsx';
 import { useState } from 'preact/hooks';
-import { navigate } from '../router.ts';
+import { navigate, type Route } from '../router.ts';
 import { describeError } from '../store/chat-store.ts';
 import { useStore } from './context.ts';
 import { Link } from './link.tsx';
 
-/** Unread count as a badge, and in the link's accessible name. */
-function unreadLabel(name: string, unread: number): string {
-  return unread > 0 ? `${name}, ${unread} unread` : name;
+/** A room or a conversation: its unread count as a badge, and in the link's accessible name ("lobby, 3 unread"). */
+function NavItem({ to, name, text, unread }: { to: Route; name: string; text: string; unread: number }) {
+  return (
+    <li>
+      <Link to={to} label={unread > 0 ? `${name}, ${unread} unread` : name}>
+        <span>{text}</span>
+        {unread > 0 && (
+          <span class="badge" aria-hidden="true">
+            {unread}
+          </span>
+        )}
+      </Link>
+    </li>
+  );
 }
 
 /** Join a room by name; it opens once joined. `id`: its field's (the form is on the sidebar and the home page). */
@@ -43,11 +55,7 @@ export function JoinRoomForm({ id }: { id: string }) {
         />
         <button type="submit">Join</button>
       </div>
-      {error && (
-        <p id={`${id}-error`} class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Alert message={error} id={`${id}-error`} />
     </form>
   );
 }
@@ -61,32 +69,20 @@ export function Sidebar({ onNavigate }: { onNavigate: () => void }) {
       <h2 id="rooms-title">Rooms</h2>
       <ul aria-labelledby="rooms-title" class="nav-list">
         {store.rooms.value.map((room) => (
-          <li key={room.name}>
-            <Link to={{ page: 'room', room: room.name }} label={unreadLabel(room.name, room.unread.value)}>
-              <span># {room.name}</span>
-              {room.unread.value > 0 && (
-                <span class="badge" aria-hidden="true">
-                  {room.unread.value}
-                </span>
-              )}
-            </Link>
-          </li>
+          <NavItem
+            key={room.name}
+            to={{ page: 'room', room: room.name }}
+            name={room.name}
+            text={`# ${room.name}`}
+            unread={room.unread.value}
+          />
         ))}
       </ul>
       {store.rooms.value.length === 0 && <p class="hint">No rooms yet: join one above.</p>}
       <h2 id="conversations-title">Messages</h2>
       <ul aria-labelledby="conversations-title" class="nav-list">
         {store.conversations.value.map((c) => (
-          <li key={c.userId}>
-            <Link to={{ page: 'dm', userId: c.userId }} label={unreadLabel(c.username, c.unread.value)}>
-              <span>{c.username}</span>
-              {c.unread.value > 0 && (
-                <span class="badge" aria-hidden="true">
-                  {c.unread.value}
-                </span>
-              )}
-            </Link>
-          </li>
+          <NavItem key={c.userId} to={{ page: 'dm', userId: c.userId }} name={c.username} text={c.username} unread={c.unread.value} />
         ))}
       </ul>
       {store.conversations.value.length === 0 && <p class="hint">Message someone from a room’s people list.</p>}

@@ -1,3 +1,4 @@
+import { Alert } from './alert.tsx';
 import { useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import { sessionEndedReason, signIn } from '../session.ts';
@@ -73,11 +74,7 @@ export function SignIn() {
             At least 8 characters.
           </p>
         )}
-        {error && (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        )}
+        <Alert message={error} />
         <button type="submit" class="primary" disabled={busy}>
           {registering ? 'Create account' : 'Sign in'}
         </button>

@@ -1,4 +1,4 @@
-import { batch, signal } from '@preact/signals';
+import { batch, signal, type Signal } from '@preact/signals';
 import { io, type Socket } from 'socket.io-client';
 import { ParleyClient, ParleyClientError } from '@parley/client';
 import type { ChatMessage, ClientToServer, Notification, PrivateMessage, ServerToClient } from '@parley/protocol';
@@ -148,24 +148,12 @@ export class ChatStore {
   }
 
   /** The page of history before the oldest message shown (the first page: the newest). */
-  async loadHistory(room: RoomState): Promise<void> {
-    if (room.loadingOlder.value || (room.historyLoaded && !room.hasOlder.value)) return;
-    room.loadingOlder.value = true;
-    try {
-      const before = room.historyLoaded ? room.oldestId() : undefined;
-      const { messages } = await api('roomMessages', {
-        token: this.session.token,
-        params: { room: room.name },
-        query: { limit: HISTORY_PAGE, ...(before ? { before } : {}) },
-      });
-      batch(() => {
-        room.prependHistory(messages.reverse());
-        room.hasOlder.value = messages.length === HISTORY_PAGE;
-        room.historyLoaded = true;
-      });
-    } finally {
-      room.loadingOlder.value = false;
-    }
+  loadHistory(room: RoomState): Promise<void> {
+    return loadOlder(
+      room,
+      (before) => api('roomMessages', { token: this.session.token, params: { room: room.name }, query: { limit: HISTORY_PAGE, before } }),
+      (messages) => room.prependHistory(messages.reverse()),
+    );
   }
 
   async send(room: RoomState, text: string): Promise<void> {
@@ -207,24 +195,13 @@ export class ChatStore {
     if (!conversation.historyLoaded) await this.loadPrivateHistory(conversation);
   }
 
-  async loadPrivateHistory(conversation: ConversationState): Promise<void> {
-    if (conversation.loadingOlder.value || (conversation.historyLoaded && !conversation.hasOlder.value)) return;
-    conversation.loadingOlder.value = true;
-    try {
-      const before = conversation.historyLoaded ? conversation.oldestId() : undefined;
-      const { messages } = await api('privateMessages', {
-        token: this.session.token,
-        params: { id: conversation.userId },
-        query: { limit: HISTORY_PAGE, ...(before ? { before } : {}) },
-      });
-      batch(() => {
-        conversation.add(messages);
-        conversation.hasOlder.value = messages.length === HISTORY_PAGE;
-        conversation.historyLoaded = true;
-      });
-    } finally {
-      conversation.loadingOlder.value = false;
-    }
+  loadPrivateHistory(conversation: ConversationState): Promise<void> {
+    return loadOlder(
+      conversation,
+      (before) =>
+        api('privateMessages', { token: this.session.token, params: { id: conversation.userId }, query: { limit: HISTORY_PAGE, before } }),
+      (messages) => conversation.add(messages),
+    );
   }
 
   async sendPrivate(conversation: ConversationState, text: string): Promise<void> {
@@ -388,6 +365,37 @@ export class ChatStore {
     socket.on('error', (body: { code?: string }) => {
       if (SESSION_ENDED.has(String(body.code))) signOut(sessionEndedMessage(String(body.code)));
     });
+  }
+}
+
+/** What a room and a conversation share: history loaded a page at a time, newest first. */
+interface Paged {
+  readonly loadingOlder: Signal<boolean>;
+  readonly hasOlder: Signal<boolean>;
+  historyLoaded: boolean;
+  oldestId(): number | undefined;
+}
+
+/**
+ * The page before the oldest message `target` shows (the newest page the first time), once at a
+ * time; `hasOlder` turns false when a page comes back short.
+ */
+async function loadOlder<M>(
+  target: Paged,
+  fetchPage: (before: number | undefined) => Promise<{ messages: M[] }>,
+  add: (messages: M[]) => void,
+): Promise<void> {
+  if (target.loadingOlder.value || (target.historyLoaded && !target.hasOlder.value)) return;
+  target.loadingOlder.value = true;
+  try {
+    const { messages } = await fetchPage(target.historyLoaded ? target.oldestId() : undefined);
+    batch(() => {
+      add(messages);
+      target.hasOlder.value = messages.length === HISTORY_PAGE;
+      target.historyLoaded = true;
+    });
+  } finally {
+    target.loadingOlder.value = false;
   }
 }
 
