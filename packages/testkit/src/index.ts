@@ -12,3 +12,4 @@ export * from './k6.ts';
 export * from './pnpm-cluster.ts';
 export * from './browser.ts';
 export * from './relay.ts';
+export * from './web-cluster.ts';

@@ -1,30 +1,23 @@
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Announcement, Stats } from '@parley/protocol';
 import {
-  addressesByNode,
-  checkWebBuild,
+  accessibilityViolations,
   collect,
   connect,
-  createTestDatabase,
-  launchChromium,
   login,
   nextEvent,
   registerUser,
-  REPO_ROOT,
   request,
-  startCluster,
-  startRelay,
+  SCREENSHOTS,
+  startWebCluster,
   uniqueName,
-  type Browser,
   type BrowserContext,
   type ClientSocket,
-  type Cluster,
   type Page,
   type Relay,
   type Session,
-  type TestDatabase,
+  type WebCluster,
 } from '@parley/testkit';
 
 // The operator console (packages/web/src/console, built by `pnpm build`) in Debian's Chromium,
@@ -34,16 +27,13 @@ import {
 // socket's events, each bounded; none is a fixed sleep. Screenshots go to
 // test-results/screenshots/ (docs/screenshots/console.png is a copy for the README).
 
-const SCREENSHOTS = join(REPO_ROOT, 'test-results', 'screenshots');
 const UI_TIMEOUT_MS = 15_000;
 /** expect.poll's bound: the console fetches its figures every 3 s. */
 const POLL = { timeout: UI_TIMEOUT_MS };
 const ADMIN = { username: 'console_admin', password: 'console admin password' };
 const SESSION_KEY = 'parley.console.session';
 
-let db: TestDatabase;
-let cluster: Cluster;
-let browser: Browser;
+let web: WebCluster;
 let adminRelay: Relay;
 let userRelay: Relay;
 let context: BrowserContext;
@@ -72,27 +62,14 @@ async function logIn(username: string, password: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  checkWebBuild(REPO_ROOT);
-  await mkdir(SCREENSHOTS, { recursive: true });
-  db = await createTestDatabase(inject('postgresUrl'));
-  [cluster, browser] = await Promise.all([
-    startCluster(2, {
-      DATABASE_URL: db.url,
-      REDIS_URL: inject('redisUrl'),
-      REDIS_KEY_PREFIX: uniqueName('console'),
-      ADMIN_USERNAME: ADMIN.username,
-      ADMIN_PASSWORD: ADMIN.password,
-    }),
-    launchChromium(),
-  ]);
-  const nginx = { host: '127.0.0.1', port: cluster.nginx.port };
-  const addresses = await addressesByNode(cluster.nginx.url, ['node-1', 'node-2']);
-  [adminRelay, userRelay] = await Promise.all([
-    startRelay(nginx, addresses.get('node-1')![0]!),
-    startRelay(nginx, addresses.get('node-2')![0]!),
-  ]);
+  web = await startWebCluster(
+    { postgresUrl: inject('postgresUrl'), redisUrl: inject('redisUrl') },
+    { ADMIN_USERNAME: ADMIN.username, ADMIN_PASSWORD: ADMIN.password },
+  );
+  adminRelay = web.relays.get('node-1')!;
+  userRelay = web.relays.get('node-2')!;
   user = await registerUser(userRelay.url);
-  context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+  context = await web.browser.newContext({ viewport: { width: 1200, height: 900 } });
   context.setDefaultTimeout(UI_TIMEOUT_MS);
   context.on('request', (r) => requests.push(r.url()));
   page = await context.newPage();
@@ -101,10 +78,7 @@ beforeAll(async () => {
 afterAll(async () => {
   userSocket?.close();
   observer?.close();
-  await browser?.close();
-  await Promise.all([adminRelay?.close(), userRelay?.close()]);
-  await cluster?.stop();
-  await db?.drop();
+  await web?.close();
 });
 
 describe('the operator console in Chromium, through nginx, on two nodes', () => {
@@ -112,16 +86,18 @@ describe('the operator console in Chromium, through nginx, on two nodes', () => 
     await page.goto(new URL('/console/', adminRelay.url).toString());
     await page.getByRole('heading', { name: 'Admin log-in' }).waitFor();
     await shot('console-log-in');
+    expect(await accessibilityViolations(page)).toEqual([]);
     await logIn(user.user.username, 'password123');
     const alert = page.getByRole('alert');
     await alert.getByText(`“${user.user.username}” is not an admin`).waitFor();
     expect(await alert.textContent()).toContain(`pnpm cli set-role ${user.user.username} admin`);
-    expect(await alert.locator('code').textContent()).toBe('forbidden');
+    expect(await alert.textContent()).toMatch(/\(code forbidden\)$/);
     expect(await stored()).toBeNull();
     await shot('console-refused');
+    expect(await accessibilityViolations(page)).toEqual([]);
     // A wrong password: the server's refusal with its code.
     await logIn(ADMIN.username, 'not the password');
-    await alert.locator('code').getByText('invalid_credentials').waitFor();
+    await alert.getByText('(code invalid_credentials)').waitFor();
     expect(await stored()).toBeNull();
   });
 
@@ -159,6 +135,7 @@ describe('the operator console in Chromium, through nginx, on two nodes', () => 
     await expect.poll(() => rows('Rooms'), POLL).toEqual([[room, '1']]);
     expect([await figure('connections'), await figure('rooms')]).toEqual(['2', '1']);
     await shot('console');
+    expect(await accessibilityViolations(page)).toEqual([]);
   });
 
   it('sends an announcement after confirmation (keyboard), which the connected user receives', async () => {
@@ -176,6 +153,7 @@ describe('the operator console in Chromium, through nginx, on two nodes', () => 
     await page.getByRole('button', { name: 'Send announcement…' }).click();
     await dialog.waitFor();
     await shot('console-confirm');
+    expect(await accessibilityViolations(page)).toEqual([]);
     const received = nextEvent<Announcement>(userSocket!, 'announcement', undefined, UI_TIMEOUT_MS);
     await page.keyboard.press('Tab');
     await page.keyboard.press('Enter');
@@ -190,7 +168,7 @@ describe('the operator console in Chromium, through nginx, on two nodes', () => 
     await page.getByRole('button', { name: 'Disconnect…' }).click();
     const alert = page.getByRole('alert');
     await alert.getByText('Not disconnected:').waitFor();
-    expect(await alert.locator('code').textContent()).toBe('not_found');
+    expect(await alert.textContent()).toMatch(/\(code not_found\)$/);
 
     const ended = nextEvent<string>(userSocket!, 'disconnect', undefined, UI_TIMEOUT_MS);
     await page.getByLabel('Username').fill(user.user.username);
@@ -214,6 +192,7 @@ describe('the operator console in Chromium, through nginx, on two nodes', () => 
     await page.getByRole('table', { name: 'Nodes' }).waitFor();
     expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
     await shot('console-phone');
+    expect(await accessibilityViolations(page)).toEqual([]);
     await page.setViewportSize({ width: 1200, height: 900 });
   });
 

@@ -13,3 +13,8 @@ export function problemOf(err: unknown): Problem {
   if (err instanceof Error && err.message.includes('timed out')) return { message: 'The server did not answer in time. Try again.' };
   return { message: 'Something went wrong. Try again.' };
 }
+
+/** The problem as one line: its message, then its code. */
+export function problemText({ message, code }: Problem): string {
+  return code ? `${message} (code ${code})` : message;
+}

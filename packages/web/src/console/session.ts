@@ -1,39 +1,16 @@
-import { signal } from '@preact/signals';
-import type { PublicUser } from '@parley/protocol';
+import { tabSession, type Session } from '../shared/tab-session.ts';
 
-/** The admin signed in to the console in this tab: the token and its user. */
-export interface AdminSession {
-  token: string;
-  user: PublicUser;
-}
+/** The admin logged in to the console in this tab. */
+export type AdminSession = Session;
 
 /**
- * Kept for the tab (sessionStorage), under a key of its own: signing in to or out of the
- * console leaves the chat app's session in the same tab alone, and the other way round.
+ * Under a key of its own: logging in to or out of the console leaves the chat app's session in
+ * the same tab alone, and the other way round.
  */
-const KEY = 'parley.console.session';
+const admin = tabSession('parley.console.session');
 
-function stored(): AdminSession | null {
-  try {
-    return JSON.parse(sessionStorage.getItem(KEY) ?? 'null') as AdminSession | null;
-  } catch {
-    return null;
-  }
-}
-
-/** The tab's admin session; null while signed out. */
-export const session = signal<AdminSession | null>(stored());
+export const session = admin.session;
 /** Why the last session ended when the admin did not log out (a refused or revoked token). */
-export const endedReason = signal<string | null>(null);
-
-export function logIn(next: AdminSession): void {
-  sessionStorage.setItem(KEY, JSON.stringify(next));
-  endedReason.value = null;
-  session.value = next;
-}
-
-export function logOut(reason: string | null = null): void {
-  sessionStorage.removeItem(KEY);
-  endedReason.value = reason;
-  session.value = null;
-}
+export const endedReason = admin.ended;
+export const logIn = admin.start;
+export const logOut = admin.end;

@@ -1,34 +1,25 @@
 import { useState } from 'preact/hooks';
-import type { PublicUser } from '@parley/protocol';
+import { MAX_TEXT_LENGTH, type PublicUser } from '@parley/protocol';
 import { api } from '../../chat/api.ts';
 import type { AdminConnection } from '../admin-connection.ts';
-import { problemOf } from '../problem.ts';
+import { useAction } from '../use-action.ts';
 import { ConfirmDialog } from './confirm-dialog.tsx';
-import { OutcomeMessage, type Outcome } from './feedback.tsx';
-
-/** The announcement limit of the contract (announceSchema: 1–2000 characters). */
-const ANNOUNCEMENT_MAX = 2000;
+import { OutcomeMessage } from './feedback.tsx';
+import { TextField } from './text-field.tsx';
 
 /** Write an announcement, confirm, and every connected user of every node gets it. */
 export function AnnounceForm({ connection }: { connection: AdminConnection }) {
   const [text, setText] = useState('');
   const [confirming, setConfirming] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [outcome, setOutcome] = useState<Outcome | null>(null);
+  const { busy, outcome, run, clear } = useAction('Not sent: ');
 
-  const send = async () => {
+  const send = () => {
     setConfirming(false);
-    setBusy(true);
-    setOutcome(null);
-    try {
+    void run(async () => {
       await connection.announce(text);
-      setOutcome({ ok: true, text: 'Announcement sent to every connected user.' });
       setText('');
-    } catch (err) {
-      setOutcome({ ok: false, problem: problemOf(err) });
-    } finally {
-      setBusy(false);
-    }
+      return 'Announcement sent to every connected user.';
+    });
   };
 
   return (
@@ -38,7 +29,7 @@ export function AnnounceForm({ connection }: { connection: AdminConnection }) {
         onSubmit={(e) => {
           e.preventDefault();
           if (busy) return;
-          setOutcome(null);
+          clear();
           setConfirming(true);
         }}
       >
@@ -47,25 +38,25 @@ export function AnnounceForm({ connection }: { connection: AdminConnection }) {
           id="announcement"
           rows={3}
           required
-          maxLength={ANNOUNCEMENT_MAX}
+          maxLength={MAX_TEXT_LENGTH}
           aria-describedby="announcement-hint"
           value={text}
           onInput={(e) => setText(e.currentTarget.value)}
         />
         <p id="announcement-hint" class="hint">
-          Shown at once to everyone connected to the chat, on every node. Up to {ANNOUNCEMENT_MAX} characters.
+          Shown at once to everyone connected to the chat, on every node. Up to {MAX_TEXT_LENGTH} characters.
         </p>
         {/* Never disabled: the dialog gives the focus back to it, and a disabled button would drop it. */}
         <button type="submit" class="primary">
           Send announcement…
         </button>
       </form>
-      <OutcomeMessage outcome={outcome} failurePrefix="Not sent: " />
+      <OutcomeMessage outcome={outcome} />
       <ConfirmDialog
         open={confirming}
         title="Send this announcement?"
         confirmLabel="Send to everyone"
-        onConfirm={() => void send()}
+        onConfirm={send}
         onCancel={() => setConfirming(false)}
       >
         <p>Everyone connected to the chat gets it now:</p>
@@ -79,65 +70,49 @@ export function AnnounceForm({ connection }: { connection: AdminConnection }) {
 export function DisconnectForm({ connection, token }: { connection: AdminConnection; token: string }) {
   const [username, setUsername] = useState('');
   const [target, setTarget] = useState<PublicUser | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [outcome, setOutcome] = useState<Outcome | null>(null);
+  const { outcome, run } = useAction('Not disconnected: ');
 
-  const lookUp = async (event: Event) => {
+  const lookUp = (event: Event) => {
     event.preventDefault();
-    if (busy) return;
-    setBusy(true);
-    setOutcome(null);
-    try {
+    void run(async () => {
       const { user } = await api('userByName', { token, params: { username: username.trim() } });
       setTarget(user);
-    } catch (err) {
-      setOutcome({ ok: false, problem: problemOf(err) });
-    } finally {
-      setBusy(false);
-    }
+      return null;
+    });
   };
 
-  const disconnect = async (user: PublicUser) => {
+  const disconnect = (user: PublicUser) => {
     setTarget(null);
-    setBusy(true);
-    try {
+    void run(async () => {
       await connection.disconnectUser(user.id);
-      setOutcome({ ok: true, text: `Disconnected “${user.username}” (user #${user.id}): every connection of theirs was closed.` });
       setUsername('');
-    } catch (err) {
-      setOutcome({ ok: false, problem: problemOf(err) });
-    } finally {
-      setBusy(false);
-    }
+      return `Disconnected “${user.username}” (user #${user.id}): every connection of theirs was closed.`;
+    });
   };
 
   return (
     <section class="card" aria-labelledby="disconnect-title">
       <h2 id="disconnect-title">Disconnect a user</h2>
-      <form onSubmit={(e) => void lookUp(e)}>
-        <label for="disconnect-username">Username</label>
-        <input
+      <form onSubmit={lookUp}>
+        <TextField
           id="disconnect-username"
+          label="Username"
           autocomplete="off"
-          required
           maxLength={32}
-          aria-describedby="disconnect-hint"
+          hint="Closes every connection of theirs (chat, notifications) on every node. The account stays: they can connect again."
           value={username}
-          onInput={(e) => setUsername(e.currentTarget.value)}
+          onValue={setUsername}
         />
-        <p id="disconnect-hint" class="hint">
-          Closes every connection of theirs (chat, notifications) on every node. The account stays: they can connect again.
-        </p>
         <button type="submit" class="danger">
           Disconnect…
         </button>
       </form>
-      <OutcomeMessage outcome={outcome} failurePrefix="Not disconnected: " />
+      <OutcomeMessage outcome={outcome} />
       <ConfirmDialog
         open={target !== null}
         title={`Disconnect “${target?.username ?? ''}”?`}
         confirmLabel={`Disconnect ${target?.username ?? ''}`}
-        onConfirm={() => target && void disconnect(target)}
+        onConfirm={() => target && disconnect(target)}
         onCancel={() => setTarget(null)}
       >
         <p>

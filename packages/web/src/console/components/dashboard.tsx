@@ -24,7 +24,7 @@ export function Dashboard({ session }: { session: AdminSession }) {
       </a>
       <header class="console-top">
         <h1>Parley console</h1>
-        <p class={`link-state link-${state}`} role="status">
+        <p class={`connection connection-${state}`} role="status">
           <span class="dot" aria-hidden="true" />
           {LABELS[state]}
         </p>

@@ -1,31 +1,17 @@
-import type { Problem } from '../problem.ts';
+import { Alert } from '../../chat/components/alert.tsx';
+import type { Outcome } from '../use-action.ts';
 
-/** The outcome of an action: a success announced politely, a problem assertively (with its code). */
-export type Outcome = { ok: true; text: string } | { ok: false; problem: Problem };
-
-export function ProblemAlert({ problem, prefix }: { problem: Problem; prefix?: string }) {
-  return (
-    <p class="error" role="alert">
-      {prefix}
-      {problem.message}
-      {problem.code && (
-        <>
-          {' '}
-          (code <code>{problem.code}</code>)
-        </>
-      )}
-    </p>
-  );
-}
-
-/** The live regions stay in the page, so a screen reader hears each new outcome. */
-export function OutcomeMessage({ outcome, failurePrefix }: { outcome: Outcome | null; failurePrefix: string }) {
+/**
+ * The outcome of an action: a success in a polite live region (always in the page, so a screen
+ * reader hears each new one), a failure as an alert.
+ */
+export function OutcomeMessage({ outcome }: { outcome: Outcome | null }) {
   return (
     <>
       <p class="success" role="status">
         {outcome?.ok ? outcome.text : ''}
       </p>
-      {outcome && !outcome.ok && <ProblemAlert problem={outcome.problem} prefix={failurePrefix} />}
+      <Alert message={outcome && !outcome.ok ? outcome.text : null} />
     </>
   );
 }

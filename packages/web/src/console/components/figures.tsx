@@ -1,7 +1,6 @@
-import type { AdminConnection } from '../admin-connection.ts';
-import { POLL_MS } from '../admin-connection.ts';
-import { problemOf } from '../problem.ts';
-import { ProblemAlert } from './feedback.tsx';
+import { Alert } from '../../chat/components/alert.tsx';
+import { POLL_MS, type AdminConnection } from '../admin-connection.ts';
+import { problemOf, problemText } from '../problem.ts';
 
 const count = new Intl.NumberFormat();
 const time = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
@@ -11,28 +10,23 @@ export function Overview({ connection }: { connection: AdminConnection }) {
   const stats = connection.stats.value;
   const updatedAt = connection.updatedAt.value;
   const error = connection.refreshError.value;
+  const figures = { Nodes: stats?.nodes.length, Connections: stats?.connections, Rooms: stats?.rooms };
   return (
     <section class="card overview" aria-labelledby="overview-title">
       <h2 id="overview-title">Cluster</h2>
       <dl class="figures">
-        <div>
-          <dt>Nodes</dt>
-          <dd data-figure="nodes">{stats ? count.format(stats.nodes.length) : '–'}</dd>
-        </div>
-        <div>
-          <dt>Connections</dt>
-          <dd data-figure="connections">{stats ? count.format(stats.connections) : '–'}</dd>
-        </div>
-        <div>
-          <dt>Rooms</dt>
-          <dd data-figure="rooms">{stats ? count.format(stats.rooms) : '–'}</dd>
-        </div>
+        {Object.entries(figures).map(([name, value]) => (
+          <div key={name}>
+            <dt>{name}</dt>
+            <dd data-figure={name.toLowerCase()}>{value === undefined ? '–' : count.format(value)}</dd>
+          </div>
+        ))}
       </dl>
       <p class="hint">
         {updatedAt ? `Updated at ${time.format(updatedAt)}` : 'Not fetched yet'}, every {POLL_MS / 1000} s while connected. Connections are
         the clients connected to each node (browser tabs, apps; this console too).
       </p>
-      {error !== null && <ProblemAlert problem={problemOf(error)} prefix="The figures could not be fetched: " />}
+      <Alert message={error === null ? null : `The figures could not be fetched: ${problemText(problemOf(error))}`} />
       <button type="button" onClick={() => void connection.refresh()}>
         Refresh now
       </button>
@@ -46,24 +40,7 @@ export function NodesTable({ connection }: { connection: AdminConnection }) {
   return (
     <section class="card" aria-labelledby="nodes-title">
       <h2 id="nodes-title">Nodes</h2>
-      <table aria-labelledby="nodes-title">
-        <thead>
-          <tr>
-            <th scope="col">Node</th>
-            <th scope="col" class="number">
-              Connections
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {nodes.map((node) => (
-            <tr key={node.nodeId}>
-              <th scope="row">{node.nodeId}</th>
-              <td class="number">{count.format(node.connections)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <CountTable labelledBy="nodes-title" heads={['Node', 'Connections']} rows={nodes.map((n) => [n.nodeId, n.connections])} />
       {nodes.length === 0 && <p class="hint">No live node reported yet.</p>}
     </section>
   );
@@ -76,25 +53,8 @@ export function RoomsTable({ connection }: { connection: AdminConnection }) {
   return (
     <section class="card" aria-labelledby="rooms-title">
       <h2 id="rooms-title">Rooms</h2>
-      <table aria-labelledby="rooms-title" aria-describedby="rooms-hint">
-        <thead>
-          <tr>
-            <th scope="col">Room</th>
-            <th scope="col" class="number">
-              Users
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {list?.rooms.map(({ room, count: users }) => (
-            <tr key={room}>
-              <th scope="row">{room}</th>
-              <td class="number">{count.format(users)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      <p id="rooms-hint" class="hint">
+      <CountTable labelledBy="rooms-title" heads={['Room', 'Users']} rows={list?.rooms.map((r) => [r.room, r.count]) ?? []} />
+      <p class="hint">
         {list && list.rooms.length === 0 ? 'No room has anyone in it on this page. ' : ''}
         In name order; users are counted once however many connections they have.
       </p>
@@ -108,5 +68,29 @@ export function RoomsTable({ connection }: { connection: AdminConnection }) {
         </button>
       </nav>
     </section>
+  );
+}
+
+/** A table of names (row headers) and counts, named by the heading `labelledBy`. */
+function CountTable({ labelledBy, heads, rows }: { labelledBy: string; heads: [string, string]; rows: [string, number][] }) {
+  return (
+    <table aria-labelledby={labelledBy}>
+      <thead>
+        <tr>
+          <th scope="col">{heads[0]}</th>
+          <th scope="col" class="number">
+            {heads[1]}
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map(([name, value]) => (
+          <tr key={name}>
+            <th scope="row">{name}</th>
+            <td class="number">{count.format(value)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }

@@ -1,33 +1,30 @@
 import { useState } from 'preact/hooks';
+import { ParleyClientError } from '@parley/client';
 import { api } from '../../chat/api.ts';
-import { problemOf, type Problem } from '../problem.ts';
+import { Alert } from '../../chat/components/alert.tsx';
 import { endedReason, logIn } from '../session.ts';
-import { ProblemAlert } from './feedback.tsx';
+import { useAction } from '../use-action.ts';
+import { TextField } from './text-field.tsx';
 
 /** Log in with an admin account; any other account is refused here, before anything is kept. */
 export function SignIn() {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
-  const [problem, setProblem] = useState<Problem | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, outcome, run } = useAction();
 
-  const submit = async (event: Event) => {
+  const submit = (event: Event) => {
     event.preventDefault();
-    setBusy(true);
-    setProblem(null);
-    try {
+    void run(async () => {
       const { token, user } = await api('login', { body: { username: username.trim(), password } });
-      if (user.role === 'admin') logIn({ token, user });
-      else
-        setProblem({
-          message: `“${user.username}” is not an admin: the console is for admins only. An operator makes an account an admin with “pnpm cli set-role ${user.username} admin”.`,
-          code: 'forbidden',
-        });
-    } catch (err) {
-      setProblem(problemOf(err));
-    } finally {
-      setBusy(false);
-    }
+      if (user.role !== 'admin') {
+        throw new ParleyClientError(
+          'forbidden',
+          `“${user.username}” is not an admin: the console is for admins only. An operator makes an account an admin with “pnpm cli set-role ${user.username} admin”.`,
+        );
+      }
+      logIn({ token, user });
+      return null;
+    });
   };
 
   return (
@@ -39,30 +36,19 @@ export function SignIn() {
           {endedReason.value}
         </p>
       )}
-      <form onSubmit={(e) => void submit(e)} aria-labelledby="log-in-title">
+      <form onSubmit={submit} aria-labelledby="log-in-title">
         <h2 id="log-in-title">Admin log-in</h2>
-        <label for="username">Username</label>
-        <input
-          id="username"
-          name="username"
-          autocomplete="username"
-          required
-          maxLength={32}
-          value={username}
-          onInput={(e) => setUsername(e.currentTarget.value)}
-        />
-        <label for="password">Password</label>
-        <input
+        <TextField id="username" label="Username" autocomplete="username" maxLength={32} value={username} onValue={setUsername} />
+        <TextField
           id="password"
-          name="password"
-          type="password"
+          label="Password"
+          secret
           autocomplete="current-password"
-          required
           maxLength={128}
           value={password}
-          onInput={(e) => setPassword(e.currentTarget.value)}
+          onValue={setPassword}
         />
-        {problem && <ProblemAlert problem={problem} />}
+        <Alert message={outcome?.text ?? null} />
         <button type="submit" class="primary" disabled={busy}>
           Log in
         </button>
