@@ -2,7 +2,7 @@
  * Import rules, checked by `pnpm lint` (dependency-cruiser): no cycles (type-only imports
  * count), and each layer of the gateway imports only the layers below it:
  *
- *   app.ts, main.ts, cli.ts  >  plugins/  >  routes/, realtime/  >  presence/, notifications/, pubsub/, limits/  >  domain/
+ *   app.ts, main.ts, cli.ts  >  plugins/  >  routes/, realtime/, metrics/  >  presence/, notifications/, pubsub/, limits/  >  domain/
  *
  * Packages never import services, and nothing reaches into another package with a relative path.
  */
@@ -16,7 +16,7 @@ export default {
   forbidden: [
     { name: 'no-circular', severity: 'error', comment: 'Import cycles (type-only ones too).', from: {}, to: { circular: true } },
     forbid('domain-is-pure', 'domain/ holds pure logic: no infrastructure, no higher layer.', layer('domain'), [
-      `${gateway}(presence|notifications|pubsub|limits|realtime|routes|plugins)/`,
+      `${gateway}(presence|notifications|pubsub|limits|realtime|metrics|routes|plugins)/`,
       `${gateway}[^/]+\\.ts$`,
       'node_modules/(fastify|socket\\.io|ioredis|@socket\\.io)',
     ]),
@@ -24,13 +24,19 @@ export default {
       'services-below-transport',
       'presence/, notifications/, pubsub/ and limits/ know nothing of sockets, routes or plugins.',
       `${gateway}(presence|notifications|pubsub|limits)/`,
-      `${gateway}(realtime|routes|plugins)/|${gateway}[^/]+\\.ts$`,
+      `${gateway}(realtime|metrics|routes|plugins)/|${gateway}[^/]+\\.ts$`,
     ),
     forbid(
       'realtime-below-plugins',
       'realtime/ is wired by plugins, never the other way.',
       layer('realtime'),
-      `${gateway}(routes|plugins)/|${gateway}[^/]+\\.ts$`,
+      `${gateway}(metrics|routes|plugins)/|${gateway}[^/]+\\.ts$`,
+    ),
+    forbid(
+      'metrics-below-plugins',
+      'metrics/ instruments what plugins hand it (sockets, Redis clients, presence); it knows no handler, route or plugin.',
+      layer('metrics'),
+      `${gateway}(realtime|routes|plugins)/|${gateway}[^/]+\\.ts$`,
     ),
     forbid(
       'routes-below-plugins',

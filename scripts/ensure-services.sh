@@ -2,9 +2,10 @@
 # Make sure what the test suite talks to is present and running, on a Debian machine:
 # PostgreSQL and Redis (unless DATABASE_URL / REDIS_URL point elsewhere, or a Docker engine
 # lets testcontainers start them), nginx (cluster tests), docker-compose (compose file check),
-# busybox (the Redis Cluster init script runs under its sh and tools, as in redis:7-alpine) and
+# busybox (the Redis Cluster init script runs under its sh and tools, as in redis:7-alpine),
 # Debian's Chromium (the browser tests drive it with playwright-core; Playwright's own browser
-# downloads cannot be fetched here).
+# downloads cannot be fetched here) and Prometheus (its promtool checks /metrics and the scrape
+# configurations; the monitoring test runs it).
 set -euo pipefail
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -22,6 +23,7 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 command -v busybox >/dev/null 2>&1 || missing+=(busybox)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 if [ "$docker_engine" = false ]; then
   if [ -z "${DATABASE_URL:-}" ] && ! command -v pg_ctlcluster >/dev/null 2>&1; then missing+=(postgresql); fi
   if [ -z "${REDIS_URL:-}" ] && ! command -v redis-server >/dev/null 2>&1; then missing+=(redis-server); fi

@@ -2,8 +2,12 @@
  * `pnpm cluster`: N gateway processes (node-1…node-N on ports BASE…BASE+N-1) and nginx in
  * front of them on this machine, without Docker, over REDIS_URL / DATABASE_URL (defaults:
  * the local services), or, with CLUSTER_REDIS=cluster, over a 3-master Redis Cluster of its own.
- * Migrates first, prints the URL, stops everything on Ctrl-C / SIGTERM.
+ * Migrates first, writes the nodes' Prometheus targets (file_sd, for
+ * infra/prometheus/prometheus.cluster.yml), prints the URL, stops everything on Ctrl-C / SIGTERM.
  */
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { loadConfig } from '@parley/config';
 import { openDatabase } from '@parley/db';
@@ -20,6 +24,8 @@ const options = z
     REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
     /** 'cluster': start a private 3-master Redis Cluster (the machine's redis-server) and use it instead of REDIS_URL. */
     CLUSTER_REDIS: z.enum(['single', 'cluster']).default('single'),
+    /** Where the nodes' Prometheus targets are written (file_sd); prometheus.cluster.yml reads infra/prometheus/targets/. */
+    CLUSTER_PROMETHEUS_TARGETS: z.string().default(fileURLToPath(new URL('../prometheus/targets/pnpm-cluster.json', import.meta.url))),
   })
   .parse(process.env);
 
@@ -70,6 +76,15 @@ for (const node of cluster.nodes) {
   });
 }
 const upstreams = cluster.nodes.map((n) => `127.0.0.1:${n.port}`);
+if (config.metrics.enabled) {
+  // Prometheus scrapes every node directly (nginx refuses /metrics); written whole, then renamed, as file_sd expects.
+  const file = resolve(options.CLUSTER_PROMETHEUS_TARGETS);
+  const targets = cluster.nodes.map((n) => ({ targets: [`127.0.0.1:${n.port}`], labels: { node: n.nodeId } }));
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(`${file}.tmp`, `${JSON.stringify(targets, null, 2)}\n`);
+  await rename(`${file}.tmp`, file);
+  process.stdout.write(`cluster: Prometheus targets of the nodes in ${file}\n`);
+}
 if (cluster.nginx.connectionsPerNode < CONNECTIONS_PER_NODE) {
   process.stderr.write(
     `cluster: nginx runs unprivileged under a lower open-file limit (ulimit -Hn): sized for ${cluster.nginx.connectionsPerNode} connections per node, not ${CONNECTIONS_PER_NODE}\n`,

@@ -114,6 +114,11 @@ const envSchema = z.object({
   WRITE_QUEUE_MAX: z.coerce.number().int().min(1).max(1_000_000).default(5000),
   /** Longest a message (or user look-up) waits for the database before it is answered `unavailable`. @default 5000 */
   WRITE_WAIT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
+  /**
+   * How long an idle message writer waits for more messages before it writes (one commit for
+   * all): less database CPU per message for up to that much latency. @default 0
+   */
+  WRITE_LINGER_MS: z.coerce.number().int().min(0).max(1000).default(0),
   /** Folder for the embedded database. @default './.data' */
   DATA_DIR: z.string().default('.data'),
   /** Redis URL; unset (and no REDIS_CLUSTER_NODES) = single node with the in-memory adapter. */
@@ -210,6 +215,10 @@ const envSchema = z.object({
   MIGRATE_ON_START: bool.default(true),
   /** Folder of the built web app (index.html, console/, assets/). @default the @parley/web package's dist/ */
   WEB_ROOT: z.preprocess(unsetIfBlank, z.string().optional()),
+  /** Serve Prometheus metrics at GET /metrics (and count them). @default true */
+  METRICS_ENABLED: bool.default(true),
+  /** When set, GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`; empty = unset. */
+  METRICS_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16).max(256).optional()),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -229,6 +238,8 @@ export interface Config {
   };
   /** The queue of messages and user look-ups waiting for the database. */
   writeQueue: { maxPending: number; maxWaitMs: number };
+  /** The message writer's linger (WRITE_LINGER_MS). */
+  messageLingerMs: number;
   /** Redis: one server (`url`), a cluster (`clusterNodes`) or none (both unset). */
   redis: {
     url: string | undefined;
@@ -266,6 +277,8 @@ export interface Config {
   notificationBacklogMax: number;
   /** The built web app: an absolute folder, or undefined for the @parley/web package's dist/. */
   webRoot: string | undefined;
+  /** Prometheus metrics at GET /metrics: served or not, and the bearer token it requires (if any). */
+  metrics: { enabled: boolean; token: string | undefined };
 }
 
 export class ConfigError extends Error {
@@ -297,6 +310,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     // The server's cancel (a clean error, the connection kept) should come before the client gives up.
     throw new ConfigError('Invalid configuration:\n  DATABASE_QUERY_TIMEOUT_MS must not be below DATABASE_STATEMENT_TIMEOUT_MS');
   }
+  if (env.METRICS_TOKEN && !env.METRICS_ENABLED) {
+    throw new ConfigError('Invalid configuration:\n  METRICS_TOKEN is set but METRICS_ENABLED=false: nothing would use it');
+  }
   if (Boolean(env.ADMIN_USERNAME) !== Boolean(env.ADMIN_PASSWORD)) {
     throw new ConfigError('Invalid configuration:\n  ADMIN_USERNAME and ADMIN_PASSWORD go together');
   }
@@ -318,6 +334,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       queryTimeoutMs: env.DATABASE_QUERY_TIMEOUT_MS,
     },
     writeQueue: { maxPending: env.WRITE_QUEUE_MAX, maxWaitMs: env.WRITE_WAIT_MS },
+    messageLingerMs: env.WRITE_LINGER_MS,
     redis: {
       url: env.REDIS_URL,
       clusterNodes: env.REDIS_CLUSTER_NODES,
@@ -346,5 +363,6 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     fanout: { batchSize: env.FANOUT_BATCH_SIZE, staleMs: env.FANOUT_STALE_MS, sweepMs: env.FANOUT_SWEEP_MS },
     notificationBacklogMax: env.NOTIFICATION_BACKLOG_MAX,
     webRoot: env.WEB_ROOT === undefined ? undefined : resolve(env.WEB_ROOT),
+    metrics: { enabled: env.METRICS_ENABLED, token: env.METRICS_TOKEN },
   });
 }

@@ -28,6 +28,7 @@ describe('loadConfig', () => {
         passwords: { concurrency: 2, queueMax: 32 },
       },
       migrateOnStart: true,
+      metrics: { enabled: true, token: undefined },
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -77,5 +78,15 @@ describe('loadConfig', () => {
   it('treats an empty DATABASE_URL as unset (embedded database)', () => {
     expect(load({ DATABASE_URL: '' }).database.url).toBeUndefined();
     expect(() => load({ DATABASE_URL: 'not a url' })).toThrow(ConfigError);
+  });
+
+  it('reads METRICS_ENABLED and METRICS_TOKEN: a token of 16+ characters, empty = unset, none while metrics are off', () => {
+    const token = randomBytes(16).toString('hex');
+    expect(load({ METRICS_TOKEN: token }).metrics).toEqual({ enabled: true, token });
+    expect(load({ METRICS_TOKEN: '' }).metrics).toEqual({ enabled: true, token: undefined });
+    expect(load({ METRICS_ENABLED: 'false' }).metrics).toEqual({ enabled: false, token: undefined });
+    expect(() => load({ METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN/);
+    expect(() => load({ METRICS_ENABLED: 'maybe' })).toThrow(/METRICS_ENABLED/);
+    expect(() => load({ METRICS_ENABLED: 'false', METRICS_TOKEN: token })).toThrow(/METRICS_TOKEN is set but METRICS_ENABLED=false/);
   });
 });

@@ -75,6 +75,21 @@ export async function createPost(baseUrl: string, author: Session, body: object 
   return res.body;
 }
 
+/**
+ * A post by `author` reaching a follower: a fresh user follows `author`, listens on
+ * '/notifications', and resolves with that socket (the caller closes it) once the post's
+ * notification arrived.
+ */
+export async function postToFollower(baseUrl: string, author: Session, body: object = { content: 'news' }): Promise<ClientSocket> {
+  const follower = await registerUser(baseUrl);
+  await follow(baseUrl, follower, author.user.id);
+  const listener = await connect(baseUrl, '/notifications', follower.token);
+  const notified = nextEvent(listener, 'notification');
+  await createPost(baseUrl, author, body);
+  await notified;
+  return listener;
+}
+
 export interface Client extends Session {
   socket: ClientSocket;
 }

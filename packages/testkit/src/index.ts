@@ -13,3 +13,5 @@ export * from './pnpm-cluster.ts';
 export * from './browser.ts';
 export * from './relay.ts';
 export * from './web-cluster.ts';
+export * from './metrics.ts';
+export * from './prometheus.ts';

@@ -7,13 +7,14 @@ import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCom
 import type { RedisClient } from './pubsub/redis-client.ts';
 import type { Logger } from 'pino';
 import type { Config } from '@parley/config';
-import { errorBody, ParleyError } from '@parley/protocol';
+import { errorBody, ParleyError, type ErrorCode } from '@parley/protocol';
 import { describeIssue } from './domain/validation.ts';
 import { rawErrorResponse, toParleyError } from './domain/errors.ts';
 import { createPasswordHasher, type PasswordHasher } from './domain/passwords.ts';
 import { authPlugin } from './plugins/auth.ts';
 import { dbPlugin } from './plugins/db.ts';
 import { limitsPlugin } from './plugins/limits.ts';
+import { metricsPlugin } from './plugins/metrics.ts';
 import { notificationsPlugin } from './plugins/notifications.ts';
 import { realtimePlugin } from './plugins/realtime.ts';
 import { redisPlugin } from './plugins/redis.ts';
@@ -22,6 +23,7 @@ import { webPlugin } from './plugins/web.ts';
 import { authRoutes } from './routes/auth.ts';
 import { followRoutes } from './routes/follows.ts';
 import { healthRoutes } from './routes/health.ts';
+import { metricsRoutes } from './routes/metrics.ts';
 import { notificationRoutes } from './routes/notifications.ts';
 import { postRoutes } from './routes/posts.ts';
 import { privateMessageRoutes } from './routes/private-messages.ts';
@@ -72,13 +74,16 @@ function trustHops(hops: number): (address: string, hop: number) => boolean {
  * (Fastify's default answers its own body, and 431 for headers over 16 KiB): headers or URL too
  * large -> 413 payload_too_large, anything else malformed -> 400 invalid_payload.
  */
-function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): void {
-  if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  const { status, body } =
-    err.code === 'HPE_HEADER_OVERFLOW'
-      ? { status: 413, body: errorBody('payload_too_large', 'The request headers or URL are too large') }
-      : { status: 400, body: errorBody('invalid_payload', 'Malformed HTTP request') };
-  socket.end(rawErrorResponse(status, body));
+function clientErrorHandler(refused: (code: ErrorCode) => void) {
+  return (err: NodeJS.ErrnoException, socket: Duplex): void => {
+    if (err.code === 'ECONNRESET' || socket.destroyed) return;
+    const { status, body } =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? { status: 413, body: errorBody('payload_too_large', 'The request headers or URL are too large') }
+        : { status: 400, body: errorBody('invalid_payload', 'Malformed HTTP request') };
+    refused(body.code);
+    socket.end(rawErrorResponse(status, body));
+  };
 }
 
 /** Readiness of Redis: fails at once while disconnected (commands would wait for the reconnection). */
@@ -92,7 +97,9 @@ async function pingRedis(client: RedisClient): Promise<void> {
  * database (and Redis) when made ready, never listens; `main.ts` does that.
  */
 export async function buildApp(config: Config, logger: Logger): Promise<FastifyInstance> {
-  const app = Fastify({
+  /** Every error answer over HTTP, counted by code (parley_errors_total). */
+  const refused = (code: ErrorCode) => app.metrics?.refused('http', code);
+  const app: FastifyInstance = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast keeps the instance's logger type the base one.
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     loggerInstance: logger as FastifyBaseLogger,
@@ -105,10 +112,11 @@ export async function buildApp(config: Config, logger: Logger): Promise<FastifyI
     logController: new LogController({ disableRequestLogging: true }),
     // Requests arriving while the node shuts down are refused below, in the protocol's shape.
     return503OnClosing: false,
-    clientErrorHandler,
+    clientErrorHandler: clientErrorHandler(refused),
     // Errors raised before routing (a badly percent-encoded URL) get the same error shape.
     frameworkErrors: (err, _request, reply) => {
       const { status, body } = toErrorReply(err);
+      refused(body.error.code);
       (reply as FastifyReply).code(status).send(body);
     },
   });
@@ -120,6 +128,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<FastifyI
 
   app.setErrorHandler((err: FastifyError | ParleyError, request, reply) => {
     const { status, body } = toErrorReply(err);
+    refused(body.error.code);
     if (err instanceof ParleyError && err.retryAfterSec !== undefined) reply.header('retry-after', err.retryAfterSec);
     if (status === 503 && !(err instanceof ParleyError))
       request.log.warn({ err, code: body.error.code }, 'request failed: a dependency is unavailable');
@@ -127,11 +136,12 @@ export async function buildApp(config: Config, logger: Logger): Promise<FastifyI
     return reply.code(status).send(body);
   });
   // A browser navigation to one of the web app's pages gets the page; anything else is a JSON 404.
-  app.setNotFoundHandler(
-    (request, reply) =>
-      app.webFallback(request, reply) ??
-      reply.code(404).send({ error: errorBody('not_found', `No route ${request.method} ${request.url.split('?')[0]}`) }),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const page = app.webFallback(request, reply);
+    if (page) return page;
+    refused('not_found');
+    return reply.code(404).send({ error: errorBody('not_found', `No route ${request.method} ${request.url.split('?')[0]}`) });
+  });
 
   // A plugin that fails (the database unreachable, the admin name taken) must not leave the
   // ones before it open: close what was opened, then fail.
@@ -164,6 +174,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<FastifyI
     await app.register(swaggerUi, { routePrefix: '/docs' });
     app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
     app.decorate('passwords', createPasswordHasher({ cost: config.scryptCost, ...config.limits.passwords }));
+    await app.register(metricsPlugin, { config });
     await app.register(dbPlugin, { config });
     await app.register(authPlugin, { config });
     await app.register(redisPlugin, { config });
@@ -176,6 +187,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<FastifyI
       config,
       checks: { database: () => app.db.ping(), ...(redis ? { redis: () => pingRedis(redis.pub) } : {}) },
     });
+    if (app.metrics) await app.register(metricsRoutes, { metrics: app.metrics, token: config.metrics.token });
     await app.register(authRoutes, { config });
     await app.register(roomRoutes);
     await app.register(privateMessageRoutes);

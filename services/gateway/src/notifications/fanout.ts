@@ -12,6 +12,14 @@ export interface FanoutOptions {
   sweepMs: number;
 }
 
+/** Told what fan-out does (metrics). */
+export interface FanoutObserver {
+  /** A batch of `notified` notifications was created and handed to delivery. */
+  batch(notified: number): void;
+  /** A job ended: done, or failed (the sweeper retries it). */
+  ended(outcome: 'done' | 'failed'): void;
+}
+
 /** Stale jobs claimed per sweep. */
 const SWEEP_CLAIM_LIMIT = 10;
 
@@ -28,7 +36,13 @@ export class FanoutService {
     private readonly sink: NotificationSink,
     private readonly options: FanoutOptions,
     private readonly log: Logger,
+    private readonly observer?: FanoutObserver,
   ) {}
+
+  /** Jobs this node holds and has not finished (started, waiting for their turn, or running). */
+  get active(): number {
+    return this.running.size;
+  }
 
   /**
    * Process job `jobId` (claimed by this node) in the background, from the next turn of the
@@ -38,7 +52,13 @@ export class FanoutService {
     if (this.running.has(jobId)) return;
     const run = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => this.run(jobId))
-      .catch((err: unknown) => this.log.error({ err, jobId }, 'fan-out failed; the sweeper will retry it'))
+      .then(
+        () => this.observer?.ended('done'),
+        (err: unknown) => {
+          this.observer?.ended('failed');
+          this.log.error({ err, jobId }, 'fan-out failed; the sweeper will retry it');
+        },
+      )
       .finally(() => this.running.delete(jobId));
     this.running.set(jobId, run);
   }
@@ -75,6 +95,7 @@ export class FanoutService {
       if (batch.length === 0) break;
       notified += batch.length;
       await this.sink.deliver(batch);
+      this.observer?.batch(batch.length);
     }
     await this.jobs.finish(jobId, this.options.nodeId);
     this.log.debug({ jobId, notified }, 'fan-out done');

@@ -35,10 +35,12 @@ export const dbPlugin = fp<{ config: Config }>(
     }
     app.decorate('db', db);
     app.decorate('repos', repos);
-    app.decorate(
-      'userLookup',
-      new GroupCommit<number, Account | null>((ids) => repos.users.findByIds(ids), { retryAlone: false, ...config.writeQueue }),
-    );
+    const userLookup: GroupCommit<number, Account | null> = new GroupCommit((ids) => repos.users.findByIds(ids), {
+      retryAlone: false,
+      ...config.writeQueue,
+      onWrite: app.metrics?.batching('user_lookups', () => userLookup.pending),
+    });
+    app.decorate('userLookup', userLookup);
   },
-  { name: 'db' },
+  { name: 'db', dependencies: ['metrics'] },
 );

@@ -32,7 +32,13 @@ export const notificationsPlugin = fp<{ config: Config }>(
     } else {
       sink = { deliver: async (batch) => hub.deliverLocal(batch) };
     }
-    const fanout = new FanoutService(app.repos.fanout, sink, { nodeId: config.nodeId, ...config.fanout }, log);
+    const metrics = app.metrics;
+    const observer = metrics && {
+      batch: (notified: number) => (metrics.fanoutNotifications.cell().value += notified),
+      ended: (outcome: 'done' | 'failed') => metrics.fanoutJobs.cell(outcome).value++,
+    };
+    const fanout = new FanoutService(app.repos.fanout, sink, { nodeId: config.nodeId, ...config.fanout }, log, observer ?? undefined);
+    if (metrics) metrics.probes.fanoutActive = () => fanout.active;
     fanout.startSweeper();
     app.decorate('notifier', new Notifier(app.repos.notifications, sink));
     app.decorate('fanout', fanout);

@@ -6,9 +6,13 @@ import { Server, type ServerOptions } from 'socket.io';
 import type { Config } from '@parley/config';
 import { errorBody } from '@parley/protocol';
 import type { NewPrivateMessage, NewRoomMessage, StoredMessage } from '@parley/db';
-import { NAMESPACES } from '@parley/protocol';
+import { NAMESPACES, type NamespaceName } from '@parley/protocol';
 import { rawErrorResponse } from '../domain/errors.ts';
 import { GroupCommit } from '../domain/group-commit.ts';
+import type { Metrics } from '../metrics/metrics.ts';
+import { countedPresence } from '../metrics/presence-metrics.ts';
+import { countAdapterTraffic } from '../metrics/redis-metrics.ts';
+import { instrumentNamespace, probeNamespaces } from '../metrics/socket-metrics.ts';
 import { MemoryPresence } from '../presence/memory-presence.ts';
 import type { Presence } from '../presence/presence.ts';
 import { RedisPresence } from '../presence/redis-presence.ts';
@@ -36,10 +40,24 @@ declare module 'fastify' {
 /** The Socket.IO adapter: Redis (sharded or classic Pub/Sub) in a cluster, in-memory alone. */
 function adapterFor(config: Config, redis: RedisClients | null): ServerOptions['adapter'] | undefined {
   if (!redis) return undefined;
-  const prefix = `${config.redis.keyPrefix}:sio`;
+  const prefix = adapterChannelPrefix(config);
   return config.redis.adapter === 'sharded'
     ? createShardedAdapter(redis.pub, redis.sub, { channelPrefix: prefix, subscriptionMode: 'dynamic' })
     : createAdapter(redis.pub, redis.sub, { key: prefix });
+}
+
+/** Metrics of every namespace, the Engine.IO connections and the Redis adapter's traffic; before any other listener. */
+function instrument(io: MainServer, metrics: Metrics, redis: RedisClients | null, config: Config): void {
+  const namespaces = new Map(Object.values(NAMESPACES).map((name: NamespaceName) => [name, io.of(name)]));
+  for (const [name, nsp] of namespaces) instrumentNamespace(nsp, name, metrics);
+  probeNamespaces(metrics, namespaces);
+  metrics.probes.clients = () => io.engine.clientsCount;
+  if (redis) countAdapterTraffic(redis.pub, redis.sub, adapterChannelPrefix(config), metrics);
+}
+
+/** Prefix of every channel of the Socket.IO Redis adapter (both kinds). */
+function adapterChannelPrefix(config: Config): string {
+  return `${config.redis.keyPrefix}:sio`;
 }
 
 /** Socket.IO on Fastify's HTTP server, with presence and the batched message writer. */
@@ -53,8 +71,10 @@ export const realtimePlugin = fp<{ config: Config }>(
       serveClient: false,
       ...(adapter ? { adapter } : {}),
     });
+    const metrics = app.metrics;
+    if (metrics) instrument(io, metrics, app.redis, config);
     const roomLimits = { usersMax: config.rooms.usersMax, coalesceAbove: config.rooms.coalesceAbove };
-    const presence: Presence = app.redis
+    const storedPresence: Presence = app.redis
       ? new RedisPresence(app.redis.pub, {
           nodeId: config.nodeId,
           keyPrefix: config.redis.keyPrefix,
@@ -63,10 +83,11 @@ export const realtimePlugin = fp<{ config: Config }>(
           ...roomLimits,
         })
       : new MemoryPresence(config.nodeId, roomLimits);
+    const presence = metrics ? countedPresence(storedPresence, metrics) : storedPresence;
     const announcer = new RoomAnnouncer(io, presence, config.rooms.coalesceMs, app.log);
-    const messageWriter = new GroupCommit<NewRoomMessage | NewPrivateMessage, StoredMessage>(
+    const messageWriter: GroupCommit<NewRoomMessage | NewPrivateMessage, StoredMessage> = new GroupCommit(
       (batch) => app.repos.messages.insertMany(batch),
-      config.writeQueue,
+      { ...config.writeQueue, lingerMs: config.messageLingerMs, onWrite: metrics?.batching('messages', () => messageWriter.pending) },
     );
     const deps: RealtimeDeps = {
       config,
@@ -83,7 +104,11 @@ export const realtimePlugin = fp<{ config: Config }>(
     const namespaces = registerNamespaces(
       io,
       deps,
-      { resolve: (token) => app.tokens.resolve(token), tracker: sessionTracker },
+      {
+        resolve: (token) => app.tokens.resolve(token),
+        tracker: sessionTracker,
+        ...(metrics ? { refused: (code: string) => metrics.refused('handshake', code) } : {}),
+      },
       notificationHub,
     );
 
@@ -160,5 +185,5 @@ export const realtimePlugin = fp<{ config: Config }>(
       await presence.close();
     });
   },
-  { name: 'realtime', dependencies: ['db', 'auth', 'redis', 'limits'] },
+  { name: 'realtime', dependencies: ['metrics', 'db', 'auth', 'redis', 'limits'] },
 );

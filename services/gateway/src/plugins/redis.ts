@@ -92,6 +92,9 @@ export const redisPlugin = fp<{ config: Config }>(
       socketTimeout: bound,
       // Commands in flight when the connection drops fail at once instead of being sent again.
       maxRetriesPerRequest: 0,
+      // Commands issued in one turn of the event loop (the budgets, publishes and presence of
+      // the messages read from many sockets at once) go to Redis in one write.
+      enableAutoPipelining: true,
     });
     const sub = createRedisClient(config.redis, { lazyConnect: true, connectionName: name('sub'), maxRetriesPerRequest: null });
     if (!pub || !sub) {

@@ -29,9 +29,15 @@ const CONSOLE = 'console';
 
 /**
  * First path segments that belong to the API (every HTTP route of the contract, Socket.IO, the
- * OpenAPI document and its UI): an unknown path under one of them is a JSON 404, never a page.
+ * OpenAPI document and its UI, the metrics): an unknown path under one of them is a JSON 404, never a page.
  */
-const API_SEGMENTS = new Set([...Object.values(HTTP_ROUTES).map((route) => route.path.split('/')[1]), 'socket.io', 'docs', 'openapi.json']);
+const API_SEGMENTS = new Set([
+  ...Object.values(HTTP_ROUTES).map((route) => route.path.split('/')[1]),
+  'socket.io',
+  'docs',
+  'openapi.json',
+  'metrics',
+]);
 
 /** The @parley/web package's build output (`pnpm build`). */
 function defaultWebRoot(): string {

@@ -1,10 +1,10 @@
-import { NAMESPACES, type NamespaceName } from '@parley/protocol';
+import { NAMESPACES, type NamespaceName, type Role } from '@parley/protocol';
 import { registerAdminHandlers } from './handlers/admin.ts';
 import { registerChatHandlers } from './handlers/chat.ts';
 import { registerRoomHandlers } from './handlers/rooms.ts';
 import { socketBucket } from './buckets.ts';
 import { eventHandlers } from './handle.ts';
-import { authMiddleware, type ResolveSession } from './middleware/auth.ts';
+import { authMiddleware, reportRefusals, type ResolveSession } from './middleware/auth.ts';
 import type { NotificationHub } from './notification-hub.ts';
 import type { SessionTracker } from './sessions.ts';
 import {
@@ -22,6 +22,8 @@ import {
 export interface SessionDeps {
   resolve: ResolveSession;
   tracker: SessionTracker;
+  /** Told the code of every refused handshake (metrics). */
+  refused?: (code: string) => void;
 }
 
 /**
@@ -47,7 +49,8 @@ function startSession(socket: AnySocket, deps: RealtimeDeps, sessions: SessionDe
  * notifications to this node's '/notifications' sockets (backlog first).
  */
 export function registerNamespaces(io: MainServer, deps: RealtimeDeps, sessions: SessionDeps, hub: NotificationHub): Namespaces {
-  const auth = authMiddleware(sessions.resolve, deps.log);
+  const guard = (role?: Role) => reportRefusals(authMiddleware(sessions.resolve, deps.log, role), sessions.refused);
+  const auth = guard();
   io.use(auth);
   io.on('connection', (socket) => {
     startSession(socket, deps, sessions, '/');
@@ -80,7 +83,7 @@ export function registerNamespaces(io: MainServer, deps: RealtimeDeps, sessions:
   });
 
   const admin: AdminNamespace = io.of(NAMESPACES.admin);
-  admin.use(authMiddleware(sessions.resolve, deps.log, 'admin'));
+  admin.use(guard('admin'));
   const namespaces = { main: io, user, notifications, admin };
   admin.on('connection', (socket) => {
     startSession(socket, deps, sessions, '/admin');

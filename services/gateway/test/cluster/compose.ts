@@ -31,6 +31,8 @@ export interface ComposeService {
   healthcheck?: object;
   profiles?: string[];
   restart?: string;
+  /** As docker-compose 1.29's `config` prints them: `host_ip:published:target/protocol`. */
+  ports?: string[];
 }
 
 /** The services of `files` merged in order, as `docker-compose config` prints them (relative paths made absolute). */

@@ -1,11 +1,17 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { ENV_VARS } from '@parley/config';
 import { REPO_ROOT } from '@parley/testkit';
 import { COMPOSE_NGINX, CONNECTIONS_PER_NODE, connectionsPerNodeWithin, nginxCapacity, renderNginxConfig } from '@parley/testkit';
 import { COMPOSE_FILE as composeFile, composeEnv, composeServices, run, type ComposeService } from './compose.ts';
+
+/** What is read of a Prometheus configuration. */
+interface PrometheusConfig {
+  scrape_configs: { job_name: string; static_configs?: { targets: string[]; labels?: Record<string, string> }[] }[];
+}
 
 let dir: string;
 let services: Record<string, ComposeService>;
@@ -32,8 +38,19 @@ describe('docker-compose.yml', () => {
     expect(services['gateway-1']?.environment?.JWT_SECRET).toBe(composeEnv.JWT_SECRET);
   });
 
-  it('has PostgreSQL, Redis, a one-shot migration, 3 gateways, nginx and a k6 loadtest profile, with health checks', () => {
-    expect(Object.keys(services).sort()).toEqual(['gateway-1', 'gateway-2', 'gateway-3', 'k6', 'migrate', 'nginx', 'postgres', 'redis']);
+  it('has PostgreSQL, Redis, a one-shot migration, 3 gateways, nginx, a k6 loadtest profile and a monitoring profile, with health checks', () => {
+    expect(Object.keys(services).sort()).toEqual([
+      'gateway-1',
+      'gateway-2',
+      'gateway-3',
+      'grafana',
+      'k6',
+      'migrate',
+      'nginx',
+      'postgres',
+      'prometheus',
+      'redis',
+    ]);
     for (const name of ['postgres', 'redis', 'gateway-1', 'gateway-2', 'gateway-3', 'nginx'])
       expect(services[name]?.healthcheck).toBeDefined();
     // The image holds the compiled CLI only (NODE_OPTIONS=--conditions=parley-dist, set by the Dockerfile).
@@ -57,6 +74,44 @@ describe('docker-compose.yml', () => {
       for (const name of Object.keys(env)) expect(ENV_VARS).toContain(name);
       expect(env).toMatchObject({ REDIS_URL: 'redis://redis:6379', MIGRATE_ON_START: 'false' });
     }
+  });
+
+  it('monitoring profile: Prometheus scrapes every gateway directly, Grafana shows the dashboards of infra/grafana; both local only', async () => {
+    const { prometheus, grafana } = services;
+    expect(prometheus?.profiles).toEqual(['monitoring']);
+    expect(grafana?.profiles).toEqual(['monitoring']);
+    expect(prometheus?.volumes?.[0]).toMatch(/infra\/prometheus\/prometheus\.compose\.yml:\/etc\/prometheus\/prometheus\.yml:ro$/);
+    const config = parse(await readFile(join(REPO_ROOT, 'infra/prometheus/prometheus.compose.yml'), 'utf8')) as PrometheusConfig;
+    const job = config.scrape_configs.find((j) => j.job_name === 'parley');
+    const gateways = Object.keys(services).filter((s) => s.startsWith('gateway-'));
+    expect(job?.static_configs?.map((c) => [c.targets, c.labels])).toEqual(
+      gateways.map((g) => [[`${g}:${services[g]?.environment?.PORT}`], { node: g }]),
+    );
+    // Dashboards: every one of infra/grafana is mounted where the provisioned provider reads them.
+    const dashboards = (await readdir(join(REPO_ROOT, 'infra/grafana'))).filter((f) => f.endsWith('.json'));
+    for (const file of dashboards) {
+      expect(grafana?.volumes).toContainEqual(
+        expect.stringMatching(new RegExp(`infra/grafana/${file}:/var/lib/grafana/dashboards/${file}:ro$`)),
+      );
+    }
+    expect(grafana?.volumes).toContainEqual(expect.stringMatching(/infra\/grafana\/provisioning:\/etc\/grafana\/provisioning:ro$/));
+    const provider = parse(await readFile(join(REPO_ROOT, 'infra/grafana/provisioning/dashboards/parley.yml'), 'utf8')) as {
+      providers: { options: { path: string } }[];
+    };
+    expect(provider.providers[0]?.options.path).toBe('/var/lib/grafana/dashboards');
+    const datasource = parse(await readFile(join(REPO_ROOT, 'infra/grafana/provisioning/datasources/prometheus.yml'), 'utf8')) as {
+      datasources: { type: string; url: string; isDefault: boolean }[];
+    };
+    expect(datasource.datasources).toEqual([
+      expect.objectContaining({ type: 'prometheus', url: 'http://prometheus:9090', isDefault: true }),
+    ]);
+    expect(prometheus?.ports).toEqual(['127.0.0.1:9090:9090/tcp']);
+    expect(grafana?.ports).toEqual(['127.0.0.1:3030:3000/tcp']);
+  });
+
+  it.each(['prometheus.compose.yml', 'prometheus.cluster.yml'])("Prometheus' own check accepts infra/prometheus/%s", async (file) => {
+    const { stdout } = await run('promtool', ['check', 'config', join(REPO_ROOT, 'infra/prometheus', file)]);
+    expect(stdout).toContain('SUCCESS');
   });
 
   it('the Dockerfile is multi-stage, compiles in a build stage and runs the compiled gateway (no tsx) as a non-root user', async () => {
@@ -117,6 +172,11 @@ describe('nginx template', () => {
     expect(conf).toMatch(/hash \$remote_addr consistent;/);
     expect(conf).toMatch(/proxy_set_header Upgrade \$http_upgrade;/);
     expect(conf).toMatch(/server 127\.0\.0\.1:3002 max_fails=1 fail_timeout=5s;/);
+    // Metrics are per node: nginx refuses /metrics in the contract's shape (pnpm-cluster.test.ts asks a running one).
+    const metrics = /location = \/metrics \{[^}]*return 404 '([^']*)';/.exec(conf)?.[1];
+    expect(JSON.parse(metrics ?? 'null')).toEqual({
+      error: { code: 'not_found', message: expect.stringContaining('scrape each node directly') },
+    });
     const file = join(dir, 'nginx.conf');
     await writeFile(file, conf);
     await expect(run('nginx', ['-t', '-p', dir, '-c', file])).resolves.toBeDefined();

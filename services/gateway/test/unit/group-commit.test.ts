@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { GroupCommit } from '../../src/domain/group-commit.ts';
 
 /** A store whose writes finish when the test says so. */
@@ -32,6 +32,27 @@ describe('GroupCommit', () => {
     expect(store.batches).toEqual([[1], [2, 3, 4]]);
     store.flush();
     expect(await Promise.all(later)).toEqual([20, 30, 40]);
+  });
+
+  it('with lingerMs, an idle writer waits that long for more items, then writes them in one batch', async () => {
+    vi.useFakeTimers();
+    onTestFinished(() => void vi.useRealTimers());
+    const store = controlledStore();
+    const writer = new GroupCommit<number, number>(store.write, { lingerMs: 5 });
+    const first = writer.submit(1);
+    await vi.advanceTimersByTimeAsync(4);
+    expect(store.batches).toEqual([]);
+    const second = writer.submit(2);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(store.batches).toEqual([[1, 2]]);
+    // What queues during a write goes right after it, without lingering again.
+    const third = writer.submit(3);
+    store.flush();
+    expect(await Promise.all([first, second])).toEqual([10, 20]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(store.batches).toEqual([[1, 2], [3]]);
+    store.flush();
+    expect(await third).toBe(30);
   });
 
   it('caps a batch at maxBatch', async () => {

@@ -54,3 +54,13 @@ export function authMiddleware(resolveSession: ResolveSession, log: FastifyBaseL
     );
   };
 }
+
+/** `middleware`, telling `refused` the code of each handshake it refuses (as is without `refused`). */
+export function reportRefusals(middleware: Middleware, refused: ((code: string) => void) | undefined): Middleware {
+  if (!refused) return middleware;
+  return (socket, next) =>
+    middleware(socket, (err) => {
+      if (err) refused(String((err.data as ErrorBody | undefined)?.code));
+      next(err);
+    });
+}
