@@ -558,8 +558,12 @@ export class ParleyClient {
  * Emit through `send` (which passes `done` as the ack callback of a timed emit, typed by the
  * contract) and resolve with the ack's body; rejects with the timeout error, or with a
  * ParleyClientError for `{ ok: false, error }`.
+ * @example
+ * const { userId } = await acked<AckBody<'/admin', 'disconnectUser'>>((done) =>
+ *   admin.timeout(10_000).emit('disconnectUser', { userId: 7 }, done),
+ * );
  */
-function acked<T extends object>(send: (done: (err: Error | null, ack: Ack<T>) => void) => void): Promise<AckOk<T>> {
+export function acked<T extends object>(send: (done: (err: Error | null, ack: Ack<T>) => void) => void): Promise<AckOk<T>> {
   return new Promise((resolve, reject) => {
     send((err, ack) => {
       if (err) reject(err);

@@ -13,6 +13,7 @@ import {
   readStatePayload,
   readStateUpdatePayload,
   roomReadPayload,
+  roomListSchema,
   roomUsersPayload,
   serverShutdownPayload,
   statsSchema,
@@ -27,6 +28,7 @@ import {
   joinRoomSchema,
   joinSchema,
   leaveRoomSchema,
+  listRoomsSchema,
   markReadSchema,
   messageDataSchema,
   privateMessageSchema,
@@ -174,6 +176,8 @@ export const EVENTS = {
     inbound: {
       announce: { payload: announceSchema, ack: okOnly },
       stats: { payload: null, ack: statsSchema },
+      /** Extension: the cluster's rooms with their member counts, a page at a time (the operator console). */
+      listRooms: { payload: listRoomsSchema, ack: roomListSchema },
       disconnectUser: { payload: disconnectUserSchema, ack: z.object({ userId: z.number().int() }) },
       refreshToken,
     },

@@ -118,6 +118,10 @@ export const readStateUpdatePayload = z.object({
 export const announcementPayload = z.object({ text: z.string(), timestamp: isoTime });
 export const nodeStatsSchema = z.object({ nodeId: z.string(), connections: z.number().int() });
 export const statsSchema = z.object({ nodes: z.array(nodeStatsSchema), connections: z.number().int(), rooms: z.number().int() });
+/** A room and how many distinct users are in it, cluster-wide. */
+export const roomCountSchema = z.object({ room: z.string(), count: z.number().int().positive() });
+/** A page of 'listRooms' (extension): rooms in name order; `hasMore` when rooms follow the last one. */
+export const roomListSchema = z.object({ rooms: z.array(roomCountSchema), hasMore: z.boolean() });
 /** Why the server is closing a socket before it goes away (extension, sent before a drain). */
 export const serverShutdownPayload = z.object({ nodeId: z.string(), reconnect: z.literal(true) });
 export const errorBodySchema = z.object({
@@ -137,6 +141,8 @@ export type Notification = z.infer<typeof notificationPayload>;
 export type Announcement = z.infer<typeof announcementPayload>;
 export type NodeStats = z.infer<typeof nodeStatsSchema>;
 export type Stats = z.infer<typeof statsSchema>;
+export type RoomCount = z.infer<typeof roomCountSchema>;
+export type RoomList = z.infer<typeof roomListSchema>;
 export type ServerShutdown = z.infer<typeof serverShutdownPayload>;
 export type RoomReadState = z.infer<typeof roomReadStatePayload>;
 export type ConversationReadState = z.infer<typeof conversationReadStatePayload>;

@@ -169,6 +169,13 @@ export const forgetRoomSchema = z.object({ room: roomSchema });
 // ---- '/admin' inbound payloads ----
 export const announceSchema = z.object({ text: textSchema });
 export const disconnectUserSchema = z.object({ userId: idSchema });
+/** Most rooms one 'listRooms' page holds. */
+export const ROOMS_PAGE_MAX = 200;
+/** 'listRooms' (extension): a page of the cluster's rooms with members, in name order, after the room `after`. */
+export const listRoomsSchema = z.object({
+  after: z.string().min(1).max(64).optional(),
+  limit: z.number().int().min(1).max(ROOMS_PAGE_MAX).default(50),
+});
 
 // ---- HTTP ----
 export const historyQuerySchema = z.object({

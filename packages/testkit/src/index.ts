@@ -12,5 +12,6 @@ export * from './k6.ts';
 export * from './pnpm-cluster.ts';
 export * from './browser.ts';
 export * from './relay.ts';
+export * from './web-cluster.ts';
 export * from './metrics.ts';
 export * from './prometheus.ts';

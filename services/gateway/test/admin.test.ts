@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_INT4_ID, type Announcement, type Stats } from '@parley/protocol';
+import { MAX_INT4_ID, type Announcement, type RoomList, type Stats } from '@parley/protocol';
 import {
   connect,
   login,
@@ -52,6 +52,43 @@ describe('/admin', () => {
     }));
     const byId = (a: { nodeId: string }, b: { nodeId: string }) => a.nodeId.localeCompare(b.nodeId);
     expect([...stats.nodes].sort(byId)).toEqual(perNode.sort(byId));
+  });
+
+  it('listRooms pages the rooms with members in name order, with their user counts, cluster-wide', async () => {
+    const [ann, ben] = await Promise.all([registerUser(node.url), registerUser(node.url)]);
+    // Two sockets of ann (on both nodes of the redis back-ends) count once; ben is in two rooms.
+    const [ann1, ann2, ben1] = await Promise.all([open('/', ann), open('/', ann), open('/', ben)]);
+    for (const [socket, room] of [
+      [ann1, 'list-b'],
+      [ann2, 'list-b'],
+      [ben1, 'list-b'],
+      [ben1, 'list-a'],
+    ] as const) {
+      expect(await request(socket, 'join', { room })).toMatchObject({ ok: true });
+    }
+    const list = (payload: object) => request<{ ok: true } & RoomList>(adminSocket, 'listRooms', payload);
+    // Every room of the node(s): the earlier test's 'stats-room' too, in name order.
+    const everything = await list({});
+    expect(everything).toEqual({
+      ok: true,
+      rooms: [
+        { room: 'list-a', count: 1 },
+        { room: 'list-b', count: 2 },
+        { room: 'stats-room', count: 1 },
+      ],
+      hasMore: false,
+    });
+    expect((await request<{ ok: true } & Stats>(adminSocket, 'stats')).rooms).toBe(3);
+    // Page by page, each after the last room of the one before.
+    expect(await list({ limit: 2 })).toEqual({ ok: true, rooms: everything.rooms.slice(0, 2), hasMore: true });
+    expect(await list({ after: 'list-b', limit: 2 })).toEqual({ ok: true, rooms: everything.rooms.slice(2), hasMore: false });
+    // `after` need not be a room: everything after it in name order.
+    expect(await list({ after: 'list-a!' })).toEqual({ ok: true, rooms: everything.rooms.slice(1), hasMore: false });
+    // Leaving changes the count; a room whose last user left is gone.
+    expect(await request(ben1, 'leaveRoom', 'list-b')).toMatchObject({ ok: true });
+    expect(await request(ben1, 'leaveRoom', 'list-a')).toMatchObject({ ok: true });
+    expect(await list({ after: 'list' })).toMatchObject({ rooms: [{ room: 'list-b', count: 1 }, { room: 'stats-room' }] });
+    expect(await list({ limit: 0 })).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
   });
 
   it('never makes an existing non-admin account the admin: the node refuses to start', async () => {

@@ -280,6 +280,17 @@ const OTHER_NAMESPACES: Record<'/user' | '/notifications' | '/admin', Record<str
       ['an id beyond the id range', { userId: 2 ** 31 }],
       ['a bare number', 1],
     ],
+    listRooms: [
+      ['nothing', undefined],
+      ['a bare string', 'list'],
+      ['limit 0', { limit: 0 }],
+      ['limit 201', { limit: 201 }],
+      ['a fractional limit', { limit: 1.5 }],
+      ['a string limit', { limit: '5' }],
+      ['an empty after', { after: '' }],
+      ['an after over 64 characters', { after: 'x'.repeat(65) }],
+      ['a numeric after', { after: 5 }],
+    ],
   },
 };
 /** Inbound events that take any payload (or none), so have nothing to refuse. */

@@ -76,7 +76,7 @@ const LABELS: Record<string, readonly string[] | undefined> = {
   outcome: ['ok', 'error', 'done', 'failed'],
   queue: ['messages', 'user_lookups'],
   direction: ['published', 'received'],
-  op: ['join', 'leave', 'users', 'flush', 'stats', 'withdraw'],
+  op: ['join', 'leave', 'users', 'flush', 'stats', 'list_rooms', 'withdraw'],
   kind: ['chat', 'reserved'],
   le: undefined,
   node_id: undefined,

@@ -1,16 +1,15 @@
 import { render } from 'preact';
+import { Dashboard } from './components/dashboard.tsx';
+import { SignIn } from './components/sign-in.tsx';
+import { session } from './session.ts';
 import '../shared/base.css';
+import '../shared/controls.css';
+import './console.css';
 
-/** The operator console: a placeholder until it is built (issue 14, point 2). */
+/** The operator console at /console/: admins only (the log-in refuses other accounts). */
 function Console() {
-  return (
-    <main class="placeholder">
-      <h1>Parley console</h1>
-      <p>
-        The operator console is not built yet. The chat app is at <a href="/">/</a>.
-      </p>
-    </main>
-  );
+  const current = session.value;
+  return current ? <Dashboard key={current.token} session={current} /> : <SignIn />;
 }
 
 render(<Console />, document.getElementById('app')!);

@@ -6,7 +6,7 @@ import { CellCounter, type Cell } from './cell-counter.ts';
 export type ErrorTransport = 'http' | 'socket' | 'handshake';
 /** The GroupCommit queues of a node: chat and private message writes, handshake / recipient user look-ups. */
 export type DbQueue = 'messages' | 'user_lookups';
-export type PresenceOp = 'join' | 'leave' | 'users' | 'flush' | 'stats' | 'withdraw';
+export type PresenceOp = 'join' | 'leave' | 'users' | 'flush' | 'stats' | 'list_rooms' | 'withdraw';
 
 /** Latencies of a node's answers: a millisecond to several seconds (the bounded waits end at 5 s). */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];

@@ -26,6 +26,7 @@ export function countedPresence(presence: Presence, metrics: Metrics): Presence 
     onEviction: (listener) => presence.onEviction(listener),
     setConnections: (count) => presence.setConnections(count),
     stats: counted('stats', () => presence.stats()),
+    listRooms: counted('list_rooms', (after, limit) => presence.listRooms(after, limit)),
     withdraw: counted('withdraw', () => presence.withdraw()),
     close: () => presence.close(),
   };

@@ -1,6 +1,7 @@
-import type { RoomUsers, Stats } from '@parley/protocol';
+import type { RoomList, RoomUsers, Stats } from '@parley/protocol';
 import {
   PRESENCE_DEFAULTS,
+  roomPage,
   type FlushResult,
   type Presence,
   type PresenceChange,
@@ -93,6 +94,11 @@ export class MemoryPresence implements Presence {
 
   async stats(): Promise<Stats> {
     return { nodes: [{ nodeId: this.nodeId, connections: this.connections }], connections: this.connections, rooms: this.rooms.size };
+  }
+
+  async listRooms(after: string | undefined, limit: number): Promise<RoomList> {
+    const { names, hasMore } = roomPage(this.rooms.keys(), after, limit);
+    return { rooms: names.map((room) => ({ room, count: this.rooms.get(room)!.users.size })), hasMore };
   }
 
   async withdraw(): Promise<PresenceEviction[]> {

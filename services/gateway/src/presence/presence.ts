@@ -1,4 +1,4 @@
-import type { RoomUsers, Stats } from '@parley/protocol';
+import type { RoomList, RoomUsers, Stats } from '@parley/protocol';
 
 /** Who is in which room, cluster-wide in Redis mode, node-local in single-node mode. */
 export interface PresenceMember {
@@ -66,9 +66,23 @@ export interface Presence {
   /** Connections per live node, their sum, and rooms with members, cluster-wide. */
   stats(): Promise<Stats>;
   /**
+   * The rooms with members, cluster-wide, in name order (UTF-16 code units, as `<` compares),
+   * the first `limit` after `after`, each with its count of distinct users.
+   */
+  listRooms(after: string | undefined, limit: number): Promise<RoomList>;
+  /**
    * Remove every member this node holds (graceful shutdown) and return who left which room
    * for good; later `leave` calls are no-ops.
    */
   withdraw(): Promise<PresenceEviction[]>;
   close(): Promise<void>;
+}
+
+/**
+ * The names of a `listRooms` page: those after `after` (all when undefined), sorted, at most
+ * `limit`; `hasMore` when more follow.
+ */
+export function roomPage(names: Iterable<string>, after: string | undefined, limit: number): { names: string[]; hasMore: boolean } {
+  const following = [...names].filter((name) => after === undefined || name > after).sort();
+  return { names: following.slice(0, limit), hasMore: following.length > limit };
 }

@@ -1,7 +1,8 @@
 import type { RedisClient } from '../pubsub/redis-client.ts';
-import type { RoomUsers, Stats } from '@parley/protocol';
+import type { RoomList, RoomUsers, Stats } from '@parley/protocol';
 import {
   PRESENCE_DEFAULTS,
+  roomPage,
   type FlushResult,
   type Presence,
   type PresenceChange,
@@ -165,11 +166,24 @@ export class RedisPresence implements Presence {
   }
 
   async stats(): Promise<Stats> {
-    const { registry } = this.keys;
-    const [nodeIds, counts] = await this.call<[string[], number[]]>('parleyStats', registry.nodes, registry.conns);
+    const [nodeIds, counts] = await this.liveNodes();
     const nodes = nodeIds.map((nodeId, i) => ({ nodeId, connections: counts[i] ?? 0 }));
-    const rooms = await this.roomCount(nodeIds.map((nodeId) => registry.rooms(nodeId)));
+    const rooms = await this.roomCount(nodeIds.map((nodeId) => this.keys.registry.rooms(nodeId)));
     return { nodes, connections: nodes.reduce((sum, n) => sum + n.connections, 0), rooms };
+  }
+
+  /**
+   * The live nodes' room sets in one SUNION (one hash slot), then one HLEN per room of the page:
+   * O(rooms) names over the wire (like `stats`), O(limit) counts. A room whose last user left
+   * meanwhile is left out of the page.
+   */
+  async listRooms(after: string | undefined, limit: number): Promise<RoomList> {
+    const [nodeIds] = await this.liveNodes();
+    if (nodeIds.length === 0) return { rooms: [], hasMore: false };
+    const all = await this.redis.sunion(...nodeIds.map((nodeId) => this.keys.registry.rooms(nodeId)));
+    const { names, hasMore } = roomPage(all, after, limit);
+    const counts = await Promise.all(names.map((room) => this.redis.hlen(this.keys.room(room, this.options.nodeId).keys[0]!)));
+    return { rooms: names.map((room, i) => ({ room, count: counts[i]! })).filter((r) => r.count > 0), hasMore };
   }
 
   async withdraw(): Promise<PresenceEviction[]> {
@@ -257,6 +271,12 @@ export class RedisPresence implements Presence {
       for (const [userId, s] of this.mirror.get(room) ?? []) args.push(userId, s.username, s.sockets);
       await this.roomCall('parleySetShare', room, args);
     }
+  }
+
+  /** The nodes whose heartbeat is current, and the connections each reported. */
+  private liveNodes(): Promise<[nodeIds: string[], connections: number[]]> {
+    const { nodes, conns } = this.keys.registry;
+    return this.call<[string[], number[]]>('parleyStats', nodes, conns);
   }
 
   /** Rooms in any of these node room sets, counted in Redis (they share one hash slot). */

@@ -2,7 +2,7 @@ import { ParleyError } from '@parley/protocol';
 import { eventHandlers } from '../handle.ts';
 import { userRoom, type AdminSocket, type MainServer, type Namespaces, type RealtimeDeps } from '../types.ts';
 
-/** announce / stats / disconnectUser, for sockets that passed the admin role check. */
+/** announce / stats / listRooms / disconnectUser, for sockets that passed the admin role check. */
 export function registerAdminHandlers(io: MainServer, socket: AdminSocket, deps: RealtimeDeps, namespaces: Namespaces): void {
   const { log } = deps;
   const on = eventHandlers(socket, log, '/admin');
@@ -13,6 +13,8 @@ export function registerAdminHandlers(io: MainServer, socket: AdminSocket, deps:
   });
 
   on('stats', {}, () => deps.presence.stats());
+
+  on('listRooms', {}, ({ after, limit }) => deps.presence.listRooms(after, limit));
 
   on('disconnectUser', {}, async ({ userId }) => {
     // An id with no account is most likely a typo: say so rather than "done".
