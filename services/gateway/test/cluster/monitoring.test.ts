@@ -115,12 +115,20 @@ describe('Prometheus over pnpm cluster', () => {
     for (const query of queries.filter((q) => !q.startsWith('label_values(') && q !== 'prometheus')) {
       await expect(prometheus.api('query', { query: filled(query) }), query).resolves.toBeDefined();
     }
-    const sockets_ = await prometheus.api<{ result: { metric: Record<string, string>; value: [number, string] }[] }>('query', {
-      query: 'sum by (node) (parley_connections{namespace="/"})',
-    });
-    expect(sockets_.result.map((r) => [r.metric.node, Number(r.value[1])]).sort()).toEqual([
+    // A gauge as of the last scrape: the one that follows bob's connection may still be due.
+    type Vector = { result: { metric: Record<string, string>; value: [number, string] }[] };
+    const connections = async () =>
+      (await prometheus.api<Vector>('query', { query: 'sum by (node) (parley_connections{namespace="/"})' })).result
+        .map((r) => [r.metric.node, Number(r.value[1])])
+        .sort();
+    const expected = [
       ['node-1', 1],
       ['node-2', 1],
-    ]);
+    ];
+    await until(
+      'a scrape of each node after both connected',
+      async () => JSON.stringify(await connections()) === JSON.stringify(expected),
+    ).catch(() => undefined);
+    expect(await connections()).toEqual(expected);
   });
 });
