@@ -82,6 +82,18 @@ async function register(who: Person): Promise<void> {
   await status(who).getByText('Connected').waitFor();
 }
 
+/** Sign in on `page` (a tab of `who`'s, or of another browser) and wait for the connection. */
+async function signIn(who: Person, page: Page): Promise<void> {
+  await page.goto(who.relay.url);
+  await page.getByLabel('Username').fill(who.name);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('banner').getByRole('status').getByText('Connected').waitFor();
+}
+
+/** The link to a room (or a conversation) in the sidebar: `name` alone when nothing is unread. */
+const navLink = (page: Page, name: string) => page.getByRole('navigation').getByRole('link', { name, exact: true });
+
 async function joinRoom(who: Person, name: string): Promise<void> {
   await who.page.getByRole('navigation').getByLabel('Join a room').fill(name);
   await who.page.getByRole('navigation').getByRole('button', { name: 'Join' }).click();
@@ -178,11 +190,7 @@ describe('the web app in Chromium, through nginx, on two nodes', () => {
   it('sends a private message from the people list; it arrives live, with an unread count, on every tab of the recipient', async () => {
     // A second tab of bob's, signed in on its own (the token is kept per tab).
     const secondTab = await bob.context.newPage();
-    await secondTab.goto(bob.relay.url);
-    await secondTab.getByLabel('Username').fill(bob.name);
-    await secondTab.getByLabel('Password').fill(PASSWORD);
-    await secondTab.getByRole('button', { name: 'Sign in' }).click();
-    await secondTab.getByRole('banner').getByRole('status').getByText('Connected').waitFor();
+    await signIn(bob, secondTab);
 
     await alice.page.getByRole('button', { name: `Message ${bob.name}` }).click();
     await alice.page.getByRole('heading', { name: bob.name }).waitFor();
@@ -229,6 +237,37 @@ describe('the web app in Chromium, through nginx, on two nodes', () => {
     await bob.page.getByRole('heading', { name: 'Second post' }).waitFor({ state: 'detached' });
   });
 
+  it('keeps read state on the server: the room list and unread counts follow bob to another browser on the other node', async () => {
+    // A fresh browser of bob's (nothing in its storage), pinned to node-1 while his first is on node-2.
+    const elsewhere = await person(bob.name, alice.relay);
+    try {
+      await signIn(elsewhere, elsewhere.page);
+      // The rooms he joined in his first browser, read up to his last visit.
+      await navLink(elsewhere.page, room).waitFor();
+
+      // Neither of bob's browsers shows the room: alice's message is unread in both.
+      await navLink(alice.page, room).click();
+      await say(alice, `Message ${room}`, 'are you there?');
+      await log(alice, `Messages in ${room}`).getByText('are you there?').waitFor();
+      await Promise.all([navLink(bob.page, `${room}, 1 unread`).waitFor(), navLink(elsewhere.page, `${room}, 1 unread`).waitFor()]);
+
+      // Read in the first browser (node-2): the other (node-1) clears within a second or two.
+      await navLink(bob.page, `${room}, 1 unread`).click();
+      await log(bob, `Messages in ${room}`).getByText('are you there?').waitFor();
+      await navLink(elsewhere.page, room).waitFor({ timeout: 2000 });
+
+      // A room joined in one browser is joined in the other; leaving it in one leaves it in both.
+      const side = uniqueName('side');
+      await joinRoom(elsewhere, side);
+      await navLink(bob.page, side).waitFor();
+      await elsewhere.page.getByRole('button', { name: 'Leave room' }).click();
+      await navLink(bob.page, side).waitFor({ state: 'detached' });
+      await navLink(elsewhere.page, side).waitFor({ state: 'detached' });
+    } finally {
+      await elsewhere.context.close();
+    }
+  });
+
   it("shows reconnecting when alice's node dies, then catches up: nothing missing, in order, none twice", async () => {
     await Promise.all(
       [alice, bob].map((who) =>
@@ -255,7 +294,7 @@ describe('the web app in Chromium, through nginx, on two nodes', () => {
 
     alice.relay.release();
     await status(alice).getByText('Connected').waitFor();
-    await expect.poll(() => texts(aliceLog), POLL).toEqual(['hello bob', 'hi alice!', 'how are', ...away]);
+    await expect.poll(() => texts(aliceLog), POLL).toEqual(['hello bob', 'hi alice!', 'how are', 'are you there?', ...away]);
     // Now on node-2 with bob: still both ways.
     await say(alice, `Message ${room}`, 'back on node-2');
     await bobLog.getByText('back on node-2').waitFor();

@@ -32,6 +32,7 @@ function Conversation({ conversation }: { conversation: ConversationState }) {
   const loadOlder = useCallback(() => {
     store.loadPrivateHistory(conversation).catch((err: unknown) => setError(describeError(err)));
   }, [conversation, store]);
+  const onBottom = useCallback((atBottom: boolean) => store.seen(conversation, atBottom), [conversation, store]);
 
   const items = conversation.messages.value.map((m): ListItem => ({
     key: `p${m.id}`,
@@ -54,6 +55,7 @@ function Conversation({ conversation }: { conversation: ConversationState }) {
           hasOlder={conversation.hasOlder.value}
           loadingOlder={conversation.loadingOlder.value}
           onLoadOlder={loadOlder}
+          onBottom={onBottom}
           empty={`No messages with ${conversation.username} yet.`}
         />
         <Composer label={`Message ${conversation.username}`} onSend={(text) => store.sendPrivate(conversation, text)} />

@@ -15,6 +15,8 @@ interface Props {
   hasOlder: boolean;
   loadingOlder: boolean;
   onLoadOlder: () => void;
+  /** Whether the newest message is in view, after every render and when a scroll changes it. */
+  onBottom: (atBottom: boolean) => void;
   empty: string;
 }
 
@@ -28,7 +30,7 @@ const STICKY_PX = 80;
  * (keyboard); the view stays where it was when they are added above, and follows new messages
  * while the reader is at the bottom.
  */
-export function MessageList({ label, items, hasOlder, loadingOlder, onLoadOlder, empty }: Props) {
+export function MessageList({ label, items, hasOlder, loadingOlder, onLoadOlder, onBottom, empty }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
   const sentinel = useRef<HTMLDivElement>(null);
   const last = useRef({ first: '', count: 0, height: 0, atBottom: true });
@@ -46,7 +48,8 @@ export function MessageList({ label, items, hasOlder, loadingOlder, onLoadOlder,
       el.scrollTop = el.scrollHeight;
     }
     last.current = { first, count: items.length, height: el.scrollHeight, atBottom: isAtBottom(el) };
-  }, [items]);
+    onBottom(last.current.atBottom);
+  }, [items, onBottom]);
 
   useEffect(() => {
     const el = sentinel.current;
@@ -63,7 +66,9 @@ export function MessageList({ label, items, hasOlder, loadingOlder, onLoadOlder,
       class="messages"
       ref={scroller}
       onScroll={(e) => {
-        last.current.atBottom = isAtBottom(e.currentTarget);
+        const atBottom = isAtBottom(e.currentTarget);
+        if (atBottom !== last.current.atBottom) onBottom(atBottom);
+        last.current.atBottom = atBottom;
       }}
     >
       <div ref={sentinel} class="older">

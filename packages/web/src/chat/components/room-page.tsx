@@ -43,6 +43,7 @@ function JoinedRoom({ room }: { room: RoomState }) {
   const loadOlder = useCallback(() => {
     store.loadHistory(room).catch((err: unknown) => setError(describeError(err)));
   }, [room, store]);
+  const onBottom = useCallback((atBottom: boolean) => store.seen(room, atBottom), [room, store]);
 
   const items = room.timeline.value.map((entry): ListItem =>
     entry.kind === 'system'
@@ -91,6 +92,7 @@ function JoinedRoom({ room }: { room: RoomState }) {
             hasOlder={room.hasOlder.value}
             loadingOlder={room.loadingOlder.value}
             onLoadOlder={loadOlder}
+            onBottom={onBottom}
             empty="No messages yet. Say hello!"
           />
           <p class="typing" aria-live="polite">

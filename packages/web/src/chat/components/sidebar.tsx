@@ -74,7 +74,7 @@ export function Sidebar({ onNavigate }: { onNavigate: () => void }) {
             to={{ page: 'room', room: room.name }}
             name={room.name}
             text={`# ${room.name}`}
-            unread={room.unread.value}
+            unread={room.cursor.unread.value}
           />
         ))}
       </ul>
@@ -82,7 +82,13 @@ export function Sidebar({ onNavigate }: { onNavigate: () => void }) {
       <h2 id="conversations-title">Messages</h2>
       <ul aria-labelledby="conversations-title" class="nav-list">
         {store.conversations.value.map((c) => (
-          <NavItem key={c.userId} to={{ page: 'dm', userId: c.userId }} name={c.username} text={c.username} unread={c.unread.value} />
+          <NavItem
+            key={c.userId}
+            to={{ page: 'dm', userId: c.userId }}
+            name={c.username}
+            text={c.username}
+            unread={c.cursor.unread.value}
+          />
         ))}
       </ul>
       {store.conversations.value.length === 0 && <p class="hint">Message someone from a room’s people list.</p>}

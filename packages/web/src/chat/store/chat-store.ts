@@ -1,14 +1,23 @@
 import { batch, signal, type Signal } from '@preact/signals';
 import { io, type Socket } from 'socket.io-client';
 import { ParleyClient, ParleyClientError } from '@parley/client';
-import type { ChatMessage, ClientToServer, Notification, PrivateMessage, ServerToClient } from '@parley/protocol';
+import type {
+  ChatMessage,
+  ClientToServer,
+  Notification,
+  PrivateMessage,
+  ReadState,
+  ReadStateUpdate,
+  ServerToClient,
+} from '@parley/protocol';
 import { api, ApiError } from '../api.ts';
-import { route } from '../router.ts';
+import { navigate, route } from '../router.ts';
 import { replaceToken, signOut, type Session } from '../session.ts';
 import { ConversationState, type DirectMessage } from './conversation.ts';
 import { NotificationsState } from './notifications.ts';
 import { remember, remembered } from './persist.ts';
 import { PostsState } from './posts.ts';
+import type { ReadAnswer } from './read-cursor.ts';
 import { RoomState } from './room.ts';
 
 /**
@@ -28,16 +37,15 @@ const TYPING_IDLE_MS = 3000;
 
 type NotificationsSocket = Socket<ServerToClient<'/notifications'>, ClientToServer<'/notifications'>>;
 
-/** The user's joined rooms and conversations as remembered on this browser. */
-interface RememberedConversation {
-  id: number;
-  username: string;
-}
-
 /**
  * Everything the signed-in app shows, live: one @parley/client connection (rooms, private
  * messages, catch-up after a reconnect), the `/notifications` namespace on the same connection,
  * and REST for history, posts and notifications. Made at sign-in, closed at sign-out.
+ *
+ * The rooms, the conversations and their unread counts are the server's (PROTOCOL.md "Read
+ * state"), the same on every device of the user: loaded on connection and after each
+ * reconnection, kept live by `readState` / `roomForgotten` events, and read here by what the tab
+ * shows (visible, scrolled to the newest message).
  */
 export class ChatStore {
   readonly connection = signal<ConnectionState>('connecting');
@@ -71,7 +79,13 @@ export class ChatStore {
     });
     this.client.onMessage((m) => this.onChatMessage(m));
     this.client.onPrivateMessage((m) => this.onPrivateMessage(m));
-    this.client.onResync(() => this.markConnected());
+    this.client.onResync(() => {
+      this.markConnected();
+      // What changed while away (reads and joins on other devices).
+      void this.loadReadState();
+    });
+    this.client.onReadState((update) => this.onReadState(update));
+    this.client.onRoomForgotten((name) => this.forgotten(name));
     this.watchConnection(this.client.socket);
     const socket = this.client.socket;
     socket.on('message', (m) => {
@@ -92,11 +106,10 @@ export class ChatStore {
     this.notificationSocket.on('notification', (n) => this.onNotification(n));
     this.watchSessionErrors(this.notificationSocket);
 
-    for (const name of remembered<string[]>(this.me.id, 'rooms', [])) void this.joinRoom(name).catch(() => undefined);
-    this.conversations.value = remembered<RememberedConversation[]>(this.me.id, 'conversations', []).map(
-      (c) => new ConversationState(c.id, c.username),
-    );
-    void this.client.connected().then(() => this.markConnected());
+    void this.client.connected().then(() => {
+      this.markConnected();
+      void this.loadReadState();
+    });
   }
 
   get me() {
@@ -113,14 +126,17 @@ export class ChatStore {
 
   // ---- rooms ----
 
-  /** Join `name` (rejoined after every reconnection, and on the next visit): its members and history come with it. */
+  /**
+   * Join `name` (rejoined after every reconnection): its members and history come with it. The
+   * server adds it to the user's list, and the user's other devices join it too.
+   */
   async joinRoom(input: string): Promise<RoomState> {
     // The server's spelling of the name (roomSchema): every spelling of a name is one room.
     const name = input.normalize('NFC').trim();
     const existing = this.room(name);
     if (existing) return existing;
     // Listed once joined; until then it still takes what arrives with the join (the welcome, the people).
-    const room = this.joining.get(name) ?? new RoomState(name);
+    const room = this.joining.get(name) ?? new RoomState(name, (position) => this.client.readRoom(name, position));
     this.joining.set(name, room);
     try {
       const { users, count } = await this.client.join(name);
@@ -129,22 +145,30 @@ export class ChatStore {
       this.joining.delete(name);
     }
     if (!this.rooms.value.includes(room)) this.rooms.value = [...this.rooms.value, room];
-    this.rememberRooms();
-    if (this.isOpen(room.name)) await this.loadHistory(room);
+    if (this.shown() === room) await this.loadHistory(room);
     return room;
   }
 
+  /** Leave `room` on every device of the user: it leaves the user's list on the server ('forgetRoom'). */
   async leaveRoom(room: RoomState): Promise<void> {
-    await this.client.leave(room.name);
-    room.close();
-    this.rooms.value = this.rooms.value.filter((r) => r !== room);
-    this.rememberRooms();
+    room.cursor.close();
+    await this.client.forgetRoom(room.name);
+    // Every device hears 'roomForgotten', this one too; the ack is enough here.
+    this.forgotten(room.name);
   }
 
-  /** The room is on screen: read, and its history loaded once. */
+  /** The room is on screen: its history loaded once. */
   async opened(room: RoomState): Promise<void> {
-    room.unread.value = 0;
     if (!room.historyLoaded) await this.loadHistory(room);
+  }
+
+  /**
+   * The list of a room or a conversation scrolled to its newest message or away from it: shown
+   * at the bottom in a visible tab, it is read up to its newest message.
+   */
+  seen(target: RoomState | ConversationState, atBottom: boolean): void {
+    target.cursor.atBottom = atBottom;
+    if (atBottom && this.shown() === target) target.cursor.read(target.newestPosition());
   }
 
   /** The page of history before the oldest message shown (the first page: the newest). */
@@ -191,7 +215,6 @@ export class ChatStore {
   }
 
   async openedConversation(conversation: ConversationState): Promise<void> {
-    conversation.unread.value = 0;
     if (!conversation.historyLoaded) await this.loadPrivateHistory(conversation);
   }
 
@@ -214,6 +237,77 @@ export class ChatStore {
     this.toTop(conversation);
   }
 
+  // ---- read state ----
+
+  /**
+   * The server's list of rooms and conversations with their unread counts: rooms joined on other
+   * devices are joined here, conversations listed, counts replaced by the server's.
+   */
+  private async loadReadState(): Promise<void> {
+    let state: ReadState;
+    try {
+      state = await this.client.readState();
+    } catch {
+      // Kept as it is; the next reconnection asks again.
+      return;
+    }
+    const listed = state.conversations.map((read) => {
+      const conversation = this.conversation(read.user.id) ?? this.newConversation(read.user.id, read.user.username);
+      this.learnName(read.user.id, read.user.username);
+      conversation.cursor.heard(read);
+      return conversation;
+    });
+    // Conversations started here and not written in yet come after the server's.
+    this.conversations.value = [...listed, ...this.conversations.value.filter((c) => !listed.includes(c))];
+    for (const read of state.rooms) this.heardRoom(read.room, read);
+    this.readShown();
+  }
+
+  /** A cursor of the user's was created or moved, here or on another device. */
+  private onReadState(update: ReadStateUpdate): void {
+    if (update.room !== undefined) this.heardRoom(update.room, update);
+    else if (update.userId !== undefined) this.ensureConversation(update.userId, this.nameOf(update.userId)).cursor.heard(update);
+    this.readShown();
+  }
+
+  /** The server's word on room `name`'s cursor; a room not shown yet (joined on another device) is joined here. */
+  private heardRoom(name: string, answer: ReadAnswer): void {
+    const room = this.room(name);
+    if (room) room.cursor.heard(answer);
+    // Beyond the connection's 50 rooms the join is refused: the room is not shown here.
+    else
+      void this.joinRoom(name).then(
+        (joined) => joined.cursor.heard(answer),
+        () => undefined,
+      );
+  }
+
+  /** `name` left the user's list (here or on another device): it is left here too. */
+  private forgotten(name: string): void {
+    const room = this.room(name);
+    if (!room) return;
+    batch(() => {
+      // Off its page first, which would join it again.
+      if (route.value.page === 'room' && route.value.room === name) navigate({ page: 'home' });
+      this.rooms.value = this.rooms.value.filter((r) => r !== room);
+    });
+    room.close();
+    void this.client.leave(name).catch(() => undefined);
+  }
+
+  /** The room or conversation on screen, in a visible tab. */
+  private shown(): RoomState | ConversationState | undefined {
+    if (document.visibilityState !== 'visible') return undefined;
+    const page = route.value;
+    return page.page === 'room' ? this.room(page.room) : page.page === 'dm' ? this.conversation(page.userId) : undefined;
+  }
+
+  /** What the tab shows, scrolled to the bottom, is read up to its newest message. */
+  private readShown(): void {
+    const shown = this.shown();
+    if (shown?.cursor.atBottom) shown.cursor.read(shown.newestPosition());
+  }
+
   // ---- names ----
 
   /** The user's name, once known: asked for at most once per id. */
@@ -233,6 +327,7 @@ export class ChatStore {
   close(): void {
     for (const dispose of this.disposers) dispose();
     for (const room of this.rooms.value) room.close();
+    for (const conversation of this.conversations.value) conversation.close();
     this.notificationSocket.close();
     this.client.close();
   }
@@ -243,7 +338,12 @@ export class ChatStore {
     const room = this.room(message.room);
     if (!room) return;
     room.addLive(message);
-    if (message.userId !== this.me.id && !this.isOpen(room.name)) room.unread.value += 1;
+    if (message.userId !== this.me.id) this.arrived(room, message.position);
+  }
+
+  /** A message of someone else's: unread unless the tab shows it at the bottom (then it is read with the list's next render). */
+  private arrived(target: RoomState | ConversationState, position: number): void {
+    if (!(this.shown() === target && target.cursor.atBottom)) target.cursor.arrived(position);
   }
 
   private onPrivateMessage(message: PrivateMessage): void {
@@ -252,8 +352,7 @@ export class ChatStore {
     const conversation = this.ensureConversation(otherId, mine ? this.nameOf(otherId) : message.fromUsername);
     const direct: DirectMessage = message;
     conversation.add([direct]);
-    if (!mine && !(route.value.page === 'dm' && route.value.userId === otherId && document.visibilityState === 'visible'))
-      conversation.unread.value += 1;
+    if (!mine) this.arrived(conversation, message.position);
     this.rememberPrivatePosition();
     this.toTop(conversation);
   }
@@ -271,18 +370,20 @@ export class ChatStore {
   private ensureConversation(userId: number, username: string | undefined): ConversationState {
     const existing = this.conversation(userId);
     if (existing) return existing;
-    const conversation = new ConversationState(userId, username ?? `user ${userId}`);
+    const conversation = this.newConversation(userId, username ?? `user ${userId}`);
     if (username) this.learnName(userId, username);
     this.conversations.value = [conversation, ...this.conversations.value];
-    this.rememberConversations();
     return conversation;
+  }
+
+  private newConversation(userId: number, username: string): ConversationState {
+    return new ConversationState(userId, username, (position) => this.client.readConversation(userId, position));
   }
 
   /** The most recent conversation first. */
   private toTop(conversation: ConversationState): void {
     if (this.conversations.value[0] === conversation) return;
     this.conversations.value = [conversation, ...this.conversations.value.filter((c) => c !== conversation)];
-    this.rememberConversations();
   }
 
   private learnName(userId: number, name: string): void {
@@ -292,33 +393,12 @@ export class ChatStore {
     if (conversation && conversation.username !== name) {
       conversation.username = name;
       this.conversations.value = [...this.conversations.value];
-      this.rememberConversations();
     }
-  }
-
-  private rememberRooms(): void {
-    remember(
-      this.me.id,
-      'rooms',
-      this.rooms.value.map((r) => r.name),
-    );
-  }
-
-  private rememberConversations(): void {
-    remember(
-      this.me.id,
-      'conversations',
-      this.conversations.value.map((c): RememberedConversation => ({ id: c.userId, username: c.username })),
-    );
   }
 
   private rememberPrivatePosition(): void {
     const position = this.client.privatePosition();
     if (position !== undefined) remember(this.me.id, 'privatePosition', position);
-  }
-
-  private isOpen(room: string): boolean {
-    return route.value.page === 'room' && route.value.room === room && document.visibilityState === 'visible';
   }
 
   private markConnected(): void {
@@ -340,12 +420,7 @@ export class ChatStore {
       if (!socket.connected) this.connection.value = 'reconnecting';
     };
     // Back to a tab that shows a room or a conversation: what it shows is read.
-    const visible = () => {
-      if (document.visibilityState !== 'visible') return;
-      const page = route.value;
-      const shown = page.page === 'room' ? this.room(page.room) : page.page === 'dm' ? this.conversation(page.userId) : undefined;
-      if (shown) shown.unread.value = 0;
-    };
+    const visible = () => this.readShown();
     addEventListener('offline', offline);
     addEventListener('online', online);
     document.addEventListener('visibilitychange', visible);

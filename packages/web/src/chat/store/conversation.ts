@@ -1,13 +1,15 @@
 import { signal } from '@preact/signals';
 import type { PrivateMessage } from '@parley/protocol';
+import { ReadCursor } from './read-cursor.ts';
 
 /** A private message as the app keeps it (the ones this tab sends have no position). */
-export type DirectMessage = Pick<PrivateMessage, 'id' | 'from' | 'fromUsername' | 'to' | 'message' | 'timestamp'>;
+export type DirectMessage = Pick<PrivateMessage, 'id' | 'from' | 'fromUsername' | 'to' | 'message' | 'timestamp'> &
+  Partial<Pick<PrivateMessage, 'position'>>;
 
 /** A conversation with one user: both directions, by id. */
 export class ConversationState {
   readonly messages = signal<DirectMessage[]>([]);
-  readonly unread = signal(0);
+  readonly cursor: ReadCursor;
   readonly hasOlder = signal(true);
   readonly loadingOlder = signal(false);
   historyLoaded = false;
@@ -16,7 +18,11 @@ export class ConversationState {
     readonly userId: number,
     /** `user <id>` until the name is known. */
     public username: string,
-  ) {}
+    /** Tells the server the conversation is read up to a position of the user's private stream. */
+    read: (position: number) => Promise<unknown>,
+  ) {
+    this.cursor = new ReadCursor(read);
+  }
 
   /** Adds what it does not have yet, in id order. */
   add(messages: DirectMessage[]): void {
@@ -29,7 +35,12 @@ export class ConversationState {
     return this.messages.value[0]?.id;
   }
 
-  lastId(): number {
-    return this.messages.value.at(-1)?.id ?? 0;
+  /** Position, in the user's private stream, of the newest message shown that has one (only this tab's own sends have none). */
+  newestPosition(): number | undefined {
+    return this.messages.value.findLast((m) => m.position !== undefined)?.position;
+  }
+
+  close(): void {
+    this.cursor.close();
   }
 }

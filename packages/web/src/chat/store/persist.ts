@@ -1,7 +1,7 @@
 /**
- * What the app remembers for a user across reloads and tabs on this browser (localStorage):
- * joined rooms, conversations, where the private stream was read up to. Never the token (that
- * stays in the tab's sessionStorage).
+ * What the app remembers for a user across reloads and tabs on this browser (localStorage): the
+ * position of the last private message it has. Never the token (that stays in the tab's
+ * sessionStorage); the rooms, conversations and unread counts are the server's (read state).
  */
 export function remembered<T>(userId: number, name: string, fallback: T): T {
   try {

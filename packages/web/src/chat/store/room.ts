@@ -1,5 +1,6 @@
 import { signal } from '@preact/signals';
 import type { ChatMessage, SystemMessage } from '@parley/protocol';
+import { ReadCursor } from './read-cursor.ts';
 
 /** One line of a room: a chat message (in position order) or a system message (where it arrived). */
 export type TimelineEntry =
@@ -16,14 +17,21 @@ export class RoomState {
   readonly memberCount = signal(0);
   /** Who is typing now (the user's own other tabs excluded). */
   readonly typing = signal<string[]>([]);
-  readonly unread = signal(0);
   /** Whether older history may exist (false once a page came back short). */
   readonly hasOlder = signal(true);
   readonly loadingOlder = signal(false);
   historyLoaded = false;
   private readonly typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
 
-  constructor(readonly name: string) {}
+  readonly cursor: ReadCursor;
+
+  /** `read`: tells the server the room is read up to a position. */
+  constructor(
+    readonly name: string,
+    read: (position: number) => Promise<unknown>,
+  ) {
+    this.cursor = new ReadCursor(read);
+  }
 
   /** A live or caught-up message: the client hands them over once each, in position order. */
   addLive(message: ChatMessage): void {
@@ -52,6 +60,11 @@ export class RoomState {
     return undefined;
   }
 
+  /** Position of the newest message shown (the timeline is in position order). */
+  newestPosition(): number | undefined {
+    return this.timeline.value.findLast((e) => e.kind === 'chat')?.message.position;
+  }
+
   setMembers(users: string[], count: number): void {
     this.members.value = users;
     this.memberCount.value = count;
@@ -73,6 +86,7 @@ export class RoomState {
   }
 
   close(): void {
+    this.cursor.close();
     for (const timer of this.typingTimers.values()) clearTimeout(timer);
   }
 
