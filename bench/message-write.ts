@@ -3,15 +3,15 @@
  * the statement the gateway runs (MessageRepository.insertMany), at a given batch size. It
  * writes `--messages` messages in batches of `--batch` over 20 rooms from one connection, one
  * batch after the other (as one node's group commit does at a low rate), and reads the CPU time
- * of every PostgreSQL process of the server from /proc before and after (backend, WAL writer,
- * checkpointer, autovacuum: all of the server's cost, as the load tool counts it).
+ * of the database's PostgreSQL processes from /proc before and after (its backends and the WAL
+ * writer, as the load tool counts them).
  *
  *   pnpm bench:message-write [--batch 1] [--messages 4000] [--repeat 3]
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createRepositories, openDatabase } from '@parley/db';
 import { createTestDatabase, provideServices } from '@parley/devcluster';
+import { cpuWindow, findPostgresPids } from '@parley/loadgen';
 
 const { values } = parseArgs({
   options: {
@@ -24,24 +24,6 @@ const batch = Number(values.batch);
 const total = Number(values.messages);
 const repeat = Number(values.repeat);
 
-const TICKS_PER_SECOND = 100;
-/** CPU seconds (user + system) of every process named `postgres`. */
-function postgresCpuSeconds(): number {
-  let ticks = 0;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      if (stat.slice(stat.indexOf('(') + 1, close) !== 'postgres') continue;
-      const fields = stat.slice(close + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // The process ended meanwhile.
-    }
-  }
-  return ticks / TICKS_PER_SECOND;
-}
-
 const services = await provideServices();
 const database = await createTestDatabase(services.postgresUrl, 'parley_bench_write');
 const db = await openDatabase({ url: database.url, poolSize: 1, dataDir: '' });
@@ -51,7 +33,7 @@ try {
   const users = await Promise.all(Array.from({ length: 100 }, (_, i) => repos.users.create(`w${i}`, 'x')));
   const results: number[] = [];
   for (let run = 1; run <= repeat; run++) {
-    const before = postgresCpuSeconds();
+    const cpu = cpuWindow([{ label: 'postgres', pids: () => findPostgresPids(database.name) }]);
     const started = process.hrtime.bigint();
     for (let sent = 0; sent < total; sent += batch) {
       await repos.messages.insertMany(
@@ -65,7 +47,7 @@ try {
       );
     }
     const wall = Number(process.hrtime.bigint() - started) / 1e9;
-    const cpuMicrosPerMessage = ((postgresCpuSeconds() - before) * 1e6) / total;
+    const cpuMicrosPerMessage = (cpu.stop()[0]!.cpuSeconds * 1e6) / total;
     results.push(cpuMicrosPerMessage);
     process.stderr.write(
       `[message-write] run ${run}: ${total} messages in batches of ${batch}, ${(total / wall).toFixed(0)} messages/s, ` +
