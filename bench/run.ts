@@ -7,6 +7,7 @@
  *   pnpm bench --quick         a short smoke of every step
  *   pnpm bench --only parley,raw --repeat 1
  *   pnpm bench --only parley --parley-nodes 1 --parley-env WS_NO_BUFFER_UTIL=1   (one lever at a time)
+ *   pnpm bench --only parley,lesson --variant classic:REDIS_ADAPTER=classic --variant linger5:WRITE_LINGER_MS=5   (levers side by side)
  *   pnpm bench --only parley --rates 4 --room-sizes '' --repeat 1   (one rate: 4 msg/s per sender, 16k deliveries/s; rooms of 40 only)
  *   pnpm bench --only parley --rates 4 --repeat 1 --profile .tmp/prof   (a V8 CPU profile of each Parley node)
  */
@@ -28,9 +29,11 @@ const { values } = parseArgs({
     verbose: { type: 'boolean' },
     'parley-nodes': { type: 'string' },
     'parley-env': { type: 'string', multiple: true },
+    variant: { type: 'string', multiple: true },
     rates: { type: 'string' },
     'room-sizes': { type: 'string' },
     profile: { type: 'string' },
+    settle: { type: 'string' },
   },
 });
 
@@ -41,9 +44,26 @@ const only = new Set((values.only?.split(',') ?? SUITES) as Suite[]);
 const repeat = Number(values.repeat ?? (quick ? 1 : 3));
 const parleyNodes = Number(values['parley-nodes'] ?? 2);
 /** Extra environment for Parley's nodes (KEY=VALUE), to measure one lever at a time. */
-const parleyEnv = Object.fromEntries(
-  (values['parley-env'] ?? []).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
-);
+const envOf = (pairs: string[]) => Object.fromEntries(pairs.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+const parleyEnv = envOf(values['parley-env'] ?? []);
+/**
+ * `--variant NAME:KEY=VALUE[,KEY=VALUE]`: Parley once more with that environment on top, measured
+ * right after Parley in the same run at every rate (rows `parley[NAME] @16k`), so one lever is
+ * compared side by side with the default.
+ */
+const variants = (values.variant ?? []).map((spec) => {
+  const colon = spec.indexOf(':');
+  if (colon < 1 || !/^[\w-]+$/.test(spec.slice(0, colon))) throw new Error(`--variant ${spec}: expected NAME:KEY=VALUE[,KEY=VALUE]`);
+  return {
+    name: spec.slice(0, colon),
+    env: envOf(
+      spec
+        .slice(colon + 1)
+        .split(',')
+        .filter(Boolean),
+    ),
+  };
+});
 /**
  * `--profile DIR`: each Parley node (DIR/parley) and lesson server (DIR/lesson) writes a V8 CPU profile (`.cpuprofile`, for Chrome DevTools,
  * speedscope or `bench/profile-summary.ts`) into DIR when it stops.
@@ -54,6 +74,13 @@ const profileDir = values.profile === undefined ? undefined : resolve(values.pro
 const SHAPE: Partial<LoadOptions> = quick
   ? { clients: 200, rooms: 10, senders: 20, rate: 8, warmup: 1, duration: 3, transport: 'websocket' }
   : { clients: 800, rooms: 20, senders: 100, rate: 8, warmup: 5, duration: 15, transport: 'websocket' };
+/**
+ * `--settle SEC` (default 30; none with --quick): before a target's first measured run, SEC
+ * seconds of the same load, unmeasured, so that every run compares servers whose JIT has settled
+ * (a 5 s warm-up measured Parley's first run about 15 % dearer than its later ones; the lesson
+ * server, with far less code, settles sooner).
+ */
+const SETTLE_SEC = Number(values.settle ?? (quick ? 0 : 30));
 /**
  * Issue 13's two rates over that shape: 4 msg/s per sender (16k deliveries/s) and 8 (32k). Every
  * target is measured at both, so each comparison is within one run.
@@ -138,9 +165,13 @@ async function withTarget(start: () => Promise<RunningTarget>, body: (target: Ru
 }
 
 try {
-  const parley = (nginx = false) =>
-    startParley(bench, { nodes: parleyNodes, env: parleyEnv, nginx, profileDir: profileDir && join(profileDir, 'parley') });
+  const parley = (nginx = false, env = parleyEnv, profileName = 'parley') =>
+    startParley(bench, { nodes: parleyNodes, env, nginx, profileDir: profileDir && join(profileDir, profileName) });
   const atEveryRate = async (name: string, t: RunningTarget, roomSizes = ROOM_SIZES) => {
+    if (SETTLE_SEC > 0) {
+      log(`${name}: ${SETTLE_SEC} s of load to settle, not measured`);
+      await runLoad({ ...atRate(RATES[0]!).shape, ...t.load, warmup: SETTLE_SEC, duration: 1, progress: false });
+    }
     for (const { shape, label } of [...RATES.map(atRate), ...roomSizes.map(ofRoomSize)])
       summaries.push(await measure(`${name} ${label}`, t, shape));
   };
@@ -148,6 +179,11 @@ try {
     await withTarget(
       () => parley(),
       (t) => atEveryRate('parley', t),
+    );
+  for (const variant of variants)
+    await withTarget(
+      () => parley(false, { ...parleyEnv, ...variant.env }, `parley-${variant.name}`),
+      (t) => atEveryRate(`parley[${variant.name}]`, t, []),
     );
   if (only.has('lesson'))
     await withTarget(

@@ -10,6 +10,7 @@ import {
   type NodeProcess,
   type RedisServer,
 } from '@parley/devcluster';
+import { parleyWriter, redisCommands } from './counters.ts';
 
 /** The bench servers print `{"listening":<port>}` once they listen. */
 const LISTENING = /^\{"listening":(\d+)\}$/;
@@ -101,7 +102,9 @@ export async function startParley(
     nodes.push(await startGatewayProcess({ ...env, NODE_ID: `bench-${i}` }, { nodeArgs: profileArgs(options.profileDir) }));
   const servers = nodes.map((n, i) => ({ label: `parley-${i + 1}`, pid: n.child.pid!, url: n.url }));
   const nginx = options.nginx ? await startNginx(nodes.map((n) => `127.0.0.1:${n.port}`)) : undefined;
+  const commands = redisCommands(services.redis.url);
   const stop = async () => {
+    commands.close();
     await nginx?.stop();
     // A profiled node writes its profile when it exits by itself (SIGTERM), not when killed.
     await Promise.all(nodes.map((n) => n.kill(options.profileDir ? 'SIGTERM' : 'SIGKILL')));
@@ -111,6 +114,7 @@ export async function startParley(
     auth: true,
     redisPort: services.redis.port,
     pgDatabase: services.databaseName,
+    counters: async () => ({ ...(await commands.read()), ...(await parleyWriter(nodes.map((n) => n.url))) }),
   };
   const target = { ...running(servers, load, stop), profileDir: options.profileDir };
   if (!nginx) return target;
@@ -122,11 +126,15 @@ export async function startLesson(services: BenchServices, nodes = 2, profileDir
   const servers: BenchServer[] = [];
   for (let i = 1; i <= nodes; i++)
     servers.push(await startBenchServer(`lesson-${i}`, 'lesson-server.ts', { REDIS_URL: services.redis.url }, profileArgs(profileDir)));
+  const commands = redisCommands(services.redis.url);
   const target = running(
     servers.map((s) => ({ label: s.label, pid: s.server.child.pid!, url: `http://127.0.0.1:${s.port}` })),
-    { protocol: 'socketio', auth: false, redisPort: services.redis.port },
-    // A profiled server writes its profile when it exits by itself (SIGTERM), not when killed.
-    async () => void (await Promise.all(servers.map((s) => stopBenchServer(s, profileDir ? 'SIGTERM' : 'SIGKILL')))),
+    { protocol: 'socketio', auth: false, redisPort: services.redis.port, counters: () => commands.read() },
+    async () => {
+      commands.close();
+      // A profiled server writes its profile when it exits by itself (SIGTERM), not when killed.
+      await Promise.all(servers.map((s) => stopBenchServer(s, profileDir ? 'SIGTERM' : 'SIGKILL')));
+    },
   );
   return { ...target, profileDir };
 }

@@ -48,6 +48,11 @@ export interface LoadOptions {
   pgDatabase?: string;
   /** Write progress lines to stderr. @default true */
   progress: boolean;
+  /**
+   * Counters of the system under test (Redis commands by name, database round trips…), read at the
+   * start and at the end of the measured window; the report gives how much each one grew.
+   */
+  counters?: () => Promise<Record<string, number>>;
 }
 
 export const DEFAULTS: Omit<LoadOptions, 'serverPids'> & { serverPids: [] } = {

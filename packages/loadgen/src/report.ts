@@ -60,6 +60,8 @@ export interface LoadReport {
   serverCpuMicrosPerDelivery: number;
   /** The generator's own CPU over the window (all its threads), percent of one core. */
   generatorCpuPercent: number;
+  /** How much each of `LoadOptions.counters` grew over the measured window. */
+  counterIncrease?: Record<string, number>;
   idleMemory?: IdleMemory[];
 }
 

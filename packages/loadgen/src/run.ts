@@ -198,9 +198,11 @@ export async function runLoad(partial: Partial<LoadOptions>): Promise<LoadReport
     await waitUntil(measureStart);
     const cpu = cpuWindow(watched);
     const generatorBefore = process.cpuUsage();
+    const countersBefore = await o.counters?.();
     await waitUntil(measureEnd);
     const samples = cpu.stop();
     const generator = process.cpuUsage(generatorBefore);
+    const countersAfter = await o.counters?.();
 
     // Wait for messages still in flight, until all expected arrived or drainMs passed.
     const drainEnd = monotonicMs() + o.drainMs;
@@ -252,8 +254,14 @@ export async function runLoad(partial: Partial<LoadOptions>): Promise<LoadReport
       serverCpuSeconds,
       serverCpuMicrosPerDelivery: delivered === 0 ? NaN : (serverCpuSeconds / delivered) * 1e6,
       generatorCpuPercent: ((generator.user + generator.system) / 1e6 / o.duration) * 100,
+      ...(countersBefore && countersAfter ? { counterIncrease: increase(countersBefore, countersAfter) } : {}),
     };
   } finally {
     await Promise.all(workers.map((w) => w.close()));
   }
+}
+
+/** How much each counter of `after` grew since `before` (a counter absent before counts from 0). */
+function increase(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(after).map(([name, value]) => [name, value - (before[name] ?? 0)]));
 }
