@@ -9,9 +9,12 @@
  * everything it calls). Time the thread spent waiting for a core on a busy machine counts as
  * the function it was in: compare targets profiled in one run.
  *
- *   pnpm bench:profile-summary .tmp/prof/parley [--top 25]
+ * `--flame FILE.svg` also writes a flame graph (icicle: callers above callees, width = busy time
+ * in the windows, colour = package; hover a frame for its µs per delivery) that any browser shows.
+ *
+ *   pnpm bench:profile-summary .tmp/prof/parley [--top 25] [--flame docs/profiles/parley.svg]
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readProfileWindows } from './profile-windows.ts';
@@ -33,7 +36,10 @@ interface Profile {
   timeDeltas: number[];
 }
 
-const { values, positionals } = parseArgs({ options: { top: { type: 'string', default: '25' } }, allowPositionals: true });
+const { values, positionals } = parseArgs({
+  options: { top: { type: 'string', default: '25' }, flame: { type: 'string' } },
+  allowPositionals: true,
+});
 const top = Number(values.top);
 const [dir] = positionals;
 if (dir === undefined) throw new Error('usage: profile-summary <folder of .cpuprofile files and windows.json> [--top N]');
@@ -65,12 +71,38 @@ const inclusive = new Map<string, number>();
 let busy = 0;
 const add = (map: Map<string, number>, key: string, us: number) => map.set(key, (map.get(key) ?? 0) + us);
 
+/** A frame of the merged call tree (all profiles, window samples only), for the flame graph. */
+interface Flame {
+  frame: CallFrame;
+  us: number;
+  parent?: Flame;
+  children: Map<string, Flame>;
+}
+const flameRoot: Flame = { frame: { functionName: 'all', url: '', lineNumber: -1 }, us: 0, children: new Map() };
+
 const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
 for (const file of files) {
   const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Profile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  // Each profile node's frame in the merged tree (V8's "(root)" is the tree's root).
+  const merged = new Map<number, Flame>();
+  const flameOf = (id: number): Flame => {
+    let flame = merged.get(id);
+    if (flame) return flame;
+    const up = parent.get(id);
+    const frame = byId.get(id)!.callFrame;
+    if (up === undefined) flame = flameRoot;
+    else {
+      const above = flameOf(up);
+      const key = label(frame);
+      flame = above.children.get(key);
+      if (!flame) above.children.set(key, (flame = { frame, us: 0, parent: above, children: new Map() }));
+    }
+    merged.set(id, flame);
+    return flame;
+  };
   let at = profile.startTime;
   profile.samples.forEach((id, i) => {
     const us = profile.timeDeltas[i] ?? 0;
@@ -78,6 +110,7 @@ for (const file of files) {
     const frame = byId.get(id)!.callFrame;
     if (!inWindow(at) || frame.functionName === '(idle)') return;
     busy += us;
+    for (let flame: Flame | undefined = flameOf(id); flame; flame = flame.parent) flame.us += us;
     add(self, label(frame), us);
     add(byPackage, packageOf(frame), us);
     // Each of Parley's own functions on the stack once, however deep it recurses.
@@ -107,3 +140,42 @@ table('package (self time)', byPackage);
 table('function (self time)', self);
 table("Parley's functions (inclusive time)", inclusive);
 process.stdout.write(`${out.join('\n')}\n`);
+
+/** The merged call tree as an SVG icicle graph, `width` pixels wide. */
+function flameGraph(root: Flame, width = 1200): string {
+  const ROW = 17;
+  const hue = (name: string) => [...name].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 360, 7);
+  const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const rects: string[] = [];
+  let depth = 0;
+  const draw = (flame: Flame, x: number, level: number) => {
+    const w = (flame.us / root.us) * width;
+    if (w < 0.4) return;
+    depth = Math.max(depth, level + 1);
+    const pkg = flame === root ? '' : packageOf(flame.frame);
+    const name = flame === root ? 'all' : label(flame.frame);
+    const fill = pkg.startsWith('parley ') ? 'hsl(210,70%,70%)' : pkg === '(native)' ? 'hsl(5,70%,70%)' : `hsl(${hue(pkg)},45%,78%)`;
+    const title = `${name}${pkg ? ` [${pkg}]` : ''}: ${perDelivery(flame.us)} µs per delivery, ${share(flame.us)}`;
+    const text =
+      w > 40 ? `<text x="${(x + 3).toFixed(1)}" y="${level * ROW + 12}">${escape(name.slice(0, Math.floor((w - 6) / 6.2)))}</text>` : '';
+    rects.push(
+      `<g><title>${escape(title)}</title><rect x="${x.toFixed(1)}" y="${level * ROW}" width="${w.toFixed(1)}" height="${ROW - 1}" fill="${fill}"/>${text}</g>`,
+    );
+    let childX = x;
+    for (const child of [...flame.children.values()].sort((a, b) => b.us - a.us)) {
+      draw(child, childX, level + 1);
+      childX += (child.us / root.us) * width;
+    }
+  };
+  draw(root, 0, 0);
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${depth * ROW}" font-family="monospace" font-size="11">`,
+    ...rects,
+    '</svg>',
+    '',
+  ].join('\n');
+}
+if (values.flame) {
+  writeFileSync(values.flame, flameGraph(flameRoot));
+  process.stderr.write(`flame graph: ${values.flame}\n`);
+}
