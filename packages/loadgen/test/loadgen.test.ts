@@ -25,6 +25,8 @@ describe('loadgen', () => {
 
   // 2.5 s of load, plus registering and connecting: generous for a busy 2-core machine.
   it('registers users, chats from worker threads and delivers every message', { timeout: 90_000 }, async () => {
+    // Counters are read once when the window opens and once when it closes.
+    let reads = 0;
     const report = await runLoad({
       targets: [node.url],
       clients: 20,
@@ -37,7 +39,9 @@ describe('loadgen', () => {
       serverPids: [{ label: 'node', pid: process.pid }],
       pgDatabase: node.db.name,
       progress: false,
+      counters: () => Promise.resolve({ reads: ++reads, constant: 7 }),
     });
+    expect(report.counterIncrease).toEqual({ reads: 1, constant: 0 });
     expect(report.connected).toBe(20);
     expect(report.connectFailed).toBe(0);
     expect(report.sent).toBeGreaterThan(20);
