@@ -33,17 +33,24 @@ export function redisCommands(url: string): CounterSource {
 
 /**
  * Parley's message writer on every node, from its /metrics: `db:commits` (group commits, one
- * database round trip each), `db:messages` (the messages they stored) and `db:seconds` (the time
- * those round trips took, commit included).
+ * database round trip each), `db:messages` (the messages they stored), and `db:ok` / `db:seconds`
+ * (the round trips that succeeded and the time they took, commit included).
  */
 export async function parleyWriter(nodeUrls: string[]): Promise<Record<string, number>> {
-  const counters = { 'db:commits': 0, 'db:messages': 0, 'db:seconds': 0 };
-  for (const url of nodeUrls) {
-    const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+  const scrapes = await Promise.all(
+    nodeUrls.map(async (url) => {
+      const response = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) });
+      if (!response.ok) throw new Error(`${url}/metrics answered ${response.status}`);
+      return response.text();
+    }),
+  );
+  const counters = { 'db:commits': 0, 'db:messages': 0, 'db:ok': 0, 'db:seconds': 0 };
+  for (const text of scrapes) {
     const value = (series: string, labels = '') =>
       Number(new RegExp(`^${series}\\{queue="messages"${labels}\\} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
     counters['db:commits'] += value('parley_db_batch_size_count');
     counters['db:messages'] += value('parley_db_batch_size_sum');
+    counters['db:ok'] += value('parley_db_batch_duration_seconds_count', ',outcome="ok"');
     counters['db:seconds'] += value('parley_db_batch_duration_seconds_sum', ',outcome="ok"');
   }
   return counters;

@@ -157,7 +157,7 @@ function flameGraph(root: Flame, width = 1200): string {
     const fill = pkg.startsWith('parley ') ? 'hsl(210,70%,70%)' : pkg === '(native)' ? 'hsl(5,70%,70%)' : `hsl(${hue(pkg)},45%,78%)`;
     const title = `${name}${pkg ? ` [${pkg}]` : ''}: ${perDelivery(flame.us)} µs per delivery, ${share(flame.us)}`;
     const text =
-      w > 40 ? `<text x="${(x + 3).toFixed(1)}" y="${level * ROW + 12}">${escape(name.slice(0, Math.floor((w - 6) / 6.2)))}</text>` : '';
+      w > 40 ? `<text x="${(x + 3).toFixed(1)}" y="${level * ROW + 12}">${escape(name.slice(0, Math.floor((w - 6) / 6.7)))}</text>` : '';
     rects.push(
       `<g><title>${escape(title)}</title><rect x="${x.toFixed(1)}" y="${level * ROW}" width="${w.toFixed(1)}" height="${ROW - 1}" fill="${fill}"/>${text}</g>`,
     );
@@ -176,6 +176,7 @@ function flameGraph(root: Flame, width = 1200): string {
   ].join('\n');
 }
 if (values.flame) {
+  if (flameRoot.us === 0) throw new Error(`${dir}: no busy time inside the measured windows, nothing to draw`);
   writeFileSync(values.flame, flameGraph(flameRoot));
   process.stderr.write(`flame graph: ${values.flame}\n`);
 }

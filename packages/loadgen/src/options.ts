@@ -50,7 +50,8 @@ export interface LoadOptions {
   progress: boolean;
   /**
    * Counters of the system under test (Redis commands by name, database round trips…), read at the
-   * start and at the end of the measured window; the report gives how much each one grew.
+   * start and at the end of the measured window; the report gives how much each one grew (nothing
+   * when a read fails: the run goes on).
    */
   counters?: () => Promise<Record<string, number>>;
 }

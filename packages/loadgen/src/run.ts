@@ -198,11 +198,16 @@ export async function runLoad(partial: Partial<LoadOptions>): Promise<LoadReport
     await waitUntil(measureStart);
     const cpu = cpuWindow(watched);
     const generatorBefore = process.cpuUsage();
-    const countersBefore = await o.counters?.();
+    const readCounters = () =>
+      o.counters?.().catch((err: unknown) => {
+        log(`counters not read: ${err instanceof Error ? err.message : String(err)}`);
+        return undefined;
+      });
+    const countersBefore = await readCounters();
     await waitUntil(measureEnd);
     const samples = cpu.stop();
     const generator = process.cpuUsage(generatorBefore);
-    const countersAfter = await o.counters?.();
+    const countersAfter = await readCounters();
 
     // Wait for messages still in flight, until all expected arrived or drainMs passed.
     const drainEnd = monotonicMs() + o.drainMs;
