@@ -1,22 +1,22 @@
 import { Alert } from './alert.tsx';
-import { useCallback, useEffect, useState } from 'preact/hooks';
-import { describeError } from '../store/chat-store.ts';
+import { useCallback, useEffect } from 'preact/hooks';
 import type { ConversationState } from '../store/conversation.ts';
 import { Composer } from './composer.tsx';
 import { useStore } from './context.ts';
 import { MessageList, type ListItem } from './message-list.tsx';
 import { PendingPage } from './pending-page.tsx';
+import { useErrorAlert } from './use-error.ts';
 
 /** A private conversation with one user: both directions, live on every tab of both users. */
 export function DmPage({ userId }: { userId: number }) {
   const store = useStore();
   const conversation = store.conversation(userId);
   const name = store.nameOf(userId);
-  const [error, setError] = useState<string | null>(null);
+  const { error, report } = useErrorAlert();
 
   useEffect(() => {
-    if (!conversation && name) store.conversationWith(name).catch((err: unknown) => setError(describeError(err)));
-  }, [conversation, name, store]);
+    if (!conversation && name) report(store.conversationWith(name));
+  }, [conversation, name, store, report]);
 
   if (userId === store.me.id) return <p class="page">That is you.</p>;
   if (!conversation) return <PendingPage title="Messages" waiting="Opening the conversation…" error={error} />;
@@ -25,13 +25,11 @@ export function DmPage({ userId }: { userId: number }) {
 
 function Conversation({ conversation }: { conversation: ConversationState }) {
   const store = useStore();
-  const [error, setError] = useState<string | null>(null);
+  const { error, report } = useErrorAlert();
   useEffect(() => {
-    store.openedConversation(conversation).catch((err: unknown) => setError(describeError(err)));
-  }, [conversation, store, conversation.messages.value.length]);
-  const loadOlder = useCallback(() => {
-    store.loadPrivateHistory(conversation).catch((err: unknown) => setError(describeError(err)));
-  }, [conversation, store]);
+    report(store.openedConversation(conversation));
+  }, [conversation, store, report, conversation.messages.value.length]);
+  const loadOlder = useCallback(() => report(store.loadPrivateHistory(conversation)), [conversation, store, report]);
   const onBottom = useCallback((atBottom: boolean) => store.seen(conversation, atBottom), [conversation, store]);
 
   const items = conversation.messages.value.map((m): ListItem => ({

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { Post } from '@parley/protocol';
 import { describeError } from '../store/chat-store.ts';
 import { useStore } from './context.ts';
+import { useErrorAlert } from './use-error.ts';
 
 const when = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
@@ -90,11 +91,10 @@ function PostForm({ post, onDone }: { post?: Post; onDone?: () => void }) {
 function PostItem({ post }: { post: Post }) {
   const store = useStore();
   const [editing, setEditing] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { error, report: act } = useErrorAlert();
   const mine = post.authorId === store.me.id;
   const author = mine ? store.me.username : (store.nameOf(post.authorId) ?? `user ${post.authorId}`);
   const following = store.posts.following.value.has(post.authorId);
-  const act = (action: Promise<void>) => action.catch((err: unknown) => setError(describeError(err)));
 
   return (
     <li class="post">
@@ -119,7 +119,7 @@ function PostItem({ post }: { post: Post }) {
                   type="button"
                   class="small danger"
                   onClick={() => {
-                    if (confirm('Delete this post?')) void act(store.posts.remove(post.id));
+                    if (confirm('Delete this post?')) act(store.posts.remove(post.id));
                   }}
                 >
                   Delete
@@ -131,7 +131,7 @@ function PostItem({ post }: { post: Post }) {
               type="button"
               class="small"
               aria-pressed={following}
-              onClick={() => void act(store.posts.setFollowing(post.authorId, !following))}
+              onClick={() => act(store.posts.setFollowing(post.authorId, !following))}
             >
               {following ? `Unfollow ${author}` : `Follow ${author}`}
             </button>

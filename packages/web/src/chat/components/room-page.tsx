@@ -1,12 +1,12 @@
 import { Alert } from './alert.tsx';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { navigate } from '../router.ts';
-import { describeError } from '../store/chat-store.ts';
 import type { RoomState } from '../store/room.ts';
 import { Composer } from './composer.tsx';
 import { useStore } from './context.ts';
 import { MessageList, type ListItem } from './message-list.tsx';
 import { PendingPage } from './pending-page.tsx';
+import { useErrorAlert } from './use-error.ts';
 
 /** "alice is typing…", "alice and bob are typing…", "3 people are typing…". */
 export function typingText(users: string[]): string {
@@ -20,14 +20,14 @@ export function typingText(users: string[]): string {
 export function RoomPage({ name }: { name: string }) {
   const store = useStore();
   const room = store.room(name);
-  const [error, setError] = useState<string | null>(null);
+  const { error, setError, report } = useErrorAlert();
 
   // Opened by a link or a reload before it was joined: join it.
   useEffect(() => {
     if (room) return;
     setError(null);
-    store.joinRoom(name).catch((err: unknown) => setError(describeError(err)));
-  }, [name, room, store]);
+    report(store.joinRoom(name));
+  }, [name, room, store, setError, report]);
 
   if (!room) return <PendingPage title={`# ${name}`} waiting={`Joining ${name}…`} error={error && `Could not join ${name}: ${error}`} />;
   return <JoinedRoom key={room.name} room={room} />;
@@ -36,13 +36,11 @@ export function RoomPage({ name }: { name: string }) {
 function JoinedRoom({ room }: { room: RoomState }) {
   const store = useStore();
   const [showMembers, setShowMembers] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { error, report } = useErrorAlert();
   useEffect(() => {
-    store.opened(room).catch((err: unknown) => setError(describeError(err)));
-  }, [room, store, room.timeline.value.length]);
-  const loadOlder = useCallback(() => {
-    store.loadHistory(room).catch((err: unknown) => setError(describeError(err)));
-  }, [room, store]);
+    report(store.opened(room));
+  }, [room, store, report, room.timeline.value.length]);
+  const loadOlder = useCallback(() => report(store.loadHistory(room)), [room, store, report]);
   const onBottom = useCallback((atBottom: boolean) => store.seen(room, atBottom), [room, store]);
 
   const items = room.timeline.value.map((entry): ListItem =>
@@ -74,10 +72,7 @@ function JoinedRoom({ room }: { room: RoomState }) {
         <button
           type="button"
           onClick={() => {
-            store
-              .leaveRoom(room)
-              .then(() => navigate({ page: 'home' }))
-              .catch((err: unknown) => setError(describeError(err)));
+            report(store.leaveRoom(room).then(() => navigate({ page: 'home' })));
           }}
         >
           Leave room
@@ -116,10 +111,7 @@ function JoinedRoom({ room }: { room: RoomState }) {
                     class="small"
                     aria-label={`Message ${username}`}
                     onClick={() => {
-                      store
-                        .conversationWith(username)
-                        .then((c) => navigate({ page: 'dm', userId: c.userId }))
-                        .catch((err: unknown) => setError(describeError(err)));
+                      report(store.conversationWith(username).then((c) => navigate({ page: 'dm', userId: c.userId })));
                     }}
                   >
                     Message

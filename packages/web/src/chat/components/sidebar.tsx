@@ -1,9 +1,9 @@
 import { Alert } from './alert.tsx';
 import { useState } from 'preact/hooks';
 import { navigate, type Route } from '../router.ts';
-import { describeError } from '../store/chat-store.ts';
 import { useStore } from './context.ts';
 import { Link } from './link.tsx';
+import { useErrorAlert } from './use-error.ts';
 
 /** A room or a conversation: its unread count as a badge, and in the link's accessible name ("lobby, 3 unread"). */
 function NavItem({ to, name, text, unread }: { to: Route; name: string; text: string; unread: number }) {
@@ -25,7 +25,7 @@ function NavItem({ to, name, text, unread }: { to: Route; name: string; text: st
 export function JoinRoomForm({ id }: { id: string }) {
   const store = useStore();
   const [name, setName] = useState('');
-  const [error, setError] = useState<string | null>(null);
+  const { error, setError, report } = useErrorAlert();
   return (
     <form
       class="join"
@@ -34,13 +34,12 @@ export function JoinRoomForm({ id }: { id: string }) {
         const room = name.trim();
         if (!room) return;
         setError(null);
-        store
-          .joinRoom(room)
-          .then((joined) => {
+        report(
+          store.joinRoom(room).then((joined) => {
             setName('');
             navigate({ page: 'room', room: joined.name });
-          })
-          .catch((err: unknown) => setError(describeError(err)));
+          }),
+        );
       }}
     >
       <label for={id}>Join a room</label>
